@@ -1,0 +1,8 @@
+import type { ServiceSchema } from '@orderflow/platform';
+import { CreateOrders1763881200000 } from './migrations/1763881200000-create-orders.js';
+
+/** This service's own database: its entities and, in order, the migrations that build it. */
+export const schema: ServiceSchema = {
+  entities: [],
+  migrations: [CreateOrders1763881200000],
+};

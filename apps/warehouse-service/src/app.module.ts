@@ -1,0 +1,15 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { BrokerModule } from '@orderflow/messaging';
+import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
+import type { WarehouseServiceConfig } from './config.js';
+import { schema } from './database.js';
+
+@Module({})
+export class AppModule {
+  static register(config: WarehouseServiceConfig, identity: ServiceIdentity): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forService(identity, config), DatabaseModule.forService(schema), BrokerModule.forService()],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+import { baseConfigSchema } from '@orderflow/platform';
+import type { z } from 'zod';
+
+export const configSchema = baseConfigSchema({ port: 3002 });
+
+export type WarehouseServiceConfig = z.infer<typeof configSchema>;

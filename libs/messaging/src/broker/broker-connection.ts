@@ -1,0 +1,85 @@
+/**
+ * The service's one AMQP connection, named `<service>@<host>` so the management console shows which replica it is.
+ *
+ * Recovery is amqplib's own (`recovery` option): when the broker goes away the connection is re-established with
+ * backoff and jitter, and `onConnected` callbacks run again to restore channels and consumers. Start-up fails after
+ * a bounded number of attempts instead of hanging, so a misconfigured URL is reported, not retried forever.
+ */
+import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import { type Logger } from '@nestjs/common';
+
+export interface BrokerConnectionOptions {
+  url: string;
+  connectionName: string;
+  /** Product name and version, shown as client properties in the console. */
+  product: string;
+  version: string;
+  logger: Pick<Logger, 'log' | 'warn' | 'error'>;
+  initialMaxRetries?: number;
+}
+
+export class BrokerConnection {
+  private model?: RecoveringChannelModel;
+  private open = false;
+  private closing = false;
+  private readonly listeners: ((model: ChannelModel) => Promise<void>)[] = [];
+
+  constructor(private readonly options: BrokerConnectionOptions) {}
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Runs `setup` now if connected, and again after every reconnection. */
+  onConnected(setup: (model: ChannelModel) => Promise<void>): void {
+    this.listeners.push(setup);
+  }
+
+  async start(): Promise<void> {
+    const { url, connectionName, product, version, logger } = this.options;
+    const model = await connect(url, {
+      clientProperties: { connection_name: connectionName, product, version },
+      recovery: {
+        initialDelay: 200,
+        maxDelay: 10_000,
+        initialMaxRetries: this.options.initialMaxRetries ?? 8,
+        setup: async (connected: ChannelModel) => {
+          for (const listener of this.listeners) await listener(connected);
+        },
+      },
+    });
+    model.on('connect', () => {
+      this.open = true;
+      logger.log({ message: 'broker connected', connectionName });
+    });
+    model.on('disconnect', (err: Error) => {
+      this.open = false;
+      if (!this.closing) logger.warn({ message: 'broker connection lost; reconnecting', reason: err.message });
+    });
+    model.on('reconnect-failed', (err: Error) => {
+      logger.error({ message: 'broker reconnection gave up', reason: err.message });
+    });
+    model.on('blocked', (reason: string) => logger.warn({ message: 'broker blocked this connection', reason }));
+    model.on('error', (err: Error) => logger.warn({ message: 'broker connection error', reason: err.message }));
+    this.model = model;
+    this.open = true;
+    logger.log({ message: 'broker connected', connectionName });
+  }
+
+  /** A fresh confirm channel on the current connection. */
+  async confirmChannel() {
+    if (!this.model) throw new Error('broker connection not started');
+    return this.model.createConfirmChannel();
+  }
+
+  async channel() {
+    if (!this.model) throw new Error('broker connection not started');
+    return this.model.createChannel();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.open = false;
+    await this.model?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './broker/broker-connection.js';
+export * from './broker/broker.module.js';

@@ -1,0 +1,138 @@
+/**
+ * How every orderflow service starts and stops.
+ *
+ * Start: configuration is validated before anything connects (a bad variable exits with code 78 and its name);
+ * `<main> migrate` runs this service's migrations and exits, for deploy jobs; otherwise the HTTP app starts with
+ * JSON logs, validation, problem details and OpenAPI at `/docs`.
+ *
+ * Stop: on SIGTERM or SIGINT the service reports not-ready, stops taking requests, lets in-flight work finish,
+ * closes its connections, and exits 0. If that takes longer than SHUTDOWN_TIMEOUT_MS it exits 1 anyway, so a
+ * stuck dependency cannot hold a rolling update.
+ */
+import { type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import type { z } from 'zod';
+import { type BaseConfig, ConfigurationError, loadConfig } from './config/service-config.js';
+import { dataSourceOptions, type ServiceSchema } from './database/database.module.js';
+import { Readiness } from './health/readiness.js';
+import { requestValidationPipe } from './http/request-validation.js';
+import { ServiceIdentity, type ServiceName } from './service-identity.js';
+
+/** Exit status for a configuration error (sysexits EX_CONFIG), distinct from a crash. */
+export const EXIT_CONFIG = 78;
+
+export interface ServiceDefinition<C extends BaseConfig> {
+  name: ServiceName;
+  version: string;
+  title: string;
+  description: string;
+  configSchema: z.ZodType<C>;
+  schema: ServiceSchema;
+  rootModule: (config: C, identity: ServiceIdentity) => DynamicModule;
+}
+
+export async function runService<C extends BaseConfig>(
+  definition: ServiceDefinition<C>,
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const identity = new ServiceIdentity(definition.name, definition.version);
+  const config = loadConfigOrExit(definition.configSchema, env, identity);
+
+  if (argv[0] === 'migrate') {
+    process.exitCode = await migrate(config, identity, definition.schema);
+    return;
+  }
+  if (argv.length > 0) {
+    writeFatal(identity, `unknown command "${argv[0]}"; the only command is "migrate"`);
+    process.exit(64);
+  }
+
+  const app = await NestFactory.create(definition.rootModule(config, identity), { bufferLogs: true });
+  configureHttp(app, definition);
+  shutDownGracefully(app, config.SHUTDOWN_TIMEOUT_MS);
+  await app.listen(config.PORT);
+  app.get(Logger).log({ message: `${definition.title} listening`, port: config.PORT, docs: '/docs' });
+}
+
+/** Validation, logs and OpenAPI: shared by `runService` and by tests that build the app in-process. */
+export function configureHttp(app: INestApplication, definition: Pick<ServiceDefinition<BaseConfig>, 'title' | 'description' | 'version'>): void {
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.useGlobalPipes(requestValidationPipe());
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(definition.title)
+      .setDescription(definition.description)
+      .setVersion(definition.version)
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+}
+
+function shutDownGracefully(app: INestApplication, timeoutMs: number): void {
+  const logger = app.get(Logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ message: 'shutting down', signal, timeoutMs });
+    app.get(Readiness).markShuttingDown();
+    const deadline = setTimeout(() => {
+      logger.error({ message: 'shutdown did not finish in time; exiting', timeoutMs });
+      process.exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    app.close().then(
+      () => {
+        logger.log({ message: 'shut down cleanly' });
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ message: 'shutdown failed', err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function migrate(config: BaseConfig, identity: ServiceIdentity, schema: ServiceSchema): Promise<number> {
+  const dataSource = new DataSource(dataSourceOptions(config, identity, schema));
+  try {
+    await dataSource.initialize();
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    writeLine('info', identity, 'migrations applied', { applied: applied.map((m) => m.name) });
+    return 0;
+  } catch (err) {
+    writeLine('error', identity, 'migrations failed', { reason: (err as Error).message });
+    return 1;
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
+}
+
+function loadConfigOrExit<C>(schema: z.ZodType<C>, env: NodeJS.ProcessEnv, identity: ServiceIdentity): C {
+  try {
+    return loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigurationError)) throw err;
+    writeFatal(identity, err.message, { problems: err.problems });
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+// Before the logger exists, lines are written by hand in the same JSON shape pino uses.
+function writeLine(level: string, identity: ServiceIdentity, message: string, fields: object = {}): void {
+  const line = { level, time: new Date().toISOString(), service: identity.name, instance: identity.instance, message, ...fields };
+  (level === 'info' ? process.stdout : process.stderr).write(`${JSON.stringify(line)}\n`);
+}
+
+function writeFatal(identity: ServiceIdentity, message: string, fields: object = {}): void {
+  writeLine('fatal', identity, message, fields);
+}

@@ -1,0 +1,64 @@
+/**
+ * One typed, validated configuration object per service, read from the environment once at start-up.
+ * A missing or malformed variable stops the process before anything connects, with the variable named.
+ */
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, message: 'expected a postgres:// URL' })
+  .describe('PostgreSQL connection URL of this service’s own database');
+
+const amqpUrl = z
+  .url({ protocol: /^amqps?$/, message: 'expected an amqp:// or amqps:// URL' })
+  .describe('RabbitMQ URL with this service’s own user and the orderflow vhost');
+
+/** Variables every orderflow service reads. Services extend this with their own. */
+export function baseConfigSchema(defaults: { port: number }) {
+  return z.object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(1).max(65535).default(defaults.port),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    /** Development start-up migrates its own schema; production runs `npm run migrate` as a deploy step. */
+    DATABASE_MIGRATIONS_RUN: booleanFlag.optional(),
+    AMQP_URL: amqpUrl,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Upper bound on a graceful shutdown; past it the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  });
+}
+
+export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(
+      `invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`,
+    );
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * Parses the environment against the schema. Throws ConfigurationError naming every bad variable
+ * (never its value: a value may be a secret).
+ */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
+  // An empty variable is the same as an unset one, so `FOO= npm start` falls back to the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigurationError(
+    result.error.issues.map((issue) => ({
+      variable: issue.path.join('.') || '(environment)',
+      message: present[String(issue.path[0])] === undefined ? 'is required' : issue.message,
+    })),
+  );
+}

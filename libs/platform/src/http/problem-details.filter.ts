@@ -1,0 +1,65 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+
+/** RFC 9457 problem details. `errors` lists one entry per invalid field when the request was malformed. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: { field: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+/**
+ * Every error any endpoint answers is a problem-details document, from this one filter. Unexpected errors are
+ * logged with their stack and answered with a bare 500, so no internal detail leaks to the caller.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const problem = this.toProblem(exception);
+    problem.instance ??= req.originalUrl;
+    if (problem.status >= 500) this.logger.error({ err: exception, message: 'request failed' });
+    res.status(problem.status).type('application/problem+json').json(problem);
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (!(exception instanceof HttpException)) {
+      return { type: 'about:blank', title: 'Internal Server Error', status: HttpStatus.INTERNAL_SERVER_ERROR };
+    }
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    const base: ProblemDetails = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status };
+    if (typeof body === 'string') return { ...base, detail: body };
+    if (isProblem(body)) return { ...base, ...body, status };
+    const { message } = body as { message?: unknown };
+    if (Array.isArray(message)) return { ...base, detail: 'The request is not valid.', errors: message.map(toFieldError) };
+    return typeof message === 'string' && message !== base.title ? { ...base, detail: message } : base;
+  }
+}
+
+function isProblem(body: object): body is Partial<ProblemDetails> {
+  return 'type' in body || 'title' in body;
+}
+
+function toFieldError(entry: unknown): { field: string; message: string } {
+  if (typeof entry === 'object' && entry !== null && 'field' in entry && 'message' in entry) {
+    return { field: String(entry.field), message: String(entry.message) };
+  }
+  return { field: '', message: String(entry) };
+}

@@ -1,0 +1,33 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import type { BaseConfig } from './config/service-config.js';
+import { HealthController } from './health/health.controller.js';
+import { Readiness } from './health/readiness.js';
+import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { SERVICE_CONFIG } from './platform.tokens.js';
+import { ServiceIdentity } from './service-identity.js';
+
+/** What every orderflow service boots with: its identity and configuration, logs, health and error format. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forService(identity: ServiceIdentity, config: BaseConfig): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        LoggingModule.forService(identity, config.LOG_LEVEL),
+        TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 }),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: ServiceIdentity, useValue: identity },
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        Readiness,
+      ],
+      exports: [ServiceIdentity, SERVICE_CONFIG, Readiness],
+    };
+  }
+}

@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# Shared by up, down, status, logs, migrate and test: where things live and which services exist.
+# A profile (dev or test) selects a state folder and ports, so `npm test` can run beside a running suite.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PROFILE="${ORDERFLOW_PROFILE:-dev}"
+
+if [[ "$PROFILE" == test ]]; then
+  : "${ORDERFLOW_STATE_DIR:=$ROOT/.orderflow/test}"
+  : "${ORDERFLOW_PG_PORT:=55432}"
+  : "${ORDERFLOW_AMQP_PORT:=55672}"
+  : "${ORDERFLOW_MANAGEMENT_PORT:=55673}"
+  : "${ORDERFLOW_PROMETHEUS_PORT:=55692}"
+  : "${ORDERFLOW_DIST_PORT:=35672}"
+  : "${ORDERFLOW_EPMD_PORT:=4371}"
+  : "${ORDERFLOW_HTTP_PORT_BASE:=3100}"
+else
+  : "${ORDERFLOW_STATE_DIR:=$ROOT/.orderflow/dev}"
+  : "${ORDERFLOW_PG_PORT:=5432}"
+  : "${ORDERFLOW_AMQP_PORT:=5672}"
+  : "${ORDERFLOW_MANAGEMENT_PORT:=15672}"
+  : "${ORDERFLOW_PROMETHEUS_PORT:=15692}"
+  : "${ORDERFLOW_DIST_PORT:=25672}"
+  : "${ORDERFLOW_EPMD_PORT:=4369}"
+  : "${ORDERFLOW_HTTP_PORT_BASE:=3000}"
+fi
+
+STATE="$ORDERFLOW_STATE_DIR"
+RUN_DIR="$STATE/run"
+LOG_DIR="$STATE/logs"
+SECRETS_FILE="$STATE/secrets.env"
+SERVICES_ENV="$STATE/services.env"
+VHOST=orderflow
+
+# service short name : app folder : offset from the HTTP port base
+SERVICE_TABLE=(
+  "order:order-service:0"
+  "payment:payment-service:1"
+  "warehouse:warehouse-service:2"
+  "logistics:logistics-service:3"
+  "saga:saga-orchestrator:4"
+)
+
+service_names() { local row; for row in "${SERVICE_TABLE[@]}"; do echo "${row%%:*}"; done; }
+service_app() { local row; for row in "${SERVICE_TABLE[@]}"; do [[ "${row%%:*}" == "$1" ]] && { row="${row#*:}"; echo "${row%%:*}"; return; }; done; return 1; }
+service_port() { local row; for row in "${SERVICE_TABLE[@]}"; do [[ "${row%%:*}" == "$1" ]] && { echo $((ORDERFLOW_HTTP_PORT_BASE + ${row##*:})); return; }; done; return 1; }
+service_main() { local app; app="$(service_app "$1")"; echo "$ROOT/dist/apps/$app/apps/$app/src/main.js"; }
+
+if [[ -t 1 ]]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; RED=$'\e[31m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=; DIM=; RED=; GREEN=; RESET=; fi
+step() { printf '%s==>%s %s\n' "$BOLD" "$RESET" "$*"; }
+info() { printf '    %s\n' "$*"; }
+fail() { printf '%serror:%s %s\n' "$RED" "$RESET" "$*" >&2; exit 1; }
+
+# A pid file names a process we started; it counts only while that process is alive.
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_until() { # seconds description command...
+  local deadline=$((SECONDS + $1)) what="$2"; shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out waiting for $what"
+    sleep 0.5
+  done
+}
+
+random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
+
+ensure_node_modules() {
+  if [[ ! -x "$ROOT/node_modules/.bin/nest" || ! -x "$ROOT/node_modules/.bin/node" ]]; then
+    step "installing dependencies (npm ci)"
+    (cd "$ROOT" && npm ci --no-fund --no-audit)
+  fi
+  # npm scripts put node_modules/.bin first on PATH; plain `bash scripts/…` gets the same Node 24.
+  export PATH="$ROOT/node_modules/.bin:$PATH"
+}
+
+# Secrets are made once per state folder and kept there (mode 600), never in the repository.
+load_secrets() {
+  mkdir -p "$STATE"
+  if [[ ! -f "$SECRETS_FILE" ]]; then
+    umask 077
+    {
+      echo "PG_ADMIN_USER=orderflow_admin"
+      echo "PG_ADMIN_PASSWORD=$(random_secret)"
+      echo "RABBITMQ_ADMIN_USER=orderflow-admin"
+      echo "RABBITMQ_ADMIN_PASSWORD=$(random_secret)"
+      local svc
+      for svc in $(service_names); do
+        echo "PG_PASSWORD_${svc}=$(random_secret)"
+        echo "AMQP_PASSWORD_${svc}=$(random_secret)"
+      done
+    } >"$SECRETS_FILE"
+    umask 022
+  fi
+  # shellcheck disable=SC1090
+  source "$SECRETS_FILE"
+}

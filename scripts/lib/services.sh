@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# The five services as background processes of this profile: build, migrate, start, wait for ready, stop.
+
+build_services() {
+  step "building the services"
+  (cd "$ROOT" && nest build --all >"$LOG_DIR/build.log" 2>&1) || { cat "$LOG_DIR/build.log" >&2; fail "build failed"; }
+}
+
+# Prints the environment one service runs with: its own database, its own broker user, its own port.
+service_env() {
+  local svc="$1" up
+  up="$(upper "$svc")"
+  # shellcheck disable=SC1090
+  source "$SERVICES_ENV"
+  local db_var="${up}_DATABASE_URL" amqp_var="${up}_AMQP_URL" port_var="${up}_PORT"
+  printf '%s\n' "DATABASE_URL=${!db_var}" "AMQP_URL=${!amqp_var}" "PORT=${!port_var}" \
+    "NODE_ENV=${NODE_ENV:-development}" "LOG_LEVEL=${LOG_LEVEL:-info}"
+}
+
+run_with_service_env() { # svc command...
+  local svc="$1"; shift
+  local -a vars; mapfile -t vars < <(service_env "$svc")
+  env "${vars[@]}" "$@"
+}
+
+# Replaces the calling (sub)shell, so that `$!` of `( exec_with_service_env … ) &` is the service's own pid.
+exec_with_service_env() { # svc command...
+  local svc="$1"; shift
+  local -a vars; mapfile -t vars < <(service_env "$svc")
+  exec env "${vars[@]}" "$@"
+}
+
+migrate_services() {
+  step "running migrations"
+  local svc
+  for svc in "$@"; do
+    run_with_service_env "$svc" node "$(service_main "$svc")" migrate >>"$LOG_DIR/migrate.log" 2>&1 \
+      || { tail -5 "$LOG_DIR/migrate.log" >&2; fail "migrations of $svc failed (log: ${LOG_DIR#"$ROOT"/}/migrate.log)"; }
+    info "$svc: up to date"
+  done
+}
+
+start_services() {
+  step "starting the services"
+  local svc
+  for svc in "$@"; do
+    local pidfile="$RUN_DIR/$svc.pid"
+    if pid_alive "$pidfile"; then
+      info "$svc already running (pid $(cat "$pidfile")); 'npm run down' first to restart it"
+      continue
+    fi
+    port_open "$(service_port "$svc")" && fail "port $(service_port "$svc") for $svc is taken by another process"
+    (exec_with_service_env "$svc" nohup node --enable-source-maps "$(service_main "$svc")") </dev/null >>"$LOG_DIR/$svc.log" 2>&1 &
+    echo $! >"$pidfile"
+    info "$svc: pid $!, log ${LOG_DIR#"$ROOT"/}/$svc.log"
+  done
+}
+
+service_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(service_port "$1")/health/ready"; }
+
+wait_services_ready() {
+  step "waiting for every /health/ready"
+  local svc deadline=$((SECONDS + ${ORDERFLOW_READY_TIMEOUT:-120}))
+  for svc in "$@"; do
+    until service_ready "$svc"; do
+      if ! pid_alive "$RUN_DIR/$svc.pid"; then
+        tail -20 "$LOG_DIR/$svc.log" >&2
+        fail "$svc exited during start-up (log: ${LOG_DIR#"$ROOT"/}/$svc.log)"
+      fi
+      ((SECONDS < deadline)) || { tail -20 "$LOG_DIR/$svc.log" >&2; fail "$svc not ready in time"; }
+      sleep 0.5
+    done
+    info "${GREEN}ready${RESET}  $svc  http://127.0.0.1:$(service_port "$svc")"
+  done
+}
+
+stop_services() {
+  local svc pids=()
+  for svc in "$@"; do
+    local pidfile="$RUN_DIR/$svc.pid"
+    if pid_alive "$pidfile"; then
+      kill -TERM "$(cat "$pidfile")"
+      pids+=("$svc")
+    fi
+  done
+  ((${#pids[@]})) && step "stopping ${pids[*]}"
+  local deadline=$((SECONDS + 20))
+  for svc in "${pids[@]}"; do
+    while pid_alive "$RUN_DIR/$svc.pid"; do
+      if ((SECONDS >= deadline)); then kill -KILL "$(cat "$RUN_DIR/$svc.pid")" 2>/dev/null || true; break; fi
+      sleep 0.2
+    done
+  done
+  for svc in "$@"; do rm -f "$RUN_DIR/$svc.pid"; done
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# npm run status: what of this profile is running, and whether each service is ready.
+source "$(dirname "$0")/lib/common.sh"
+source "$ROOT/scripts/lib/infra.sh"
+
+row() { printf '    %-12s %-9s %s\n' "$1" "$2" "$3"; }
+state() { if "$@"; then echo "${GREEN}up${RESET}"; else echo "${RED}down${RESET}"; fi; }
+step "orderflow ($PROFILE), state in ${STATE#"$ROOT"/}"
+mode="$(cat "$(infra_mode_file)" 2>/dev/null || echo none)"
+row infrastructure "$mode" ""
+row postgresql "$(state port_open "$ORDERFLOW_PG_PORT")" "127.0.0.1:$ORDERFLOW_PG_PORT"
+row rabbitmq "$(state port_open "$ORDERFLOW_AMQP_PORT")" "amqp://127.0.0.1:$ORDERFLOW_AMQP_PORT  console http://localhost:$ORDERFLOW_MANAGEMENT_PORT"
+for svc in $(service_names); do
+  port="$(service_port "$svc")"
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; then s="${GREEN}ready${RESET}"
+  elif pid_alive "$RUN_DIR/$svc.pid"; then s="${RED}unready${RESET}"
+  else s="${DIM}stopped${RESET}"; fi
+  row "$svc" "$s" "http://localhost:$port  pid $(cat "$RUN_DIR/$svc.pid" 2>/dev/null || echo -)"
+done

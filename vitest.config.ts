@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+// Three layers, run in this order by `npm test` (scripts/test.sh):
+//   unit         *.spec.ts beside the code, no I/O;
+//   integration  *.int-spec.ts against the real PostgreSQL and RabbitMQ of the test profile;
+//   e2e          apps/*/test/*.e2e-spec.ts against the services as real processes.
+export default defineConfig({
+  resolve: { tsconfigPaths: true },
+  test: {
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['{apps,libs}/**/*.spec.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['{apps,libs}/**/*.int-spec.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['apps/**/*.e2e-spec.ts', 'test/**/*.e2e-spec.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // The services of the test profile listen on fixed ports, so e2e files take turns.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
