@@ -9,7 +9,11 @@ export class AppModule {
   static register(config: PaymentServiceConfig, identity: ServiceIdentity): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService(identity, config), DatabaseModule.forService(schema), BrokerModule.forService()],
+      imports: [
+        PlatformModule.forService(identity, config),
+        DatabaseModule.forService(schema),
+        BrokerModule.forService(),
+      ],
     };
   }
 }

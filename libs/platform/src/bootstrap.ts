@@ -59,7 +59,10 @@ export async function runService<C extends BaseConfig>(
 }
 
 /** Validation, logs and OpenAPI: shared by `runService` and by tests that build the app in-process. */
-export function configureHttp(app: INestApplication, definition: Pick<ServiceDefinition<BaseConfig>, 'title' | 'description' | 'version'>): void {
+export function configureHttp(
+  app: INestApplication,
+  definition: Pick<ServiceDefinition<BaseConfig>, 'title' | 'description' | 'version'>,
+): void {
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.useGlobalPipes(requestValidationPipe());
@@ -71,7 +74,10 @@ export function configureHttp(app: INestApplication, definition: Pick<ServiceDef
       .setVersion(definition.version)
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
 }
 
 function shutDownGracefully(app: INestApplication, timeoutMs: number): void {
@@ -129,7 +135,14 @@ function loadConfigOrExit<C>(schema: z.ZodType<C>, env: NodeJS.ProcessEnv, ident
 
 // Before the logger exists, lines are written by hand in the same JSON shape pino uses.
 function writeLine(level: string, identity: ServiceIdentity, message: string, fields: object = {}): void {
-  const line = { level, time: new Date().toISOString(), service: identity.name, instance: identity.instance, message, ...fields };
+  const line = {
+    level,
+    time: new Date().toISOString(),
+    service: identity.name,
+    instance: identity.instance,
+    message,
+    ...fields,
+  };
   (level === 'info' ? process.stdout : process.stderr).write(`${JSON.stringify(line)}\n`);
 }
 

@@ -45,7 +45,7 @@ export class BrokerModule implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   onApplicationBootstrap(): void {
-    this.readiness.register('broker', async () => {
+    this.readiness.register('broker', () => {
       if (!this.connection.isOpen) throw new Error('not connected to the broker');
     });
   }

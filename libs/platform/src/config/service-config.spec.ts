@@ -20,7 +20,12 @@ function problemsOf(env: Record<string, string>) {
 describe('loadConfig', () => {
   it('applies defaults to a minimal environment', () => {
     const config = loadConfig(schema, valid);
-    expect(config).toMatchObject({ PORT: 3001, NODE_ENV: 'development', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: 10_000 });
+    expect(config).toMatchObject({
+      PORT: 3001,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: 10_000,
+    });
     expect(config.DATABASE_MIGRATIONS_RUN).toBeUndefined();
   });
 
@@ -41,7 +46,12 @@ describe('loadConfig', () => {
   });
 
   it('names malformed variables without echoing their values', () => {
-    const problems = problemsOf({ ...valid, DATABASE_URL: 'mysql://root:hunter2@db/x', PORT: '70000', LOG_LEVEL: 'loud' });
+    const problems = problemsOf({
+      ...valid,
+      DATABASE_URL: 'mysql://root:hunter2@db/x',
+      PORT: '70000',
+      LOG_LEVEL: 'loud',
+    });
     expect(problems.map((p) => p.variable)).toEqual(['PORT', 'DATABASE_URL', 'LOG_LEVEL']);
     expect(JSON.stringify(problems)).not.toContain('hunter2');
   });

@@ -36,9 +36,7 @@ export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
 
 export class ConfigurationError extends Error {
   constructor(readonly problems: readonly { variable: string; message: string }[]) {
-    super(
-      `invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`,
-    );
+    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
     this.name = 'ConfigurationError';
   }
 }
@@ -47,10 +45,7 @@ export class ConfigurationError extends Error {
  * Parses the environment against the schema. Throws ConfigurationError naming every bad variable
  * (never its value: a value may be a secret).
  */
-export function loadConfig<S extends z.ZodType>(
-  schema: S,
-  env: Record<string, string | undefined>,
-): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
   // An empty variable is the same as an unset one, so `FOO= npm start` falls back to the default.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = schema.safeParse(present);

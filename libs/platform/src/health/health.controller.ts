@@ -31,14 +31,14 @@ export class HealthController {
         const session = this.indicators.check('lifecycle');
         return this.readiness.shuttingDown ? session.down({ message: 'shutting down' }) : session.up();
       },
-      ...this.readiness
-        .entries()
-        .map(([name, probe]) => () =>
-          this.indicators
-            .check(name)
-            .attempt(({ signal }) => probe(signal))
-            .withTimeout(PROBE_TIMEOUT_MS),
-        ),
+      ...this.readiness.entries().map(
+        ([name, probe]) =>
+          () =>
+            this.indicators
+              .check(name)
+              .attempt(({ signal }) => probe(signal))
+              .withTimeout(PROBE_TIMEOUT_MS),
+      ),
     ]);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 
 /** A dependency this service cannot work without; it throws (or rejects) when the dependency does not answer. */
-export type ReadinessProbe = (signal: AbortSignal) => Promise<Record<string, unknown> | void>;
+export type ReadinessProbe = (signal: AbortSignal) => Promise<Record<string, unknown> | void> | void;
 
 /**
  * The set of checks behind `/health/ready`. Modules that own a dependency (the database, the broker) register a

@@ -1,11 +1,4 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 
@@ -48,7 +41,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (typeof body === 'string') return { ...base, detail: body };
     if (isProblem(body)) return { ...base, ...body, status };
     const { message } = body as { message?: unknown };
-    if (Array.isArray(message)) return { ...base, detail: 'The request is not valid.', errors: message.map(toFieldError) };
+    if (Array.isArray(message))
+      return { ...base, detail: 'The request is not valid.', errors: message.map(toFieldError) };
     return typeof message === 'string' && message !== base.title ? { ...base, detail: message } : base;
   }
 }

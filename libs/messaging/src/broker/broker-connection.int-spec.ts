@@ -1,0 +1,79 @@
+// BrokerConnection against the real broker: named connection, recovery after the broker drops it, clean close.
+import { randomUUID } from 'node:crypto';
+import { RabbitMqManagement, testEnvironment, waitFor } from '@orderflow/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BrokerConnection } from './broker-connection.js';
+
+const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
+const opened: BrokerConnection[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((c) => c.close()));
+});
+
+function connection(name: string): BrokerConnection {
+  const c = new BrokerConnection({
+    url: testEnvironment.amqpUrl('order'),
+    connectionName: name,
+    product: 'orderflow',
+    version: 'test',
+    logger: silent,
+  });
+  opened.push(c);
+  return c;
+}
+
+describe('BrokerConnection', () => {
+  it('appears in the management API under its connection name and the service’s user', async () => {
+    const name = `order@int-${randomUUID()}`;
+    await connection(name).start();
+    const management = new RabbitMqManagement();
+    const found = await waitFor(
+      async () => (await management.connections()).find((c) => c.client_properties.connection_name === name),
+      {
+        what: 'the named connection',
+      },
+    );
+    expect(found).toMatchObject({ user: 'order', vhost: 'orderflow' });
+  });
+
+  it('reconnects after the broker closes it, and runs its set-up again', async () => {
+    const name = `order@int-${randomUUID()}`;
+    const c = connection(name);
+    let setups = 0;
+    c.onConnected(async (model) => {
+      setups += 1;
+      // A set-up that touches the broker proves the new connection works, not just that an event fired.
+      const channel = await model.createChannel();
+      await channel.close();
+    });
+    await c.start();
+    expect(setups).toBe(1);
+
+    const management = new RabbitMqManagement();
+    const before = await waitFor(
+      async () => (await management.connections()).find((x) => x.client_properties.connection_name === name),
+      {
+        what: 'the connection',
+      },
+    );
+    await management.delete(`/connections/${encodeURIComponent(before.name)}`);
+
+    await waitFor(() => setups === 2 && c.isOpen, { timeoutMs: 20_000, what: 'recovery' });
+    const channel = await c.channel();
+    await channel.close();
+  });
+
+  it('refuses to start with a bad password, after a bounded number of attempts', async () => {
+    const url = new URL(testEnvironment.amqpUrl('order'));
+    url.password = 'wrong';
+    const c = new BrokerConnection({
+      url: url.toString(),
+      connectionName: 'order@bad-password',
+      product: 'orderflow',
+      version: 'test',
+      logger: silent,
+      initialMaxRetries: 1,
+    });
+    await expect(c.start()).rejects.toThrow(/ACCESS_REFUSED|403/);
+  });
+});

@@ -1,0 +1,49 @@
+// Database per service: each service's login role reaches its own database, owns its schema, and nothing else.
+import pg from 'pg';
+import { SERVICE_NAMES } from '@orderflow/platform';
+import { testEnvironment } from '@orderflow/testing';
+import { describe, expect, it } from 'vitest';
+
+function urlFor(service: (typeof SERVICE_NAMES)[number], database: string): string {
+  const url = new URL(testEnvironment.databaseUrl(service));
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe.each(SERVICE_NAMES.map((s) => [s]))('%s service database role', (service) => {
+  it('can create tables in its own database', async () => {
+    await withClient(testEnvironment.databaseUrl(service), async (client) => {
+      const { rows } = await client.query('SELECT current_user, current_database()');
+      expect(rows[0]).toEqual({ current_user: `orderflow_${service}`, current_database: `orderflow_${service}` });
+      await client.query('CREATE TEMP TABLE isolation_probe (id int)');
+      await client.query('CREATE TABLE IF NOT EXISTS isolation_probe_owned (id int)');
+      await client.query('DROP TABLE isolation_probe_owned');
+    });
+  });
+
+  it('cannot connect to another service’s database', async () => {
+    const other = SERVICE_NAMES.find((s) => s !== service)!;
+    await expect(withClient(urlFor(service, `orderflow_${other}`), () => Promise.resolve())).rejects.toThrow(
+      /permission denied|CONNECT privilege/,
+    );
+  });
+
+  it('holds no administrative power', async () => {
+    await withClient(testEnvironment.databaseUrl(service), async (client) => {
+      const { rows } = await client.query(
+        'SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user',
+      );
+      expect(rows[0]).toEqual({ rolsuper: false, rolcreatedb: false, rolcreaterole: false });
+    });
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * One orderflow service as a real process, built from dist/ the way `npm run up` runs it, with the test
+ * profile's database, broker user and port. Its JSON log lines are kept so tests can assert on them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServiceName } from '@orderflow/platform';
+import { testEnvironment } from './test-environment.js';
+import { waitFor } from './wait-for.js';
+
+const APP_FOLDER: Record<ServiceName, string> = {
+  order: 'order-service',
+  payment: 'payment-service',
+  warehouse: 'warehouse-service',
+  logistics: 'logistics-service',
+  saga: 'saga-orchestrator',
+};
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export function serviceMain(service: ServiceName): string {
+  const app = APP_FOLDER[service];
+  return `${ROOT}dist/apps/${app}/apps/${app}/src/main.js`;
+}
+
+export function serviceEnvironment(service: ServiceName): Record<string, string> {
+  return {
+    DATABASE_URL: testEnvironment.databaseUrl(service),
+    AMQP_URL: testEnvironment.amqpUrl(service),
+    PORT: String(testEnvironment.httpPort(service)),
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+  };
+}
+
+export type LogLine = Record<string, unknown> & { level?: string; message?: string };
+
+export class ServiceProcess {
+  readonly lines: LogLine[] = [];
+  readonly rawOutput: string[] = [];
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+
+  constructor(
+    readonly service: ServiceName,
+    private readonly overrides: Record<string, string | undefined> = {},
+    private readonly args: string[] = [],
+  ) {}
+
+  get port(): number {
+    return Number(this.overrides.PORT ?? testEnvironment.httpPort(this.service));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): this {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...serviceEnvironment(this.service) };
+    for (const [key, value] of Object.entries(this.overrides)) {
+      if (value === undefined) delete env[key];
+      else env[key] = value;
+    }
+    const child = spawn(process.execPath, ['--enable-source-maps', serviceMain(this.service), ...this.args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        this.rawOutput.push(line);
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          // Not every line is ours (e.g. a Node warning); rawOutput keeps it.
+        }
+      });
+    }
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    this.child = child;
+    return this;
+  }
+
+  /** Resolves with the exit code once the process has ended. */
+  async exitCode(timeoutMs = 30_000): Promise<number | null> {
+    if (!this.exited) throw new Error('not started');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.service} did not exit within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<this> {
+    await waitFor(
+      async () => {
+        if (this.child?.exitCode !== null) {
+          throw new Error(`${this.service} exited: ${this.rawOutput.slice(-5).join('\n')}`);
+        }
+        const res = await fetch(`${this.url}/health/ready`).catch(() => undefined);
+        return res?.ok;
+      },
+      { timeoutMs, intervalMs: 200, what: `${this.service} to be ready` },
+    );
+    return this;
+  }
+
+  /** SIGTERM, then the exit code; SIGKILL if it does not stop in time, so a test never leaves it behind. */
+  async stop(timeoutMs = 20_000): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)
+      return this.child?.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    try {
+      return await this.exitCode(timeoutMs);
+    } catch (err) {
+      this.child.kill('SIGKILL');
+      throw err;
+    }
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The real infrastructure of the test profile, as `npm test` (scripts/test.sh) brought it up and described it in
+ * the environment. Tests read it here, so a test run outside `npm test` fails with a message saying why.
+ */
+import { SERVICE_NAMES, type ServiceName } from '@orderflow/platform';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: integration and e2e tests run through 'npm test', which starts their infrastructure`,
+    );
+  }
+  return value;
+}
+
+export const testEnvironment = {
+  databaseUrl: (service: ServiceName) => required(`${service.toUpperCase()}_DATABASE_URL`),
+  amqpUrl: (service: ServiceName) => required(`${service.toUpperCase()}_AMQP_URL`),
+  httpPort: (service: ServiceName) => Number(required('ORDERFLOW_HTTP_PORT_BASE')) + SERVICE_NAMES.indexOf(service),
+  postgresAdminUrl: () => required('PG_ADMIN_URL'),
+  amqpAdminUrl: () => required('AMQP_ADMIN_URL'),
+  management: () => ({
+    url: required('RABBITMQ_MANAGEMENT_URL'),
+    user: required('RABBITMQ_ADMIN_USER'),
+    password: required('RABBITMQ_ADMIN_PASSWORD'),
+  }),
+};
