@@ -36,7 +36,7 @@ infra_mode_file() { echo "$STATE/infra.mode"; }
 as_postgres() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 pg_local_start() {
-  [[ -x "$PG_BIN/initdb" ]] || { step "installing PostgreSQL 15 (apt)"; apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null; }
+  [[ -x "$PG_BIN/initdb" ]] || { step "installing PostgreSQL 15 (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
   mkdir -p "$PG_DIR"
   ((EUID == 0)) && chown postgres: "$PG_DIR"
   if [[ ! -f "$PG_DIR/data/PG_VERSION" ]]; then
@@ -79,7 +79,7 @@ rabbitmq_env() {
 rabbitmqctl_local() { rabbitmq_env "$RABBITMQ_CTL" -n "$RABBITMQ_NODE" "$@"; }
 
 rabbitmq_local_start() {
-  [[ -x "$RABBITMQ_SERVER" ]] || { step "installing RabbitMQ (apt)"; apt-get update -qq && apt-get install -y -qq rabbitmq-server >/dev/null; }
+  [[ -x "$RABBITMQ_SERVER" ]] || { step "installing RabbitMQ (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null; }
   if pid_alive "$RUN_DIR/rabbitmq.pid"; then
     info "RabbitMQ already running on port $ORDERFLOW_AMQP_PORT"
     return
