@@ -102,6 +102,8 @@ default_pass = $RABBITMQ_ADMIN_PASSWORD
 default_user_tags.administrator = true
 default_vhost = $VHOST
 loopback_users = none
+definitions.import_backend = local_filesystem
+definitions.local.path = $ROOT/deploy/rabbitmq/definitions.json
 log.console = false
 log.file.level = info
 vm_memory_high_watermark.relative = 0.4
@@ -171,6 +173,8 @@ rabbitmq_provision() {
   wait_until 60 "the RabbitMQ management API" management_answers
   management PUT "/vhosts/$VHOST" '{"description":"orderflow","default_queue_type":"quorum"}' >/dev/null
   management PUT "/permissions/$VHOST/$RABBITMQ_ADMIN_USER" '{"configure":".*","write":".*","read":".*"}' >/dev/null
+  # The topology: exchanges, quorum queues with their DLQs, bindings and policies, generated from the contracts.
+  management POST /definitions "@$ROOT/deploy/rabbitmq/definitions.json" >/dev/null
   local svc
   for svc in $(service_names); do
     local password_var="AMQP_PASSWORD_$svc"

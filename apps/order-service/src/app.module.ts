@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { BrokerModule } from '@orderflow/messaging';
+import { MessagingModule } from '@orderflow/messaging';
 import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
 import type { OrderServiceConfig } from './config.js';
 import { schema } from './database.js';
@@ -12,7 +12,7 @@ export class AppModule {
       imports: [
         PlatformModule.forService(identity, config),
         DatabaseModule.forService(schema),
-        BrokerModule.forService(),
+        MessagingModule.forService(),
       ],
     };
   }

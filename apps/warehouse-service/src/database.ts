@@ -1,8 +1,9 @@
+import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
 import { CreateStockItems1763881200000 } from './migrations/1763881200000-create-stock-items.js';
 
 /** This service's own database: its entities and, in order, the migrations that build it. */
 export const schema: ServiceSchema = {
   entities: [],
-  migrations: [CreateStockItems1763881200000],
+  migrations: [CreateStockItems1763881200000, CreateMessagingTables1763900000000],
 };

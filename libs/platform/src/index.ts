@@ -9,3 +9,4 @@ export * from './platform.module.js';
 export * from './platform.tokens.js';
 export * from './service-identity.js';
 export * from './version.js';
+export * from './metrics/metrics.js';

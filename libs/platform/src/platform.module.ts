@@ -6,6 +6,7 @@ import { HealthController } from './health/health.controller.js';
 import { Readiness } from './health/readiness.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.js';
 import { SERVICE_CONFIG } from './platform.tokens.js';
 import { ServiceIdentity } from './service-identity.js';
 
@@ -19,6 +20,7 @@ export class PlatformModule {
       imports: [
         LoggingModule.forService(identity, config.LOG_LEVEL),
         TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 }),
+        MetricsModule.forService(identity),
       ],
       controllers: [HealthController],
       providers: [
@@ -27,7 +29,7 @@ export class PlatformModule {
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         Readiness,
       ],
-      exports: [ServiceIdentity, SERVICE_CONFIG, Readiness],
+      exports: [ServiceIdentity, SERVICE_CONFIG, Readiness, MetricsModule],
     };
   }
 }

@@ -40,7 +40,7 @@ describe('BrokerConnection', () => {
     const name = `order@int-${randomUUID()}`;
     const c = connection(name);
     let setups = 0;
-    c.onConnected(async (model) => {
+    await c.onConnected(async (model) => {
       setups += 1;
       // A set-up that touches the broker proves the new connection works, not just that an event fired.
       const channel = await model.createChannel();

@@ -22,6 +22,7 @@ export class BrokerConnection {
   private model?: RecoveringChannelModel;
   private open = false;
   private closing = false;
+  private current?: ChannelModel;
   private readonly listeners: ((model: ChannelModel) => Promise<void>)[] = [];
 
   constructor(private readonly options: BrokerConnectionOptions) {}
@@ -30,9 +31,10 @@ export class BrokerConnection {
     return this.open;
   }
 
-  /** Runs `setup` now if connected, and again after every reconnection. */
-  onConnected(setup: (model: ChannelModel) => Promise<void>): void {
+  /** Runs `setup` now if connected, and again on every reconnection (channels do not survive a reconnection). */
+  async onConnected(setup: (model: ChannelModel) => Promise<void>): Promise<void> {
     this.listeners.push(setup);
+    if (this.current) await setup(this.current);
   }
 
   async start(): Promise<void> {
@@ -44,6 +46,7 @@ export class BrokerConnection {
         maxDelay: 10_000,
         initialMaxRetries: this.options.initialMaxRetries ?? 8,
         setup: async (connected: ChannelModel) => {
+          this.current = connected;
           for (const listener of this.listeners) await listener(connected);
         },
       },
@@ -54,6 +57,7 @@ export class BrokerConnection {
     });
     model.on('disconnect', (err: Error) => {
       this.open = false;
+      this.current = undefined;
       if (!this.closing) logger.warn({ message: 'broker connection lost; reconnecting', reason: err.message });
     });
     model.on('reconnect-failed', (err: Error) => {

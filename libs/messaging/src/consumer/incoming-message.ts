@@ -1,0 +1,23 @@
+import type { UnitOfWork } from '../unit-of-work.js';
+
+/** A decoded, validated message as a handler sees it. */
+export interface IncomingMessage<D = unknown> {
+  readonly id: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly data: D;
+  readonly source: string;
+  readonly time: string;
+  readonly correlationId: string;
+  readonly causationId?: string;
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  /** 1 on first delivery, then 2, 3, … on each delayed retry. */
+  readonly attempt: number;
+  /** The queue it was consumed from. */
+  readonly queue: string;
+}
+
+export type MessageHandlerFn<D = unknown> = (message: IncomingMessage<D>, uow: UnitOfWork) => Promise<void>;
+
+export const ATTEMPT_HEADER = 'x-orderflow-attempt';

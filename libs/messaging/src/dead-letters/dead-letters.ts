@@ -1,0 +1,177 @@
+/**
+ * Operators' view of dead letters: list, inspect and replay the messages in a service's dead-letter queues.
+ *
+ * Listing reads messages without taking them (they are returned to the DLQ when the look ends). Replay puts a
+ * message back on its original queue through `orderflow.retry`, as a first attempt again, and removes it from the
+ * DLQ only after the broker has confirmed the republish — so a replay interrupted at any point loses nothing (at
+ * worst the message is in both places, and the consumer's inbox makes that harmless).
+ */
+import type { Channel, ConfirmChannel, GetMessage } from 'amqplib';
+import type { BrokerConnection } from '../broker/broker-connection.js';
+import { ATTEMPT_HEADER } from '../consumer/incoming-message.js';
+import { DEAD_LETTER_HEADERS } from '../consumer/failure.js';
+import { EXCHANGES } from '../topology/topology.js';
+
+export interface DeadLetterQueueSummary {
+  queue: string;
+  deadLetterQueue: string;
+  messages: number;
+}
+
+export interface DeadLetter {
+  messageId?: string;
+  type?: string;
+  correlationId?: string;
+  appId?: string;
+  reason?: string;
+  error?: string;
+  failedAt?: string;
+  attempts?: number;
+  /** Set when the broker dead-lettered it (delivery limit reached, or rejected). */
+  brokerDeath?: unknown;
+  headers: Record<string, unknown>;
+  body: unknown;
+}
+
+const MAX_SCAN = 10_000;
+
+export class DeadLetters {
+  constructor(
+    private readonly broker: BrokerConnection,
+    /** original queue → its DLQ, for the queues this service owns */
+    private readonly queues: ReadonlyMap<string, string>,
+  ) {}
+
+  async summary(): Promise<DeadLetterQueueSummary[]> {
+    return this.withChannel(false, async (channel) => {
+      const result: DeadLetterQueueSummary[] = [];
+      for (const [queue, dlq] of this.queues) {
+        const { messageCount } = await channel.checkQueue(dlq);
+        result.push({ queue, deadLetterQueue: dlq, messages: messageCount });
+      }
+      return result;
+    });
+  }
+
+  async list(queue: string, limit = 50): Promise<DeadLetter[]> {
+    const dlq = this.dlqOf(queue);
+    return this.withChannel(false, async (channel) => {
+      const seen: DeadLetter[] = [];
+      while (seen.length < limit) {
+        const msg = await channel.get(dlq, { noAck: false });
+        if (!msg) break;
+        seen.push(describe(msg));
+      }
+      // Everything looked at goes back, in order, when the channel's unacknowledged messages are requeued.
+      channel.nackAll(true);
+      return seen;
+    });
+  }
+
+  /** Replays the messages with these ids, or (without ids) up to `limit` messages from the head of the DLQ. */
+  async replay(queue: string, options: { messageIds?: readonly string[]; limit?: number } = {}): Promise<string[]> {
+    const dlq = this.dlqOf(queue);
+    const wanted = options.messageIds ? new Set(options.messageIds) : undefined;
+    const limit = wanted ? wanted.size : (options.limit ?? 100);
+    return this.withChannel(true, async (channel) => {
+      const confirm = channel as ConfirmChannel;
+      const replayed: string[] = [];
+      let scanned = 0;
+      while (replayed.length < limit && scanned < MAX_SCAN) {
+        const msg = await channel.get(dlq, { noAck: false });
+        if (!msg) break;
+        scanned += 1;
+        const id = msg.properties.messageId as string | undefined;
+        if (wanted && !(id && wanted.has(id))) continue;
+        await new Promise<void>((resolve, reject) => {
+          confirm.publish(EXCHANGES.retry, queue, msg.content, replayProperties(msg), (err) =>
+            err ? reject(err as Error) : resolve(),
+          );
+        });
+        channel.ack(msg);
+        replayed.push(id ?? '(no message id)');
+      }
+      channel.nackAll(true);
+      return replayed;
+    });
+  }
+
+  private dlqOf(queue: string): string {
+    const dlq = this.queues.get(queue);
+    if (!dlq) throw new UnknownQueue(queue, [...this.queues.keys()]);
+    return dlq;
+  }
+
+  private async withChannel<T>(confirm: boolean, work: (channel: Channel) => Promise<T>): Promise<T> {
+    const channel = confirm ? await this.broker.confirmChannel() : await this.broker.channel();
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+}
+
+export class UnknownQueue extends Error {
+  constructor(
+    readonly queue: string,
+    readonly known: string[],
+  ) {
+    super(`unknown queue ${queue}; this service's queues are ${known.join(', ')}`);
+  }
+}
+
+function replayProperties(msg: GetMessage) {
+  const headers = { ...(msg.properties.headers ?? {}) };
+  for (const name of [
+    ...Object.values(DEAD_LETTER_HEADERS),
+    'x-death',
+    'x-first-death-exchange',
+    'x-first-death-queue',
+    'x-first-death-reason',
+    'x-last-death-exchange',
+    'x-last-death-queue',
+    'x-last-death-reason',
+    'x-delivery-count',
+  ]) {
+    delete headers[name];
+  }
+  headers[ATTEMPT_HEADER] = 1;
+  headers['x-orderflow-replayed-at'] = new Date().toISOString();
+  const p = msg.properties;
+  return {
+    persistent: true,
+    mandatory: true,
+    contentType: p.contentType as string | undefined,
+    contentEncoding: p.contentEncoding as string | undefined,
+    messageId: p.messageId as string | undefined,
+    type: p.type as string | undefined,
+    correlationId: p.correlationId as string | undefined,
+    appId: p.appId as string | undefined,
+    timestamp: p.timestamp as number | undefined,
+    headers,
+  };
+}
+
+function describe(msg: GetMessage): DeadLetter {
+  const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+  let body: unknown;
+  try {
+    body = JSON.parse(msg.content.toString('utf8'));
+  } catch {
+    body = msg.content.toString('base64');
+  }
+  return {
+    messageId: msg.properties.messageId as string | undefined,
+    type: msg.properties.type as string | undefined,
+    correlationId: msg.properties.correlationId as string | undefined,
+    appId: msg.properties.appId as string | undefined,
+    reason: headers[DEAD_LETTER_HEADERS.reason] as string | undefined,
+    error: headers[DEAD_LETTER_HEADERS.error] as string | undefined,
+    failedAt: headers[DEAD_LETTER_HEADERS.failedAt] as string | undefined,
+    attempts: headers[DEAD_LETTER_HEADERS.attempts] as number | undefined,
+    brokerDeath: headers['x-death'],
+    headers,
+    body,
+  };
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Messaging settings every service reads; merged into the service's configuration schema. */
+export const messagingConfigShape = {
+  /** Sent outbox rows are kept this long (for inspection), then pruned in small batches. */
+  OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(24),
+  /** Inbox records must outlive any duplicate: relay leases, broker redeliveries and backlogs (see docs/messaging.md). */
+  INBOX_RETENTION_DAYS: z.coerce.number().min(1).max(365).default(7),
+  /** /health/ready turns red while the oldest unsent outbox row is older than this. */
+  OUTBOX_READY_MAX_AGE_SECONDS: z.coerce.number().min(1).default(60),
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  RELAY_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
+  CONSUMER_PREFETCH: z.coerce.number().int().min(1).max(5_000).default(200),
+  CONSUMER_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(1_000),
+  RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(300_000),
+};
+
+export type MessagingConfig = z.infer<z.ZodObject<typeof messagingConfigShape>>;

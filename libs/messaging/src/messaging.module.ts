@@ -1,0 +1,229 @@
+/**
+ * Everything a service needs to send and receive messages safely: the broker connection, the outbox relay and
+ * pruner, one consumer per queue of the service (handlers found by @HandleMessage), dead-letter tools, metrics,
+ * and readiness. Start-up checks the broker topology first; shutdown stops consumers (in-flight batches finish
+ * and acknowledge), drains the relay, then closes the connection.
+ */
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ORDERFLOW_ROUTING, type MessageType, type Routing } from '@orderflow/contracts';
+import { type BaseConfig, MetricsRegistry, Readiness, SERVICE_CONFIG, ServiceIdentity } from '@orderflow/platform';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
+import { BrokerConnection } from './broker/broker-connection.js';
+import { HANDLE_MESSAGE } from './consumer/handle-message.decorator.js';
+import type { MessageHandlerFn } from './consumer/incoming-message.js';
+import { QueueConsumer } from './consumer/queue-consumer.js';
+import { DeadLetters } from './dead-letters/dead-letters.js';
+import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
+import { Messaging } from './messaging.js';
+import type { MessagingConfig } from './messaging-config.js';
+import { MessagingMetrics } from './metrics/messaging-metrics.js';
+import { OutboxPruner } from './outbox/outbox-pruner.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
+import { checkTopology } from './topology/topology-check.js';
+import { buildTopology, queuesOf, type Topology } from './topology/topology.js';
+
+type Config = BaseConfig & MessagingConfig;
+
+export const TOPOLOGY = Symbol('TOPOLOGY');
+export const PUBLISHABLE_TYPES = Symbol('PUBLISHABLE_TYPES');
+const PG_POOL = Symbol('PG_POOL');
+
+@Module({})
+export class MessagingModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Messaging');
+  private readonly consumers: QueueConsumer[] = [];
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: Config,
+    private readonly identity: ServiceIdentity,
+    private readonly broker: BrokerConnection,
+    private readonly relay: OutboxRelay,
+    private readonly pruner: OutboxPruner,
+    private readonly metrics: MessagingMetrics,
+    private readonly readiness: Readiness,
+    private readonly dataSource: DataSource,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    @Inject(TOPOLOGY) private readonly topology: Topology,
+    @Inject(PUBLISHABLE_TYPES) private readonly publishableTypes: ReadonlySet<string>,
+  ) {}
+
+  static forService(routing: Routing = ORDERFLOW_ROUTING): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      imports: [DiscoveryModule],
+      controllers: [DeadLettersController],
+      providers: [
+        { provide: TOPOLOGY, useValue: buildTopology(routing) },
+        {
+          provide: PUBLISHABLE_TYPES,
+          inject: [ServiceIdentity],
+          useFactory: (identity: ServiceIdentity) =>
+            new Set((routing.publishes[identity.name] ?? []).map((m: MessageType) => m.type)),
+        },
+        {
+          provide: BrokerConnection,
+          inject: [SERVICE_CONFIG, ServiceIdentity],
+          useFactory: async (config: Config, identity: ServiceIdentity) => {
+            const connection = new BrokerConnection({
+              url: config.AMQP_URL,
+              connectionName: identity.instance,
+              product: 'orderflow',
+              version: identity.version,
+              logger: new Logger('Broker'),
+            });
+            await connection.start();
+            return connection;
+          },
+        },
+        {
+          provide: PG_POOL,
+          inject: [DataSource],
+          // TypeORM's own pool: the relay and pruner share the service's connections instead of opening more.
+          useFactory: (dataSource: DataSource) => (dataSource.driver as unknown as { master: pg.Pool }).master,
+        },
+        {
+          provide: MessagingMetrics,
+          inject: [MetricsRegistry, PG_POOL],
+          useFactory: (registry: MetricsRegistry, pool: pg.Pool) => new MessagingMetrics(registry, pool),
+        },
+        {
+          provide: OutboxRelay,
+          inject: [PG_POOL, BrokerConnection, SERVICE_CONFIG, MessagingMetrics],
+          useFactory: (pool: pg.Pool, broker: BrokerConnection, config: Config, metrics: MessagingMetrics) =>
+            new OutboxRelay(pool, broker, config.DATABASE_URL, new Logger('OutboxRelay'), metrics, {
+              batchSize: config.RELAY_BATCH_SIZE,
+              workers: config.RELAY_WORKERS,
+            }),
+        },
+        {
+          provide: OutboxPruner,
+          inject: [PG_POOL, SERVICE_CONFIG],
+          useFactory: (pool: pg.Pool, config: Config) => {
+            const logger = new Logger('OutboxPruner');
+            return new OutboxPruner(
+              pool,
+              {
+                outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+                inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
+                batchSize: 1_000,
+                intervalMs: 60_000,
+              },
+              (err) => logger.warn({ message: 'prune failed; next run retries', reason: err.message }),
+            );
+          },
+        },
+        {
+          provide: Messaging,
+          inject: [DataSource, OutboxRelay, ServiceIdentity, PUBLISHABLE_TYPES],
+          useFactory: (dataSource: DataSource, relay: OutboxRelay, identity: ServiceIdentity, types: Set<string>) =>
+            new Messaging(dataSource, relay, identity.name, types),
+        },
+        {
+          provide: DeadLetters,
+          inject: [BrokerConnection, TOPOLOGY, ServiceIdentity],
+          useFactory: (broker: BrokerConnection, topology: Topology, identity: ServiceIdentity) =>
+            new DeadLetters(broker, new Map(queuesOf(topology, identity.name).map((q) => [q.name, q.deadLetterQueue]))),
+        },
+      ],
+      exports: [BrokerConnection, Messaging, DeadLetters, TOPOLOGY],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.broker.onConnected((model) => checkTopology(model, this.topology, this.identity.name));
+    this.readiness.register('broker', () => {
+      if (!this.broker.isOpen) throw new Error('not connected to the broker');
+    });
+    this.readiness.register('outbox', async () => {
+      const stats = await this.metrics.outboxStats();
+      if (stats.oldest_age_seconds > this.config.OUTBOX_READY_MAX_AGE_SECONDS) {
+        throw new Error(`oldest unsent outbox message is ${Math.round(stats.oldest_age_seconds)} s old`);
+      }
+      return { pending: stats.pending };
+    });
+    await this.relay.start();
+    this.pruner.start();
+    for (const consumer of this.createConsumers()) {
+      await consumer.start();
+      this.consumers.push(consumer);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.relay.stop();
+    await this.pruner.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.broker.close();
+  }
+
+  private createConsumers(): QueueConsumer[] {
+    const handlers = this.discoverHandlers();
+    const queues = queuesOf(this.topology, this.identity.name);
+    const routing = new Map<string, Map<string, MessageHandlerFn>>();
+    for (const [type, handler] of handlers) {
+      const queue = queues.find((q) => this.topology.bindings.some((b) => b.queue === q.name && b.routingKey === type));
+      if (!queue)
+        throw new Error(`a handler for ${type} exists, but no queue of the ${this.identity.name} service receives it`);
+      if (!routing.has(queue.name)) routing.set(queue.name, new Map());
+      routing.get(queue.name)!.set(type, handler);
+    }
+    return [...routing].map(
+      ([queue, byType]) =>
+        new QueueConsumer(
+          {
+            queue,
+            service: this.identity.name,
+            instance: this.identity.instance,
+            handlers: byType,
+            publishableTypes: this.publishableTypes,
+            dataSource: this.dataSource,
+            broker: this.broker,
+            afterCommit: () => this.relay.wake(),
+            logger: new Logger(`Consumer ${queue}`),
+            observer: this.metrics,
+          },
+          {
+            prefetch: this.config.CONSUMER_PREFETCH,
+            lanes: this.config.CONSUMER_LANES,
+            retry: {
+              maxAttempts: this.config.RETRY_MAX_ATTEMPTS,
+              baseDelayMs: this.config.RETRY_BASE_DELAY_MS,
+              maxDelayMs: this.config.RETRY_MAX_DELAY_MS,
+            },
+          },
+        ),
+    );
+  }
+
+  private discoverHandlers(): Map<string, MessageHandlerFn> {
+    const handlers = new Map<string, MessageHandlerFn>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
+        const fn = instance[method];
+        if (typeof fn !== 'function') continue;
+        const messageType = Reflect.getMetadata(HANDLE_MESSAGE, fn) as MessageType | undefined;
+        if (!messageType) continue;
+        if (handlers.has(messageType.type)) throw new Error(`two handlers for ${messageType.type}`);
+        handlers.set(messageType.type, (fn as MessageHandlerFn).bind(instance));
+      }
+    }
+    return handlers;
+  }
+}

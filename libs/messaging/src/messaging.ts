@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { childTraceparent } from './envelope/trace-context.js';
+import type { OutboxRelay } from './outbox/outbox-relay.js';
+import { appendToOutbox } from './outbox/outbox-store.js';
+import { UnitOfWork } from './unit-of-work.js';
+
+export interface WorkContext {
+  /** Carried into every message the work causes; an HTTP request's correlation id, typically. */
+  correlationId?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/**
+ * Entry point for work that does not start from a message (an HTTP request, a scheduled job): runs `work` in one
+ * transaction whose outgoing messages commit with it, then wakes the relay.
+ */
+export class Messaging {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly relay: OutboxRelay,
+    private readonly service: string,
+    private readonly publishableTypes: ReadonlySet<string>,
+  ) {}
+
+  async transaction<T>(work: (uow: UnitOfWork) => Promise<T>, context: WorkContext = {}): Promise<T> {
+    let wrote = false;
+    const result = await this.dataSource.transaction(async (manager) => {
+      const uow = new UnitOfWork(
+        manager,
+        {
+          service: this.service,
+          correlationId: context.correlationId ?? randomUUID(),
+          traceparent: context.traceparent ?? childTraceparent(),
+          tracestate: context.tracestate,
+        },
+        this.publishableTypes,
+      );
+      const value = await work(uow);
+      const rows = uow.takeOutboxRows();
+      await appendToOutbox((sql, params) => manager.query(sql, params), rows);
+      wrote = rows.length > 0;
+      return value;
+    });
+    if (wrote) this.relay.wake();
+    return result;
+  }
+}

@@ -1,0 +1,88 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type pg from 'pg';
+import type { ConsumerObserver, Outcome } from '../consumer/queue-consumer.js';
+import type { RelayObserver } from '../outbox/outbox-relay.js';
+import { PENDING_STATS_SQL, type ClaimedRow } from '../outbox/outbox-store.js';
+
+export interface OutboxStats {
+  pending: number;
+  oldest_age_seconds: number;
+}
+
+/** What an operator watches: outbox backlog and age, relay latency, and what happened to each queue's messages. */
+export class MessagingMetrics implements RelayObserver, ConsumerObserver {
+  private readonly messages: Counter<'queue' | 'type' | 'outcome'>;
+  private readonly publishLatency: Histogram;
+  private readonly publishedCount: Counter;
+  private readonly publishFailureCount: Counter;
+  private statsCache?: { at: number; value: Promise<OutboxStats> };
+
+  constructor(
+    registry: Registry,
+    private readonly pool: pg.Pool,
+  ) {
+    const stats = () => this.outboxStats();
+    new Gauge({
+      name: 'orderflow_outbox_pending_messages',
+      help: 'Outbox rows committed and not yet confirmed by the broker',
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).pending);
+      },
+    });
+    new Gauge({
+      name: 'orderflow_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest unsent outbox row (0 when none)',
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).oldest_age_seconds);
+      },
+    });
+    this.publishLatency = new Histogram({
+      name: 'orderflow_relay_publish_latency_seconds',
+      help: 'From outbox commit to broker confirm',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    });
+    this.publishedCount = new Counter({
+      name: 'orderflow_relay_published_total',
+      help: 'Messages confirmed by the broker',
+      registers: [registry],
+    });
+    this.publishFailureCount = new Counter({
+      name: 'orderflow_relay_publish_failures_total',
+      help: 'Messages the broker refused or could not route; they stay in the outbox and are retried',
+      registers: [registry],
+    });
+    this.messages = new Counter({
+      name: 'orderflow_messages_total',
+      help: 'Consumed messages by queue, type and outcome (handled, duplicate, retried, dead-lettered)',
+      labelNames: ['queue', 'type', 'outcome'],
+      registers: [registry],
+    });
+  }
+
+  /** Cached for a second, so a scrape and a readiness probe share one query. */
+  outboxStats(): Promise<OutboxStats> {
+    const now = Date.now();
+    if (!this.statsCache || now - this.statsCache.at > 1_000) {
+      const value = this.pool.query<OutboxStats>(PENDING_STATS_SQL).then((r) => r.rows[0]);
+      value.catch(() => (this.statsCache = undefined));
+      this.statsCache = { at: now, value };
+    }
+    return this.statsCache.value;
+  }
+
+  published(rows: readonly ClaimedRow[], confirmedAt: number): void {
+    for (const row of rows) this.publishLatency.observe((confirmedAt - row.created_at.getTime()) / 1000);
+    this.publishedCount.inc(rows.length);
+  }
+
+  failed(rows: readonly ClaimedRow[]): void {
+    this.publishFailureCount.inc(rows.length);
+  }
+
+  outcome(queue: string, type: string, outcome: Outcome, count = 1): void {
+    this.messages.inc({ queue, type, outcome }, count);
+  }
+}

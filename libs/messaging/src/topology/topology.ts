@@ -1,0 +1,175 @@
+/**
+ * The broker topology, generated from the routing in libs/contracts — the one source of truth. The same function
+ * feeds the RabbitMQ definitions file the broker imports at boot, the Kubernetes Messaging Topology Operator
+ * resources, the AsyncAPI document and the services' start-up check, so none of them can drift from the others.
+ *
+ * - Commands go to `orderflow.commands` (direct), events to `orderflow.events` (topic); the routing key is the
+ *   message's wire type, and each queue is bound to exactly the types it receives.
+ * - Every queue is a durable quorum queue `<service>.<purpose>` with a dead-letter queue `<queue>.dlq` beside it.
+ * - `orderflow.retry` (direct, routing key = queue name) puts a message back on one queue: delayed retries and
+ *   dead-letter replays use it. `orderflow.dead-letters` (direct, routing key = queue name) feeds the DLQs.
+ * - A policy per queue sets a delivery limit (RabbitMQ 3.10 has none by default) and at-least-once dead-lettering,
+ *   so a message that crashes its consumer over and over still ends in its DLQ, never lost.
+ */
+import type { MessageType, Routing } from '@orderflow/contracts';
+
+export const EXCHANGES = {
+  commands: 'orderflow.commands',
+  events: 'orderflow.events',
+  retry: 'orderflow.retry',
+  deadLetters: 'orderflow.dead-letters',
+} as const;
+
+export const DEFAULT_DELIVERY_LIMIT = 10;
+
+export interface ExchangeSpec {
+  name: string;
+  type: 'direct' | 'topic';
+  summary: string;
+}
+export interface QueueSpec {
+  name: string;
+  service: string;
+  summary: string;
+  deadLetterQueue: string;
+  isDeadLetterQueue: false;
+}
+export interface DeadLetterQueueSpec {
+  name: string;
+  service: string;
+  summary: string;
+  forQueue: string;
+  isDeadLetterQueue: true;
+}
+export interface BindingSpec {
+  exchange: string;
+  queue: string;
+  routingKey: string;
+}
+export interface PolicySpec {
+  name: string;
+  pattern: string;
+  definition: Record<string, string | number>;
+}
+
+export interface Topology {
+  vhost: string;
+  exchanges: ExchangeSpec[];
+  queues: (QueueSpec | DeadLetterQueueSpec)[];
+  bindings: BindingSpec[];
+  policies: PolicySpec[];
+}
+
+export function exchangeFor(messageType: Pick<MessageType, 'kind'>): string {
+  return messageType.kind === 'command' ? EXCHANGES.commands : EXCHANGES.events;
+}
+
+export const deadLetterQueueOf = (queue: string) => `${queue}.dlq`;
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function buildTopology(
+  routing: Routing,
+  { vhost = 'orderflow', deliveryLimit = DEFAULT_DELIVERY_LIMIT } = {},
+): Topology {
+  const exchanges: ExchangeSpec[] = [
+    {
+      name: EXCHANGES.commands,
+      type: 'direct',
+      summary: 'Commands, routed by wire type to the one queue that owns them',
+    },
+    { name: EXCHANGES.events, type: 'topic', summary: 'Events, routed by wire type to every subscribing queue' },
+    {
+      name: EXCHANGES.retry,
+      type: 'direct',
+      summary: 'Puts a message back on one queue (delayed retries, DLQ replays)',
+    },
+    {
+      name: EXCHANGES.deadLetters,
+      type: 'direct',
+      summary: 'Routes failed messages to the dead-letter queue of their queue',
+    },
+  ];
+  const queues: Topology['queues'] = [];
+  const bindings: BindingSpec[] = [];
+  const policies: PolicySpec[] = [];
+  for (const route of routing.queues) {
+    const dlq = deadLetterQueueOf(route.name);
+    queues.push({
+      name: route.name,
+      service: route.service,
+      summary: route.summary,
+      deadLetterQueue: dlq,
+      isDeadLetterQueue: false,
+    });
+    queues.push({
+      name: dlq,
+      service: route.service,
+      summary: `Messages ${route.name} could not handle`,
+      forQueue: route.name,
+      isDeadLetterQueue: true,
+    });
+    for (const messageType of route.receives) {
+      bindings.push({ exchange: exchangeFor(messageType), queue: route.name, routingKey: messageType.type });
+    }
+    bindings.push({ exchange: EXCHANGES.retry, queue: route.name, routingKey: route.name });
+    bindings.push({ exchange: EXCHANGES.deadLetters, queue: dlq, routingKey: route.name });
+    policies.push({
+      name: `orderflow.${route.name}`,
+      pattern: `^${escapeRegExp(route.name)}$`,
+      definition: {
+        'delivery-limit': deliveryLimit,
+        'dead-letter-exchange': EXCHANGES.deadLetters,
+        'dead-letter-routing-key': route.name,
+        'dead-letter-strategy': 'at-least-once',
+        overflow: 'reject-publish',
+      },
+    });
+  }
+  return { vhost, exchanges, queues, bindings, policies };
+}
+
+/** The queues a service consumes from (not their DLQs). */
+export function queuesOf(topology: Topology, service: string): QueueSpec[] {
+  return topology.queues.filter((q): q is QueueSpec => q.service === service && !q.isDeadLetterQueue);
+}
+
+/** RabbitMQ's definitions format, for `load_definitions` at boot or `POST /api/definitions/<vhost>`. */
+export function toRabbitDefinitions(topology: Topology): Record<string, unknown> {
+  const { vhost } = topology;
+  return {
+    vhosts: [{ name: vhost, metadata: { description: 'orderflow', default_queue_type: 'quorum' } }],
+    exchanges: topology.exchanges.map((e) => ({
+      name: e.name,
+      vhost,
+      type: e.type,
+      durable: true,
+      auto_delete: false,
+      internal: false,
+      arguments: {},
+    })),
+    queues: topology.queues.map((q) => ({
+      name: q.name,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: { 'x-queue-type': 'quorum' },
+    })),
+    bindings: topology.bindings.map((b) => ({
+      source: b.exchange,
+      vhost,
+      destination: b.queue,
+      destination_type: 'queue',
+      routing_key: b.routingKey,
+      arguments: {},
+    })),
+    policies: topology.policies.map((p) => ({
+      vhost,
+      name: p.name,
+      pattern: p.pattern,
+      'apply-to': 'queues',
+      priority: 1,
+      definition: p.definition,
+    })),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * A unit of work: one database transaction in which a handler (or an HTTP use case) changes its state and states
+ * the messages that change causes. The messages become outbox rows in that same transaction, so they exist if and
+ * only if the change committed. Handlers never open transactions, publish to the channel, or acknowledge.
+ */
+import type { OutgoingMessage } from '@orderflow/contracts';
+import type { EntityManager } from 'typeorm';
+import { amqpProperties, encode, envelope, type EnvelopeContext } from './envelope/cloud-event.js';
+import { childTraceparent } from './envelope/trace-context.js';
+import type { OutboxRow } from './outbox/outbox-store.js';
+import { exchangeFor } from './topology/topology.js';
+
+export class UnitOfWork {
+  private readonly rows: OutboxRow[] = [];
+
+  constructor(
+    /** The transaction's entity manager: every read and write of the handler goes through it. */
+    readonly manager: EntityManager,
+    private readonly context: EnvelopeContext,
+    private readonly allowedTypes: ReadonlySet<string>,
+  ) {}
+
+  /** Publishes an event once the transaction commits. */
+  publish(message: OutgoingMessage): void {
+    if (message.messageType.kind !== 'event') throw new Error(`${message.messageType.type} is a command: use send()`);
+    this.append(message);
+  }
+
+  /** Sends a command once the transaction commits. */
+  send(message: OutgoingMessage): void {
+    if (message.messageType.kind !== 'command')
+      throw new Error(`${message.messageType.type} is an event: use publish()`);
+    this.append(message);
+  }
+
+  /** The outbox rows this unit of work produced; taken once, when it commits. */
+  takeOutboxRows(): OutboxRow[] {
+    return this.rows.splice(0);
+  }
+
+  private append(message: OutgoingMessage): void {
+    const { messageType } = message;
+    if (!this.allowedTypes.has(messageType.type)) {
+      throw new Error(
+        `the ${this.context.service} service does not publish ${messageType.type} (see ORDERFLOW_ROUTING)`,
+      );
+    }
+    const event = envelope(messageType, message.subject, message.data, {
+      ...this.context,
+      traceparent: childTraceparent(this.context.traceparent),
+    });
+    this.rows.push({
+      messageId: event.id,
+      exchange: exchangeFor(messageType),
+      routingKey: messageType.type,
+      orderingKey: message.subject,
+      properties: amqpProperties(event, this.context.service) as Record<string, unknown>,
+      body: encode(event),
+    });
+  }
+}
