@@ -16,6 +16,8 @@ export default defineConfig({
           include: ['{apps,libs}/**/*.int-spec.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // One test restarts the shared test broker, so integration files take turns.
+          fileParallelism: false,
         },
       },
       {

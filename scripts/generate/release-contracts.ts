@@ -3,6 +3,7 @@
 // new version (`….v2`), and the contracts test fails until it is one.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { jsonSchemaOf, MESSAGE_TYPES } from '@orderflow/contracts';
+import { format, resolveConfig } from 'prettier';
 
 const file = new URL('../../libs/contracts/src/schemas.snapshot.json', import.meta.url);
 const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -14,5 +15,6 @@ for (const messageType of MESSAGE_TYPES) {
   }
 }
 const sorted = Object.fromEntries(Object.entries(snapshot).sort(([a], [b]) => a.localeCompare(b)));
-writeFileSync(file, `${JSON.stringify(sorted, null, 2)}\n`);
+const options = await resolveConfig(file.pathname);
+writeFileSync(file, await format(JSON.stringify(sorted, null, 2), { ...options, parser: 'json', filepath: file.pathname }));
 console.log(added.length ? `released: ${added.join(', ')}` : 'nothing new to release');

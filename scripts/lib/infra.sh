@@ -74,7 +74,8 @@ rabbitmq_env() {
   env HOME="$RABBITMQ_DIR/home" RABBITMQ_MNESIA_BASE="$RABBITMQ_DIR/mnesia" RABBITMQ_LOG_BASE="$RABBITMQ_DIR/log" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$RABBITMQ_DIR/enabled_plugins" RABBITMQ_NODENAME="$RABBITMQ_NODE" \
     RABBITMQ_CONFIG_FILE="$RABBITMQ_DIR/rabbitmq" RABBITMQ_PID_FILE="$RUN_DIR/rabbitmq.pid" \
-    RABBITMQ_NODE_PORT="$ORDERFLOW_AMQP_PORT" RABBITMQ_DIST_PORT="$ORDERFLOW_DIST_PORT" ERL_EPMD_PORT="$ORDERFLOW_EPMD_PORT" "$@"
+    RABBITMQ_NODE_PORT="$ORDERFLOW_AMQP_PORT" RABBITMQ_DIST_PORT="$ORDERFLOW_DIST_PORT" ERL_EPMD_PORT="$ORDERFLOW_EPMD_PORT" \
+    ERL_CRASH_DUMP="$RABBITMQ_DIR/log/erl_crash.dump" "$@"
 }
 rabbitmqctl_local() { rabbitmq_env "$RABBITMQ_CTL" -n "$RABBITMQ_NODE" "$@"; }
 
@@ -107,6 +108,7 @@ definitions.local.path = $ROOT/deploy/rabbitmq/definitions.json
 log.console = false
 log.file.level = info
 vm_memory_high_watermark.relative = 0.4
+collect_statistics_interval = $([[ "$PROFILE" == test ]] && echo 1000 || echo 5000)
 disk_free_limit.absolute = 200MB
 CONF
   )
@@ -129,6 +131,9 @@ rabbitmq_local_stop() {
     rabbitmqctl_local stop "$RUN_DIR/rabbitmq.pid" >/dev/null 2>&1 || kill "$(cat "$RUN_DIR/rabbitmq.pid")" 2>/dev/null || true
   fi
   rm -f "$RUN_DIR/rabbitmq.pid"
+  # The node's sockets can outlive its pid file by a moment; a restart must not find its own ports taken.
+  local deadline=$((SECONDS + 30))
+  while { port_open "$ORDERFLOW_AMQP_PORT" || port_open "$ORDERFLOW_DIST_PORT"; } && ((SECONDS < deadline)); do sleep 0.5; done
   # The Erlang port mapper was started on this profile's own port; it exits only if no node still uses it.
   local epmd
   epmd="$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -1)"

@@ -18,3 +18,4 @@ export * from './outbox/outbox-store.js';
 export * from './topology/topology-check.js';
 export * from './topology/topology.js';
 export * from './unit-of-work.js';
+export * from './topology/asyncapi.js';

@@ -2,3 +2,4 @@ export * from './rabbitmq-management.js';
 export * from './service-process.js';
 export * from './test-environment.js';
 export * from './wait-for.js';
+export * from './messaging-rig.js';

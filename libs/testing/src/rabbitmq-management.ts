@@ -10,6 +10,23 @@ export class RabbitMqManagement {
     return (await res.json()) as T;
   }
 
+  async put(path: string, body: unknown): Promise<void> {
+    await this.send('PUT', path, body);
+  }
+
+  async post(path: string, body: unknown): Promise<void> {
+    await this.send('POST', path, body);
+  }
+
+  private async send(method: string, path: string, body: unknown): Promise<void> {
+    const res = await fetch(`${this.config.url}/api${path}`, {
+      method,
+      headers: { ...this.headers(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  }
+
   async delete(path: string): Promise<void> {
     const res = await fetch(`${this.config.url}/api${path}`, { method: 'DELETE', headers: this.headers() });
     if (!res.ok && res.status !== 404) throw new Error(`DELETE ${path}: ${res.status}`);

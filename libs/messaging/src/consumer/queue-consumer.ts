@@ -71,6 +71,19 @@ interface Decoded extends Delivery {
   handler: MessageHandlerFn;
 }
 
+/**
+ * Acknowledges (or rejects) on the delivery's own channel. If that channel died meanwhile the broker redelivers
+ * the message to the next channel, and the inbox makes the redelivery a no-op: nothing to do here.
+ */
+function settle(delivery: Delivery, how: 'ack' | 'reject'): void {
+  try {
+    if (how === 'ack') delivery.channel.ack(delivery.msg);
+    else delivery.channel.reject(delivery.msg, false);
+  } catch {
+    // IllegalOperationError: channel closed.
+  }
+}
+
 class Lane {
   readonly pending: Delivery[] = [];
   running?: Promise<void>;
@@ -130,12 +143,12 @@ export class QueueConsumer {
     );
     await channel.checkQueue(this.queue);
     await channel.prefetch(this.options.prefetch, false);
+    // Deliveries still buffered from a dead channel cannot be acknowledged any more; the broker redelivers them.
+    for (const lane of this.lanes) lane.pending.splice(0);
     const { consumerTag } = await channel.consume(this.queue, (msg) => msg && this.receive({ channel, msg }), {
       noAck: false,
       consumerTag: `${this.deps.instance}/${this.queue}/${Date.now().toString(36)}`,
     });
-    // Deliveries still buffered from a dead channel cannot be acknowledged any more; the broker redelivers them.
-    for (const lane of this.lanes) lane.pending.splice(0);
     this.channel = channel;
     this.consumerTag = consumerTag;
   }
@@ -150,7 +163,10 @@ export class QueueConsumer {
   private async drain(lane: Lane): Promise<void> {
     try {
       while (lane.pending.length > 0 && !this.stopping) {
-        await this.handleBatch(lane.pending.splice(0, this.options.maxBatch));
+        await this.handleBatch(lane.pending.splice(0, this.options.maxBatch)).catch((err: Error) =>
+          // Unacknowledged deliveries of a failed batch come back when their channel closes; nothing is lost.
+          this.deps.logger.error({ message: 'batch failed unexpectedly', queue: this.queue, reason: err.message }),
+        );
       }
     } finally {
       lane.running = undefined;
@@ -262,7 +278,7 @@ export class QueueConsumer {
       await runner.release();
     }
     if (rows.length > 0) this.deps.afterCommit();
-    for (const d of [...handled, ...duplicates]) d.channel.ack(d.msg);
+    for (const d of [...handled, ...duplicates]) settle(d, 'ack');
     this.count(handled, 'handled');
     this.count(duplicates, 'duplicate');
   }
@@ -290,12 +306,12 @@ export class QueueConsumer {
         queue: this.queue,
         reason: (err as Error).message,
       });
-      delivery.channel.reject(delivery.msg, false);
+      settle(delivery, 'reject');
       this.count([delivery], 'dead-lettered', type);
       return;
     }
     this.deps.afterCommit();
-    delivery.channel.ack(delivery.msg);
+    settle(delivery, 'ack');
     const log = reason ? this.deps.logger.error.bind(this.deps.logger) : this.deps.logger.warn.bind(this.deps.logger);
     log({
       message: reason ? 'message dead-lettered' : 'message will be retried',

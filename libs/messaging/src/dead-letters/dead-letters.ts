@@ -75,6 +75,9 @@ export class DeadLetters {
     const limit = wanted ? wanted.size : (options.limit ?? 100);
     return this.withChannel(true, async (channel) => {
       const confirm = channel as ConfirmChannel;
+      // A replay nobody receives would be acknowledged away from the DLQ and lost: watch for returns.
+      const returned = new Set<string>();
+      channel.on('return', (msg: { properties: { messageId?: string } }) => returned.add(msg.properties.messageId ?? ''));
       const replayed: string[] = [];
       let scanned = 0;
       while (replayed.length < limit && scanned < MAX_SCAN) {
@@ -88,6 +91,8 @@ export class DeadLetters {
             err ? reject(err as Error) : resolve(),
           );
         });
+        // basic.return arrives before the confirm, so by now an unroutable replay is known.
+        if (returned.has(id ?? '')) throw new Error(`replay of ${id ?? 'a message'} to ${queue} was unroutable; it stays in the DLQ`);
         channel.ack(msg);
         replayed.push(id ?? '(no message id)');
       }
@@ -125,6 +130,8 @@ function replayProperties(msg: GetMessage) {
   const headers = { ...(msg.properties.headers ?? {}) };
   for (const name of [
     ...Object.values(DEAD_LETTER_HEADERS),
+    'x-orderflow-last-error',
+    'x-orderflow-dead-letter-queue',
     'x-death',
     'x-first-death-exchange',
     'x-first-death-queue',

@@ -24,7 +24,7 @@ export class MessagingMetrics implements RelayObserver, ConsumerObserver {
     const stats = () => this.outboxStats();
     new Gauge({
       name: 'orderflow_outbox_pending_messages',
-      help: 'Outbox rows committed and not yet confirmed by the broker',
+      help: 'Outbox rows due and not yet confirmed by the broker (delayed retries not counted until due)',
       registers: [registry],
       async collect() {
         this.set((await stats()).pending);
@@ -32,7 +32,7 @@ export class MessagingMetrics implements RelayObserver, ConsumerObserver {
     });
     new Gauge({
       name: 'orderflow_outbox_oldest_pending_age_seconds',
-      help: 'Age of the oldest unsent outbox row (0 when none)',
+      help: 'How long the oldest due, unsent outbox row has been waiting (0 when none)',
       registers: [registry],
       async collect() {
         this.set((await stats()).oldest_age_seconds);
@@ -40,7 +40,7 @@ export class MessagingMetrics implements RelayObserver, ConsumerObserver {
     });
     this.publishLatency = new Histogram({
       name: 'orderflow_relay_publish_latency_seconds',
-      help: 'From outbox commit to broker confirm',
+      help: 'From an outbox row becoming due (its insert, or a retry delay ending) to the broker confirm',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     });
@@ -74,7 +74,7 @@ export class MessagingMetrics implements RelayObserver, ConsumerObserver {
   }
 
   published(rows: readonly ClaimedRow[], confirmedAt: number): void {
-    for (const row of rows) this.publishLatency.observe((confirmedAt - row.created_at.getTime()) / 1000);
+    for (const row of rows) this.publishLatency.observe((confirmedAt - row.available_at.getTime()) / 1000);
     this.publishedCount.inc(rows.length);
   }
 

@@ -14,7 +14,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 import type { BrokerConnection } from '../broker/broker-connection.js';
-import { CLAIM_SQL, type ClaimedRow, MARK_SENT_SQL, OUTBOX_CHANNEL, RELEASE_SQL } from './outbox-store.js';
+import { CLAIM_SQL, type ClaimedRow, DEFER_SQL, MARK_SENT_SQL, OUTBOX_CHANNEL, RELEASE_SQL } from './outbox-store.js';
 
 export interface RelayOptions {
   /** Rows per claim. */
@@ -51,6 +51,7 @@ export class OutboxRelay {
   private signalled = false;
   private listener?: pg.Client;
   private readonly loops: Promise<void>[] = [];
+  private readonly closedChannels = new WeakSet<ConfirmChannel>();
   private readonly options: RelayOptions;
 
   constructor(
@@ -114,6 +115,7 @@ export class OutboxRelay {
     let channel: ConfirmChannel | undefined;
     while (this.running) {
       try {
+        if (channel && this.closedChannels.has(channel)) channel = undefined;
         channel ??= await this.openChannel();
         const published = await this.relayBatch(channel);
         if (published < this.options.batchSize) await this.idle();
@@ -129,6 +131,7 @@ export class OutboxRelay {
   private async openChannel(): Promise<ConfirmChannel> {
     const channel = await this.broker.confirmChannel();
     channel.on('error', () => undefined);
+    channel.on('close', () => this.closedChannels.add(channel));
     return channel;
   }
 
@@ -164,15 +167,23 @@ export class OutboxRelay {
         await this.pool.query(MARK_SENT_SQL, [ok.map((r) => r.id)]);
         this.observer.published(ok, confirmedAt);
       }
+      const unroutable = failed.filter((r) => returned.has(r.message_id));
+      const nacked = failed.filter((r) => !returned.has(r.message_id));
+      if (unroutable.length) {
+        await this.pool.query(DEFER_SQL, [
+          unroutable.map((r) => r.id),
+          'unroutable: no queue is bound for this routing key',
+        ]);
+      }
+      if (nacked.length) await this.pool.query(RELEASE_SQL, [nacked.map((r) => r.id), 'not confirmed by the broker']);
       if (failed.length) {
-        const reason = failed.some((r) => returned.has(r.message_id))
+        const reason = unroutable.length
           ? 'unroutable: no queue is bound for this routing key'
           : 'not confirmed by the broker';
-        await this.pool.query(RELEASE_SQL, [failed.map((r) => r.id), reason]);
         const error = new Error(reason);
         this.observer.failed(failed, error);
         this.logger.error({
-          message: 'outbox messages not published; will retry with backoff',
+          message: 'outbox messages not published; will retry',
           reason,
           messages: failed
             .slice(0, 10)
@@ -186,6 +197,8 @@ export class OutboxRelay {
     } finally {
       channel.off('return', onReturn);
     }
+    // The channel went down mid-batch: its rows are back in the outbox; the worker opens a new channel.
+    if (this.closedChannels.has(channel)) throw new Error('channel closed during a batch');
     return rows.length;
   }
 

@@ -31,7 +31,8 @@ export interface ClaimedRow {
   routing_key: string;
   properties: Record<string, unknown>;
   body: Buffer;
-  created_at: Date;
+  /** When the row became due: its commit, or the end of a retry's delay. */
+  available_at: Date;
   publish_attempts: number;
 }
 
@@ -72,13 +73,17 @@ export const CLAIM_SQL = `
     FOR UPDATE SKIP LOCKED
   ) AS claimed
   WHERE o.id = claimed.id
-  RETURNING o.id, o.message_id, o.exchange, o.routing_key, o.properties, o.body, o.created_at, o.publish_attempts`;
+  RETURNING o.id, o.message_id, o.exchange, o.routing_key, o.properties, o.body, o.available_at, o.publish_attempts`;
 
 export const MARK_SENT_SQL = `
   UPDATE outbox_messages SET sent_at = clock_timestamp(), lease_until = NULL WHERE id = ANY($1::bigint[])`;
 
-/** Gives rows back after a failed publish, to be tried again after a backoff that grows with each failure. */
+/** Gives rows back at once: the broker or the channel failed, not the message (the relay itself backs off). */
 export const RELEASE_SQL = `
+  UPDATE outbox_messages SET lease_until = NULL, last_error = $2 WHERE id = ANY($1::bigint[])`;
+
+/** Puts rows the broker could not route aside, to be tried again after a backoff that grows with each failure. */
+export const DEFER_SQL = `
   UPDATE outbox_messages
   SET lease_until = NULL,
       publish_attempts = publish_attempts + 1,
@@ -86,10 +91,11 @@ export const RELEASE_SQL = `
       available_at = clock_timestamp() + least(300000, 100 * power(2, least(publish_attempts, 12))) * interval '1 millisecond'
   WHERE id = ANY($1::bigint[])`;
 
+/** Counts rows that are due: a delayed retry waiting for its time is not lag. Age is measured from when a row became due. */
 export const PENDING_STATS_SQL = `
   SELECT count(*)::int AS pending,
-         coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8 AS oldest_age_seconds
-  FROM outbox_messages WHERE sent_at IS NULL`;
+         coalesce(extract(epoch FROM clock_timestamp() - min(available_at)), 0)::float8 AS oldest_age_seconds
+  FROM outbox_messages WHERE sent_at IS NULL AND available_at <= clock_timestamp()`;
 
 /** Deletes up to $2 rows sent more than $1 ms ago; SKIP LOCKED so a prune never waits on, or blocks, a relay. */
 export const PRUNE_SENT_SQL = `

@@ -1,0 +1,270 @@
+// The guarantees of the messaging core, each proven against real PostgreSQL and RabbitMQ in a vhost and database of
+// its own: duplicates, crashes at the two worst moments, a broker restart, poison messages, competing relays, and
+// replay from the dead-letter queue. Each test asserts net effects in the database: every message's effect exactly
+// once, nothing lost.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { StockReleased, StockReserved } from '@orderflow/contracts';
+import { MessagingRig, OutcomeCounter, produceOrders, recordEffect, RIG_QUEUE, waitFor } from '@orderflow/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { amqpProperties, encode, envelope } from './envelope/cloud-event.js';
+import { DeadLetters } from './dead-letters/dead-letters.js';
+import { PermanentError, TransientError } from './errors.js';
+import { deadLetterQueueOf } from './topology/topology.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+let rig: MessagingRig;
+
+beforeEach(async () => {
+  rig = await MessagingRig.create();
+});
+afterEach(async () => {
+  await rig.dispose();
+});
+
+async function expectEachEffectOnce(orderIds: string[], perOrder = 1): Promise<void> {
+  await waitFor(async () => (await rig.count('SELECT count(*) AS n FROM effects')) >= orderIds.length * perOrder, {
+    timeoutMs: 60_000,
+    what: `${orderIds.length * perOrder} effects`,
+  });
+  await rig.waitQueueEmpty(RIG_QUEUE);
+  const perMessage = await rig.effectsPerMessage();
+  expect(
+    [...perMessage.values()].filter((n) => n > 1),
+    'doubled effects',
+  ).toEqual([]);
+  expect(perMessage.size, 'messages with an effect').toBe(orderIds.length * perOrder);
+  const lost = await rig.count(
+    'SELECT count(*) AS n FROM business_rows b WHERE NOT EXISTS (SELECT 1 FROM effects e WHERE e.order_id = b.order_id)',
+  );
+  expect(lost, 'business rows whose message had no effect').toBe(0);
+}
+
+function child(mode: string, env: Record<string, string>) {
+  // tsx as a loader of this very process (not its CLI, which forks), so a signal reaches the process under test.
+  const proc = spawn(process.execPath, ['--import', 'tsx', `${ROOT}libs/testing/src/messaging-child.ts`, mode], {
+    env: { ...process.env, RIG_DATABASE_URL: rig.env.databaseUrl, RIG_AMQP_URL: rig.env.amqpUrl, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { proc, output: () => output };
+}
+
+describe('the inbox', () => {
+  it('turns duplicate deliveries of one message into one effect', async () => {
+    const counter = new OutcomeCounter();
+    await rig.consumer({ observer: counter });
+    const broker = await rig.broker();
+    const channel = await broker.confirmChannel();
+    const orderId = crypto.randomUUID();
+    const event = envelope(StockReserved, orderId, { orderId }, { service: 'it', correlationId: orderId });
+    for (let i = 0; i < 3; i += 1)
+      channel.publish('orderflow.events', StockReserved.type, encode(event), amqpProperties(event, 'it'));
+    await channel.waitForConfirms();
+
+    await waitFor(() => counter.counts.handled + counter.counts.duplicate === 3, { what: 'three deliveries' });
+    expect(counter.counts).toMatchObject({ handled: 1, duplicate: 2 });
+    expect(await rig.count('SELECT count(*) AS n FROM effects')).toBe(1);
+    expect(await rig.count('SELECT count(*) AS n FROM inbox_messages')).toBe(1);
+    await rig.waitQueueEmpty(RIG_QUEUE);
+  });
+});
+
+describe('a crash', () => {
+  it('between commit and publish: the committed messages are still delivered', async () => {
+    const dying = child('commit-then-die', { COUNT: '25' });
+    const [, signal] = (await once(dying.proc, 'exit')) as [number | null, string | null];
+    expect(signal).toBe('SIGKILL');
+    expect(dying.output()).toContain('committed');
+    expect(await rig.count('SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL')).toBe(25);
+
+    await rig.consumer();
+    await rig.relay();
+    const rows = await rig.dataSource.query<{ order_id: string }[]>('SELECT order_id FROM business_rows');
+    const orderIds = rows.map((r) => r.order_id);
+    await expectEachEffectOnce(orderIds);
+  });
+
+  it('after commit and before the ack: the redelivery has no second effect', async () => {
+    const relay = await rig.relay();
+    const orderIds = await produceOrders(rig.messaging(relay), 40);
+    const stuck = child('consume-without-ack', {});
+    try {
+      await waitFor(async () => (await rig.count('SELECT count(*) AS n FROM effects')) === 40, {
+        timeoutMs: 30_000,
+        what: 'the first consumer to commit every effect',
+      });
+    } finally {
+      stuck.proc.kill('SIGKILL');
+      await once(stuck.proc, 'exit');
+    }
+    const counter = new OutcomeCounter();
+    await rig.consumer({ observer: counter });
+    await waitFor(() => counter.counts.duplicate === 40, { timeoutMs: 30_000, what: '40 redeliveries' });
+    expect(counter.counts.handled).toBe(0);
+    await expectEachEffectOnce(orderIds);
+  });
+});
+
+describe('a broker restart mid-stream', () => {
+  it('leaves every message with exactly one effect', async () => {
+    const relay = await rig.relay();
+    await rig.consumer({}, () => relay.wake());
+    const messaging = rig.messaging(relay);
+    const producing = (async () => {
+      const ids: string[] = [];
+      for (let round = 0; round < 30; round += 1) {
+        ids.push(...(await produceOrders(messaging, 20)));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return ids;
+    })();
+    await waitFor(async () => (await rig.count('SELECT count(*) AS n FROM effects')) > 50, { what: 'traffic to flow' });
+    const restart = spawn('bash', [`${ROOT}scripts/broker-ctl.sh`, 'restart'], {
+      env: { ...process.env, ORDERFLOW_PROFILE: 'test' },
+      stdio: 'inherit',
+    });
+    const [code] = (await once(restart, 'exit')) as [number];
+    expect(code).toBe(0);
+    const orderIds = await producing;
+    expect(orderIds).toHaveLength(600);
+    await expectEachEffectOnce(orderIds);
+  }, 180_000);
+});
+
+describe('failures', () => {
+  it('send a poison message to the dead-letter queue with the reason, while the rest flow', async () => {
+    const relay = await rig.relay();
+    await rig.consumer();
+    const broker = await rig.broker();
+    const channel = await broker.confirmChannel();
+    channel.publish('orderflow.events', StockReserved.type, Buffer.from('{not json'), {
+      messageId: crypto.randomUUID(),
+      persistent: true,
+    });
+    const orderId = crypto.randomUUID();
+    const invalid = envelope(
+      StockReserved,
+      orderId,
+      { orderId: 'not-a-uuid' },
+      { service: 'it', correlationId: orderId },
+    );
+    channel.publish('orderflow.events', StockReserved.type, encode(invalid), amqpProperties(invalid, 'it'));
+    await channel.waitForConfirms();
+    const orderIds = await produceOrders(rig.messaging(relay), 20);
+
+    await expectEachEffectOnce(orderIds);
+    const dead = new DeadLetters(broker, new Map([[RIG_QUEUE, deadLetterQueueOf(RIG_QUEUE)]]));
+    const letters = await waitFor(
+      async () => {
+        const list = await dead.list(RIG_QUEUE);
+        return list.length === 2 && list;
+      },
+      { what: 'two dead letters' },
+    );
+    expect(letters.map((l) => l.reason)).toEqual(['undeliverable', 'undeliverable']);
+    expect(letters[0].error).toContain('body is not JSON');
+    expect(letters[1].error).toMatch(/data is invalid: orderId/);
+    expect(letters[1].headers).toMatchObject({
+      'x-orderflow-queue': RIG_QUEUE,
+      'x-orderflow-service': 'it',
+      'x-orderflow-attempts': 1,
+    });
+    expect(typeof letters[1].failedAt).toBe('string');
+  });
+
+  it('retry a transient error with backoff until it succeeds, and dead-letter what keeps failing', async () => {
+    const relay = await rig.relay();
+    const [flaky, hopeless, broken] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    await rig.consumer(
+      {
+        handler: async (message, uow) => {
+          const { orderId } = message.data;
+          if (orderId === hopeless) throw new TransientError('gateway timeout');
+          if (orderId === broken) throw new PermanentError('card number refused');
+          if (orderId === flaky && message.attempt < 3) throw new Error('connection reset');
+          await recordEffect(message, uow);
+        },
+      },
+      () => relay.wake(),
+    );
+    const messaging = rig.messaging(relay);
+    for (const orderId of [flaky, hopeless, broken]) {
+      await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId }, orderId))));
+    }
+    await waitFor(
+      async () => (await rig.count(`SELECT count(*) AS n FROM effects WHERE order_id = '${flaky}'`)) === 1,
+      {
+        what: 'the flaky message to succeed',
+      },
+    );
+    expect(await rig.count(`SELECT max(attempt) AS n FROM effects WHERE order_id = '${flaky}'`)).toBe(3);
+
+    const dead = new DeadLetters(await rig.broker(), new Map([[RIG_QUEUE, deadLetterQueueOf(RIG_QUEUE)]]));
+    const letters = await waitFor(
+      async () => {
+        const list = await dead.list(RIG_QUEUE);
+        return list.length === 2 && list;
+      },
+      { what: 'two dead letters', timeoutMs: 20_000 },
+    );
+    const byOrder = new Map(letters.map((l) => [(l.body as { subject: string }).subject, l]));
+    expect(byOrder.get(hopeless)).toMatchObject({ reason: 'attempts-exhausted', attempts: 3 });
+    expect(byOrder.get(hopeless)!.error).toContain('gateway timeout');
+    expect(byOrder.get(broken)).toMatchObject({ reason: 'permanent-error', attempts: 1 });
+    expect(await rig.count('SELECT count(*) AS n FROM effects')).toBe(1);
+  });
+});
+
+describe('three relays on one outbox', () => {
+  it('lose nothing, double no effect, and keep each order’s messages in order', async () => {
+    const relays = [
+      await rig.relay({ batchSize: 50 }),
+      await rig.relay({ batchSize: 50 }),
+      await rig.relay({ batchSize: 50 }),
+    ];
+    await rig.consumer({}, () => relays.forEach((r) => r.wake()));
+    const producers = Array.from({ length: 4 }, () =>
+      produceOrders(rig.messaging(relays[0]), 150, [StockReserved, StockReleased]),
+    );
+    const orderIds = (await Promise.all(producers)).flat();
+    await expectEachEffectOnce(orderIds, 2);
+    const outOfOrder = await rig.count(`
+      SELECT count(*) AS n FROM effects r JOIN effects x ON r.order_id = x.order_id
+      WHERE r.message_type = '${StockReserved.type}' AND x.message_type = '${StockReleased.type}' AND x.id < r.id`);
+    expect(outOfOrder, 'orders whose second message took effect before the first').toBe(0);
+  });
+});
+
+describe('replay from the dead-letter queue', () => {
+  it('puts a dead letter back on its queue, where it now succeeds once', async () => {
+    const relay = await rig.relay();
+    let broken = true;
+    await rig.consumer(
+      {
+        handler: async (message, uow) => {
+          if (broken) throw new PermanentError('stock table locked for maintenance');
+          await recordEffect(message, uow);
+        },
+      },
+      () => relay.wake(),
+    );
+    const [orderId] = await produceOrders(rig.messaging(relay), 1);
+    const dead = new DeadLetters(await rig.broker(), new Map([[RIG_QUEUE, deadLetterQueueOf(RIG_QUEUE)]]));
+    const [letter] = await waitFor(
+      async () => {
+        const list = await dead.list(RIG_QUEUE);
+        return list.length === 1 && list;
+      },
+      { what: 'the dead letter' },
+    );
+
+    broken = false;
+    expect(await dead.replay(RIG_QUEUE, { messageIds: [letter.messageId!] })).toEqual([letter.messageId]);
+    await expectEachEffectOnce([orderId]);
+    expect(await dead.list(RIG_QUEUE)).toEqual([]);
+    expect((await dead.summary())[0]).toMatchObject({ queue: RIG_QUEUE, messages: 0 });
+  });
+});

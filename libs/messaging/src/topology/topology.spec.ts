@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { ORDERFLOW_ROUTING, type Routing } from '@orderflow/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  buildTopology,
+  DEFAULT_DELIVERY_LIMIT,
+  EXCHANGES,
+  exchangeFor,
+  queuesOf,
+  type QueueSpec,
+  toRabbitDefinitions,
+} from './topology.js';
+
+const topology = buildTopology(ORDERFLOW_ROUTING);
+const consumed = topology.queues.filter((q): q is QueueSpec => !q.isDeadLetterQueue);
+const bound = (exchange: string, queue: string, routingKey: string) =>
+  topology.bindings.filter((b) => b.exchange === exchange && b.queue === queue && b.routingKey === routingKey);
+
+describe('buildTopology', () => {
+  it('has the four exchanges: commands direct, events topic, retry and dead letters direct', () => {
+    expect(topology.exchanges.map((e) => [e.name, e.type])).toEqual([
+      ['orderflow.commands', 'direct'],
+      ['orderflow.events', 'topic'],
+      ['orderflow.retry', 'direct'],
+      ['orderflow.dead-letters', 'direct'],
+    ]);
+  });
+
+  it('has a queue per route, each with a <queue>.dlq beside it, and nothing else', () => {
+    expect(consumed.map((q) => q.name)).toEqual(ORDERFLOW_ROUTING.queues.map((q) => q.name));
+    for (const queue of consumed) {
+      expect(queue.deadLetterQueue).toBe(`${queue.name}.dlq`);
+      expect(topology.queues).toContainEqual(
+        expect.objectContaining({ name: `${queue.name}.dlq`, forQueue: queue.name, isDeadLetterQueue: true }),
+      );
+    }
+    expect(topology.queues).toHaveLength(2 * ORDERFLOW_ROUTING.queues.length);
+  });
+
+  it('binds each queue to each type it receives, on the exchange of the type’s kind', () => {
+    for (const route of ORDERFLOW_ROUTING.queues) {
+      for (const messageType of route.receives) {
+        const exchange = messageType.kind === 'command' ? EXCHANGES.commands : EXCHANGES.events;
+        expect(exchangeFor(messageType)).toBe(exchange);
+        expect(bound(exchange, route.name, messageType.type), `${route.name} ← ${messageType.type}`).toHaveLength(1);
+      }
+    }
+  });
+
+  it('binds each queue to orderflow.retry and its DLQ to orderflow.dead-letters, by the queue’s name', () => {
+    for (const queue of consumed) {
+      expect(bound(EXCHANGES.retry, queue.name, queue.name)).toHaveLength(1);
+      expect(bound(EXCHANGES.deadLetters, queue.deadLetterQueue, queue.name)).toHaveLength(1);
+    }
+  });
+
+  it('has no binding the routing does not ask for', () => {
+    const received = ORDERFLOW_ROUTING.queues.reduce((n, q) => n + q.receives.length, 0);
+    expect(topology.bindings).toHaveLength(received + 2 * ORDERFLOW_ROUTING.queues.length);
+  });
+
+  it('gives each queue a policy: delivery limit, at-least-once dead-lettering into its DLQ, reject-publish', () => {
+    for (const queue of consumed) {
+      const policies = topology.policies.filter((p) => new RegExp(p.pattern).test(queue.name));
+      expect(policies, queue.name).toHaveLength(1);
+      expect(policies[0].definition).toEqual({
+        'delivery-limit': DEFAULT_DELIVERY_LIMIT,
+        'dead-letter-exchange': EXCHANGES.deadLetters,
+        'dead-letter-routing-key': queue.name,
+        'dead-letter-strategy': 'at-least-once',
+        overflow: 'reject-publish',
+      });
+    }
+    expect(topology.policies).toHaveLength(consumed.length);
+  });
+
+  it('matches each policy to its queue alone, not its DLQ nor a look-alike', () => {
+    const [policy] = topology.policies.filter((p) => new RegExp(p.pattern).test('payment.commands'));
+    const pattern = new RegExp(policy.pattern);
+    expect(pattern.test('payment.commands.dlq')).toBe(false);
+    expect(pattern.test('paymentXcommands')).toBe(false);
+    expect(pattern.test('x.payment.commands')).toBe(false);
+  });
+
+  it('takes the vhost and the delivery limit as options', () => {
+    const custom = buildTopology(ORDERFLOW_ROUTING, { vhost: 'test-1', deliveryLimit: 3 });
+    expect(custom.vhost).toBe('test-1');
+    expect(custom.policies.every((p) => p.definition['delivery-limit'] === 3)).toBe(true);
+  });
+
+  it('follows the routing it is given', () => {
+    const [payment] = ORDERFLOW_ROUTING.queues;
+    const routing: Routing = { queues: [{ ...payment, name: 'payment.urgent' }], publishes: {} };
+    const small = buildTopology(routing);
+    expect(small.queues.map((q) => q.name)).toEqual(['payment.urgent', 'payment.urgent.dlq']);
+    expect(small.bindings.every((b) => b.queue.startsWith('payment.urgent'))).toBe(true);
+  });
+});
+
+describe('queuesOf', () => {
+  it('gives the queues a service consumes, not their DLQs', () => {
+    expect(queuesOf(topology, 'saga').map((q) => q.name)).toEqual(['saga.events']);
+    expect(queuesOf(topology, 'nobody')).toEqual([]);
+  });
+});
+
+describe('toRabbitDefinitions', () => {
+  const definitions = toRabbitDefinitions(topology) as {
+    vhosts: { name: string; metadata: { default_queue_type: string } }[];
+    queues: { name: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
+    policies: { 'apply-to': string }[];
+  };
+
+  it('declares durable quorum queues only', () => {
+    expect(definitions.vhosts).toEqual([expect.objectContaining({ name: 'orderflow' })]);
+    expect(definitions.vhosts[0].metadata.default_queue_type).toBe('quorum');
+    expect(definitions.queues).toHaveLength(topology.queues.length);
+    for (const queue of definitions.queues) {
+      expect(queue, queue.name).toMatchObject({
+        durable: true,
+        auto_delete: false,
+        arguments: { 'x-queue-type': 'quorum' },
+      });
+    }
+    expect(definitions.policies.every((p) => p['apply-to'] === 'queues')).toBe(true);
+  });
+
+  it('is what deploy/rabbitmq/definitions.json holds (run npm run generate when this fails)', () => {
+    const committed: unknown = JSON.parse(
+      readFileSync(new URL('../../../../deploy/rabbitmq/definitions.json', import.meta.url), 'utf8'),
+    );
+    expect(committed).toEqual(definitions);
+  });
+});

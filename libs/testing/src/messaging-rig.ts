@@ -1,0 +1,263 @@
+/**
+ * A real messaging stack for integration tests: its own RabbitMQ vhost (topology imported from the same
+ * definitions generator the broker uses in production) and its own PostgreSQL database (the same migrations the
+ * services run), with the library's own relay, consumer and unit of work — nothing faked.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Routing, StockReleased, StockReserved } from '@orderflow/contracts';
+import {
+  BrokerConnection,
+  buildTopology,
+  type ConsumerOptions,
+  type ConsumerObserver,
+  CreateMessagingTables1763900000000,
+  type MessageHandlerFn,
+  Messaging,
+  OutboxRelay,
+  type Outcome,
+  QueueConsumer,
+  type RelayOptions,
+  toRabbitDefinitions,
+} from '@orderflow/messaging';
+import pg from 'pg';
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { RabbitMqManagement } from './rabbitmq-management.js';
+import { testEnvironment } from './test-environment.js';
+import { waitFor } from './wait-for.js';
+
+export const RIG_SERVICE = 'it';
+export const RIG_QUEUE = 'it.effects';
+
+/** One queue receiving two event types, so tests can check per-order ordering across types. */
+export const RIG_ROUTING: Routing = {
+  queues: [
+    { name: RIG_QUEUE, service: RIG_SERVICE, summary: 'integration tests', receives: [StockReserved, StockReleased] },
+  ],
+  publishes: { [RIG_SERVICE]: [StockReserved, StockReleased] },
+};
+
+export class CreateRigTables1763900000001 implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE TABLE business_rows (order_id uuid PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    );
+    // No unique constraint on purpose: a doubled effect must be countable.
+    await queryRunner.query(`CREATE TABLE effects (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      order_id uuid NOT NULL, message_id uuid NOT NULL, message_type text NOT NULL, attempt int NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE effects; DROP TABLE business_rows');
+  }
+}
+
+// RIG_DEBUG=1 shows what the relay and consumers say while a test runs.
+const log = (level: string) => (line: object) => {
+  if (process.env.RIG_DEBUG) console.log(level, JSON.stringify(line));
+};
+const silent = { log: log('log'), warn: log('warn'), error: log('error') };
+
+/** The default effect: one row per handled message. */
+export const recordEffect: MessageHandlerFn<{ orderId: string }> = async (message, uow) => {
+  await uow.manager.query('INSERT INTO effects (order_id, message_id, message_type, attempt) VALUES ($1, $2, $3, $4)', [
+    message.data.orderId,
+    message.id,
+    message.type,
+    message.attempt,
+  ]);
+};
+
+export class OutcomeCounter implements ConsumerObserver {
+  readonly counts: Record<Outcome, number> = { handled: 0, duplicate: 0, retried: 0, 'dead-lettered': 0 };
+  outcome(_queue: string, _type: string, outcome: Outcome, count = 1): void {
+    this.counts[outcome] += count;
+  }
+}
+
+export interface RigEnvironment {
+  vhost: string;
+  amqpUrl: string;
+  databaseUrl: string;
+}
+
+export class MessagingRig {
+  private readonly closers: (() => Promise<unknown>)[] = [];
+  readonly management = new RabbitMqManagement();
+
+  private constructor(
+    readonly env: RigEnvironment,
+    readonly dataSource: DataSource,
+  ) {}
+
+  /** A fresh vhost with the rig's topology and a fresh, migrated database. */
+  static async create(): Promise<MessagingRig> {
+    const id = randomUUID().slice(0, 8);
+    const management = new RabbitMqManagement();
+    const vhost = `it-${id}`;
+    await management.put(`/vhosts/${vhost}`, {});
+    await management.put(`/permissions/${vhost}/${encodeURIComponent(testEnvironment.management().user)}`, {
+      configure: '.*',
+      write: '.*',
+      read: '.*',
+    });
+    await management.post(
+      '/definitions',
+      toRabbitDefinitions(buildTopology(RIG_ROUTING, { vhost, deliveryLimit: 10 })),
+    );
+    const amqpUrl = new URL(testEnvironment.amqpAdminUrl());
+    amqpUrl.pathname = `/${vhost}`;
+
+    const database = `it_${id}`;
+    const admin = new pg.Client({ connectionString: testEnvironment.postgresAdminUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.end();
+    const databaseUrl = new URL(testEnvironment.postgresAdminUrl());
+    databaseUrl.pathname = `/${database}`;
+
+    const dataSource = await openDataSource(databaseUrl.toString());
+    await dataSource.runMigrations();
+    const rig = new MessagingRig(
+      { vhost, amqpUrl: amqpUrl.toString(), databaseUrl: databaseUrl.toString() },
+      dataSource,
+    );
+    rig.closers.push(async () => {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      const cleanup = new pg.Client({ connectionString: testEnvironment.postgresAdminUrl() });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await cleanup.end();
+      await management.delete(`/vhosts/${vhost}`);
+    });
+    return rig;
+  }
+
+  async broker(name = `${RIG_SERVICE}@rig-${randomUUID().slice(0, 6)}`): Promise<BrokerConnection> {
+    const broker = new BrokerConnection({
+      url: this.env.amqpUrl,
+      connectionName: name,
+      product: 'orderflow',
+      version: 'test',
+      logger: silent,
+    });
+    await broker.start();
+    this.closers.unshift(() => broker.close());
+    return broker;
+  }
+
+  /** A started relay; each has its own DataSource, as a separate replica would. */
+  async relay(
+    options: Partial<RelayOptions> = {},
+    observer = { published: () => undefined, failed: () => undefined },
+  ): Promise<OutboxRelay> {
+    const dataSource = await openDataSource(this.env.databaseUrl);
+    const broker = await this.broker();
+    const relay = new OutboxRelay(poolOf(dataSource), broker, this.env.databaseUrl, silent, observer, {
+      pollIntervalMs: 200,
+      ...options,
+    });
+    await relay.start();
+    this.closers.unshift(async () => {
+      await relay.stop();
+      await dataSource.destroy();
+    });
+    return relay;
+  }
+
+  async consumer(
+    options: {
+      handler?: MessageHandlerFn<{ orderId: string }>;
+      observer?: ConsumerObserver;
+      broker?: BrokerConnection;
+    } & Partial<ConsumerOptions> = {},
+    wake: () => void = () => undefined,
+  ): Promise<QueueConsumer> {
+    const { handler = recordEffect, observer = new OutcomeCounter(), broker, ...consumerOptions } = options;
+    const handlers = new Map<string, MessageHandlerFn>([
+      [StockReserved.type, handler as MessageHandlerFn],
+      [StockReleased.type, handler as MessageHandlerFn],
+    ]);
+    const consumer = new QueueConsumer(
+      {
+        queue: RIG_QUEUE,
+        service: RIG_SERVICE,
+        instance: `${RIG_SERVICE}@rig`,
+        handlers,
+        publishableTypes: new Set([StockReserved.type, StockReleased.type]),
+        dataSource: this.dataSource,
+        broker: broker ?? (await this.broker()),
+        afterCommit: wake,
+        logger: silent,
+        observer,
+      },
+      { retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 }, ...consumerOptions },
+    );
+    await consumer.start();
+    this.closers.unshift(() => consumer.stop());
+    return consumer;
+  }
+
+  messaging(relay?: OutboxRelay): Messaging {
+    const sink = relay ?? ({ wake: () => undefined } as unknown as OutboxRelay);
+    return new Messaging(this.dataSource, sink, RIG_SERVICE, new Set([StockReserved.type, StockReleased.type]));
+  }
+
+  async effectsPerMessage(): Promise<Map<string, number>> {
+    const rows = await this.dataSource.query<{ message_id: string; n: number }[]>(
+      'SELECT message_id, count(*)::int AS n FROM effects GROUP BY message_id',
+    );
+    return new Map(rows.map((r) => [r.message_id, r.n]));
+  }
+
+  async count(sql: string): Promise<number> {
+    const rows = await this.dataSource.query<{ n: number }[]>(sql);
+    return Number(rows[0].n);
+  }
+
+  /** Waits until the queue holds nothing, ready or unacknowledged. */
+  async waitQueueEmpty(queue: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const q = await this.management.get<{ messages?: number }>(
+          `/queues/${this.env.vhost}/${encodeURIComponent(queue)}`,
+        );
+        return q.messages === 0;
+      },
+      { timeoutMs, intervalMs: 250, what: `${queue} to be empty` },
+    );
+  }
+
+  async dispose(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close().catch(() => undefined);
+  }
+}
+
+/** Commits `count` business transactions, each a business row and, in order, a message of each given type. */
+export async function produceOrders(messaging: Messaging, count: number, types = [StockReserved]): Promise<string[]> {
+  const orderIds: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const orderId = randomUUID();
+    await messaging.transaction(async (uow) => {
+      await uow.manager.query('INSERT INTO business_rows (order_id) VALUES ($1)', [orderId]);
+      for (const type of types) uow.publish(type.of({ orderId }, orderId));
+    });
+    orderIds.push(orderId);
+  }
+  return orderIds;
+}
+
+export async function openDataSource(url: string): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    migrations: [CreateMessagingTables1763900000000, CreateRigTables1763900000001],
+    migrationsTableName: 'typeorm_migrations',
+    poolSize: 10,
+  });
+  return dataSource.initialize();
+}
+
+export function poolOf(dataSource: DataSource): pg.Pool {
+  return (dataSource.driver as unknown as { master: pg.Pool }).master;
+}
