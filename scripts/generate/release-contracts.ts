@@ -16,5 +16,8 @@ for (const messageType of MESSAGE_TYPES) {
 }
 const sorted = Object.fromEntries(Object.entries(snapshot).sort(([a], [b]) => a.localeCompare(b)));
 const options = await resolveConfig(file.pathname);
-writeFileSync(file, await format(JSON.stringify(sorted, null, 2), { ...options, parser: 'json', filepath: file.pathname }));
+writeFileSync(
+  file,
+  await format(JSON.stringify(sorted, null, 2), { ...options, parser: 'json', filepath: file.pathname }),
+);
 console.log(added.length ? `released: ${added.join(', ')}` : 'nothing new to release');

@@ -77,7 +77,9 @@ export class DeadLetters {
       const confirm = channel as ConfirmChannel;
       // A replay nobody receives would be acknowledged away from the DLQ and lost: watch for returns.
       const returned = new Set<string>();
-      channel.on('return', (msg: { properties: { messageId?: string } }) => returned.add(msg.properties.messageId ?? ''));
+      channel.on('return', (msg: { properties: { messageId?: string } }) =>
+        returned.add(msg.properties.messageId ?? ''),
+      );
       const replayed: string[] = [];
       let scanned = 0;
       while (replayed.length < limit && scanned < MAX_SCAN) {
@@ -92,7 +94,8 @@ export class DeadLetters {
           );
         });
         // basic.return arrives before the confirm, so by now an unroutable replay is known.
-        if (returned.has(id ?? '')) throw new Error(`replay of ${id ?? 'a message'} to ${queue} was unroutable; it stays in the DLQ`);
+        if (returned.has(id ?? ''))
+          throw new Error(`replay of ${id ?? 'a message'} to ${queue} was unroutable; it stays in the DLQ`);
         channel.ack(msg);
         replayed.push(id ?? '(no message id)');
       }
