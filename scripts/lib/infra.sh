@@ -77,7 +77,12 @@ rabbitmq_env() {
     RABBITMQ_NODE_PORT="$ORDERFLOW_AMQP_PORT" RABBITMQ_DIST_PORT="$ORDERFLOW_DIST_PORT" ERL_EPMD_PORT="$ORDERFLOW_EPMD_PORT" \
     ERL_CRASH_DUMP="$RABBITMQ_DIR/log/erl_crash.dump" "$@"
 }
-rabbitmqctl_local() { rabbitmq_env "$RABBITMQ_CTL" -n "$RABBITMQ_NODE" "$@"; }
+# The CLI is an Erlang node of its own: it must not be given the server's ports, or while the server boots it can
+# take the server's distribution port itself (seen as dist_port_already_used at start-up).
+rabbitmqctl_local() {
+  env HOME="$RABBITMQ_DIR/home" RABBITMQ_NODENAME="$RABBITMQ_NODE" ERL_EPMD_PORT="$ORDERFLOW_EPMD_PORT" \
+    "$RABBITMQ_CTL" -n "$RABBITMQ_NODE" "$@"
+}
 
 rabbitmq_local_start() {
   [[ -x "$RABBITMQ_SERVER" ]] || { step "installing RabbitMQ (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null; }
