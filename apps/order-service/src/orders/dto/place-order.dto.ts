@@ -1,0 +1,120 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO31661Alpha2,
+  IsISO4217CurrencyCode,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class OrderLineDto {
+  @ApiProperty({ example: 'SKU-CHAIR-01' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    message: 'sku must be 1–64 letters, digits, dots, dashes or underscores',
+  })
+  sku: string;
+
+  @ApiProperty({ minimum: 1, example: 2 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  quantity: number;
+
+  @ApiProperty({ description: 'Price of one unit in minor units (cents)', minimum: 0, example: 4999 })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  unitPrice: number;
+}
+
+export class PaymentDto {
+  @ApiProperty({ enum: ['card'] })
+  @IsIn(['card'])
+  method: 'card';
+
+  @ApiProperty({ description: 'Payment-gateway token for the card (never a card number)', example: 'tok_ok' })
+  @IsString()
+  @Length(1, 200)
+  token: string;
+}
+
+export class AddressDto {
+  @ApiProperty({ example: 'Ada Lovelace' })
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiProperty({ example: '12 St James’s Square' })
+  @IsString()
+  @Length(1, 200)
+  line1: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 200)
+  line2?: string;
+
+  @ApiProperty({ example: 'London' })
+  @IsString()
+  @Length(1, 100)
+  city: string;
+
+  @ApiProperty({ example: 'SW1Y 4JH' })
+  @IsString()
+  @Length(1, 20)
+  postalCode: string;
+
+  @ApiProperty({ description: 'ISO 3166-1 alpha-2', example: 'GB' })
+  @IsISO31661Alpha2()
+  country: string;
+}
+
+export class PlaceOrderDto {
+  @ApiProperty({ example: 'customer-42' })
+  @IsString()
+  @Length(1, 100)
+  customerId: string;
+
+  @ApiProperty({ description: 'ISO 4217 currency code', example: 'EUR' })
+  @IsISO4217CurrencyCode()
+  currency: string;
+
+  @ApiProperty({ type: [OrderLineDto], minItems: 1, maxItems: 100 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => OrderLineDto)
+  items: OrderLineDto[];
+
+  @ApiProperty({ type: PaymentDto })
+  @ValidateNested()
+  @Type(() => PaymentDto)
+  payment: PaymentDto;
+
+  @ApiProperty({ type: AddressDto })
+  @ValidateNested()
+  @Type(() => AddressDto)
+  shippingAddress: AddressDto;
+
+  @ApiPropertyOptional({
+    description: 'Where status changes are POSTed (https)',
+    example: 'https://merchant.example/hooks',
+  })
+  @IsOptional()
+  @IsUrl({ protocols: ['https', 'http'], require_tld: false, require_protocol: true })
+  @Length(1, 2000)
+  callbackUrl?: string;
+}

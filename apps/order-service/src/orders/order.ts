@@ -1,0 +1,140 @@
+/**
+ * The order as merchants see it: what was ordered, what it costs, and where it stands. The saga decides what
+ * happens to an order; this aggregate only records the outcome the saga reports and refuses what can no longer be.
+ */
+
+export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const CANCELLATION_REASONS = [
+  'OUT_OF_STOCK',
+  'PAYMENT_DECLINED',
+  'SHIPPING_UNAVAILABLE',
+  'CUSTOMER_CANCELLED',
+  'TIMED_OUT',
+] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
+
+export interface OrderLine {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+export interface Address {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface StatusChange {
+  status: OrderStatus;
+  at: string;
+}
+
+export interface OrderState {
+  id: string;
+  customerId: string;
+  currency: string;
+  items: OrderLine[];
+  totalAmount: number;
+  shippingAddress: Address;
+  callbackUrl?: string;
+  status: OrderStatus;
+  statusReason?: CancellationReason;
+  history: StatusChange[];
+  cancellationRequestedAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** Where each status may go next. A report that would move an order backwards is stale and is ignored. */
+const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING: ['CONFIRMED', 'CANCELLED'],
+  CONFIRMED: ['SHIPPED', 'CANCELLED'],
+  SHIPPED: ['DELIVERED'],
+  DELIVERED: [],
+  CANCELLED: [],
+};
+
+export class OrderTotalTooLarge extends Error {
+  constructor() {
+    super('the order total exceeds the largest amount orderflow can represent');
+  }
+}
+
+export class OrderNotCancellable extends Error {
+  constructor(readonly status: OrderStatus) {
+    super(`an order that is ${status} can no longer be cancelled`);
+  }
+}
+
+export class Order {
+  private constructor(private state: OrderState) {}
+
+  static place(input: {
+    id: string;
+    customerId: string;
+    currency: string;
+    items: OrderLine[];
+    shippingAddress: Address;
+    callbackUrl?: string;
+    now: Date;
+  }): Order {
+    const totalAmount = input.items.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0);
+    if (!Number.isSafeInteger(totalAmount)) throw new OrderTotalTooLarge();
+    const at = input.now.toISOString();
+    return new Order({
+      id: input.id,
+      customerId: input.customerId,
+      currency: input.currency,
+      items: input.items.map((l) => ({ ...l })),
+      totalAmount,
+      shippingAddress: { ...input.shippingAddress },
+      callbackUrl: input.callbackUrl,
+      status: 'PENDING',
+      history: [{ status: 'PENDING', at }],
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    });
+  }
+
+  static restore(state: OrderState): Order {
+    return new Order(state);
+  }
+
+  get snapshot(): Readonly<OrderState> {
+    return this.state;
+  }
+
+  /**
+   * Records a status the saga reports. Returns false (and changes nothing) for a duplicate or stale report,
+   * so redelivered or reordered messages are harmless.
+   */
+  recordStatus(status: OrderStatus, at: Date, reason?: CancellationReason): boolean {
+    if (!NEXT[this.state.status].includes(status)) return false;
+    const when = at.toISOString();
+    this.state = {
+      ...this.state,
+      status,
+      statusReason: status === 'CANCELLED' ? (reason ?? 'CUSTOMER_CANCELLED') : this.state.statusReason,
+      history: [...this.state.history, { status, at: when }],
+      updatedAt: when,
+    };
+    return true;
+  }
+
+  /** Asks for cancellation; the saga decides and reports CANCELLED. True the first time it is asked. */
+  requestCancellation(now: Date): boolean {
+    if (this.state.status !== 'PENDING' && this.state.status !== 'CONFIRMED')
+      throw new OrderNotCancellable(this.state.status);
+    if (this.state.cancellationRequestedAt) return false;
+    this.state = { ...this.state, cancellationRequestedAt: now.toISOString(), updatedAt: now.toISOString() };
+    return true;
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { OrdersController } from './orders.controller.js';
+import { OrderStatusUpdates } from './orders.handlers.js';
+import { OrdersRepository } from './orders.repository.js';
+import { OrdersService } from './orders.service.js';
+
+@Module({
+  controllers: [OrdersController],
+  providers: [OrdersService, OrdersRepository, OrderStatusUpdates],
+})
+export class OrdersModule {}

@@ -1,0 +1,138 @@
+/**
+ * The order use cases behind the REST edge. Placing an order, its idempotency record and the `order.placed` message
+ * commit in one transaction, so a placed order always reaches the saga and a retried request never places twice.
+ *
+ * Idempotency-Key: a transaction-scoped advisory lock on the key makes a concurrent request with the same key fail
+ * fast (409) instead of waiting; the lock dies with the transaction, so a crashed request never blocks its key.
+ * A finished request's answer is stored with a hash of its body: the same body gets the same answer, another body 422.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { OrderCancellationRequested, OrderPlaced } from '@orderflow/contracts';
+import { Messaging, type WorkContext } from '@orderflow/messaging';
+import { DataSource } from 'typeorm';
+import type { PlaceOrderDto } from './dto/place-order.dto.js';
+import { type OrderResponse, toResponse } from './dto/order.response.js';
+import { Order, type OrderStatus } from './order.js';
+import { OrdersRepository, type OrderPage } from './orders.repository.js';
+
+export class IdempotencyKeyInFlight extends Error {}
+export class IdempotencyKeyReused extends Error {}
+export class OrderNotFound extends Error {}
+
+/** Keys are per client; merchants (a later change) become the scope. */
+const DEFAULT_SCOPE = 'default';
+
+export interface Placed {
+  order: OrderResponse;
+  replayed: boolean;
+}
+
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly messaging: Messaging,
+    private readonly dataSource: DataSource,
+    private readonly orders: OrdersRepository,
+  ) {}
+
+  async place(request: PlaceOrderDto, idempotencyKey: string | undefined, context: WorkContext): Promise<Placed> {
+    const requestHash = hashOf(request);
+    return this.messaging.transaction(async (uow) => {
+      if (idempotencyKey) {
+        const [{ locked }] = await uow.manager.query<{ locked: boolean }[]>(
+          'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
+          [`${DEFAULT_SCOPE}:${idempotencyKey}`],
+        );
+        if (!locked) throw new IdempotencyKeyInFlight();
+        const [earlier] = await uow.manager.query<{ request_hash: string; response_body: OrderResponse }[]>(
+          'SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
+          [DEFAULT_SCOPE, idempotencyKey],
+        );
+        if (earlier) {
+          if (earlier.request_hash !== requestHash) throw new IdempotencyKeyReused();
+          return { order: earlier.response_body, replayed: true };
+        }
+      }
+      const order = Order.place({
+        id: randomUUID(),
+        customerId: request.customerId,
+        currency: request.currency,
+        items: request.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
+        shippingAddress: { ...request.shippingAddress },
+        callbackUrl: request.callbackUrl,
+        now: new Date(),
+      });
+      await this.orders.insert(uow.manager, order);
+      const s = order.snapshot;
+      uow.publish(
+        OrderPlaced.of(
+          {
+            orderId: s.id,
+            customerId: s.customerId,
+            items: s.items,
+            totalAmount: s.totalAmount,
+            currency: s.currency,
+            // The token travels to the payment service in the message only; the order service never stores it.
+            paymentToken: request.payment.token,
+            shippingAddress: s.shippingAddress,
+          },
+          s.id,
+        ),
+      );
+      const response = toResponse(order);
+      if (idempotencyKey) {
+        await uow.manager.query(
+          `INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response_status, response_body)
+           VALUES ($1, $2, $3, $4, 202, $5)`,
+          [DEFAULT_SCOPE, idempotencyKey, requestHash, s.id, JSON.stringify(response)],
+        );
+      }
+      return { order: response, replayed: false };
+    }, context);
+  }
+
+  async get(id: string): Promise<OrderResponse> {
+    const order = await this.orders.find(this.dataSource.manager, id);
+    if (!order) throw new OrderNotFound();
+    return toResponse(order);
+  }
+
+  async list(filter: {
+    status?: OrderStatus;
+    customerId?: string;
+    limit: number;
+    after?: { createdAt: string; id: string };
+  }): Promise<OrderPage> {
+    return this.orders.list(this.dataSource.manager, filter);
+  }
+
+  /** Asks the saga to cancel; the order becomes CANCELLED when the saga has undone what was done. */
+  async cancel(id: string, context: WorkContext): Promise<OrderResponse> {
+    return this.messaging.transaction(async (uow) => {
+      const order = await this.orders.find(uow.manager, id);
+      if (!order) throw new OrderNotFound();
+      if (order.requestCancellation(new Date())) {
+        await this.orders.update(uow.manager, order);
+        uow.publish(OrderCancellationRequested.of({ orderId: id }, id));
+      }
+      return toResponse(order);
+    }, context);
+  }
+}
+
+/** A stable hash of a request body: keys sorted, so field order does not make two equal requests differ. */
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
