@@ -14,6 +14,12 @@ export interface IncomingMessage<D = unknown> {
   readonly tracestate?: string;
   /** 1 on first delivery, then 2, 3, … on each delayed retry. */
   readonly attempt: number;
+  /**
+   * True when a transient failure now would dead-letter the message instead of retrying it. A participant whose
+   * step keeps failing (a gateway that never answers) reports the step failed on its last attempt, so the saga can
+   * compensate, instead of leaving the message to the operators.
+   */
+  readonly lastAttempt: boolean;
   /** The queue it was consumed from. */
   readonly queue: string;
 }

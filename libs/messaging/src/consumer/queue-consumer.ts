@@ -226,6 +226,7 @@ export class QueueConsumer {
         traceparent: event.traceparent,
         tracestate: event.tracestate,
         attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+        lastAttempt: (Number.isInteger(attempt) && attempt > 0 ? attempt : 1) >= this.options.retry.maxAttempts,
         queue: this.queue,
       },
     };
