@@ -6,6 +6,7 @@ source "$ROOT/scripts/lib/services.sh"
 
 mapfile -t SERVICES < <(service_names)
 stop_services "${SERVICES[@]}"
+stop_simulators
 [[ -f "$(infra_mode_file)" ]] && infra_down
 rm -f "$(infra_mode_file)"
 step "orderflow ($PROFILE) is down"

@@ -17,3 +17,8 @@ for svc in $(service_names); do
   else s="${DIM}stopped${RESET}"; fi
   row "$svc" "$s" "http://localhost:$port  pid $(cat "$RUN_DIR/$svc.pid" 2>/dev/null || echo -)"
 done
+for sim in $(simulator_names); do
+  port="$(simulator_port "$sim")"
+  if curl -fs -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null; then s="${GREEN}up${RESET}"; else s="${DIM}stopped${RESET}"; fi
+  row "$sim sim" "$s" "http://localhost:$port"
+done

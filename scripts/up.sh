@@ -9,6 +9,8 @@ infra_up
 build_services
 mapfile -t SERVICES < <(service_names)
 migrate_services "${SERVICES[@]}"
+step "starting the third parties' simulators"
+start_simulators
 start_services "${SERVICES[@]}"
 wait_services_ready "${SERVICES[@]}"
 

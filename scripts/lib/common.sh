@@ -57,6 +57,15 @@ service_app() { local row; for row in "${SERVICE_TABLE[@]}"; do [[ "${row%%:*}" 
 service_port() { local row; for row in "${SERVICE_TABLE[@]}"; do [[ "${row%%:*}" == "$1" ]] && { echo $((ORDERFLOW_HTTP_PORT_BASE + ${row##*:})); return; }; done; return 1; }
 service_main() { local app; app="$(service_app "$1")"; echo "$ROOT/dist/apps/$app/apps/$app/src/main.js"; }
 
+# The third parties' simulators (development and tests only): name : folder under simulators/ : port offset.
+SIMULATOR_TABLE=(
+  "payment-gateway:payment-gateway:10"
+  "carrier:carrier:11"
+)
+simulator_names() { local row; for row in "${SIMULATOR_TABLE[@]}"; do echo "${row%%:*}"; done; }
+simulator_port() { local row; for row in "${SIMULATOR_TABLE[@]}"; do [[ "${row%%:*}" == "$1" ]] && { echo $((ORDERFLOW_HTTP_PORT_BASE + ${row##*:})); return; }; done; return 1; }
+simulator_main() { local row dir; for row in "${SIMULATOR_TABLE[@]}"; do [[ "${row%%:*}" == "$1" ]] && { dir="${row#*:}"; dir="${dir%%:*}"; echo "$ROOT/dist/simulators/$dir/simulators/$dir/src/main.js"; return; }; done; return 1; }
+
 if [[ -t 1 ]]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; RED=$'\e[31m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=; DIM=; RED=; GREEN=; RESET=; fi
 step() { printf '%s==>%s %s\n' "$BOLD" "$RESET" "$*"; }
 info() { printf '    %s\n' "$*"; }

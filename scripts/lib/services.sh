@@ -15,6 +15,11 @@ service_env() {
   local db_var="${up}_DATABASE_URL" amqp_var="${up}_AMQP_URL" port_var="${up}_PORT"
   printf '%s\n' "DATABASE_URL=${!db_var}" "AMQP_URL=${!amqp_var}" "PORT=${!port_var}" \
     "NODE_ENV=${NODE_ENV:-development}" "LOG_LEVEL=${LOG_LEVEL:-info}"
+  # Third parties: the simulators, unless the environment names real ones.
+  case "$svc" in
+    payment) echo "PAYMENT_GATEWAY_URL=${PAYMENT_GATEWAY_URL:-http://127.0.0.1:$(simulator_port payment-gateway)}" ;;
+    logistics) echo "CARRIER_URL=${CARRIER_URL:-http://127.0.0.1:$(simulator_port carrier)}" ;;
+  esac
 }
 
 run_with_service_env() { # svc command...
@@ -57,6 +62,30 @@ start_services() {
 }
 
 service_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(service_port "$1")/health/ready"; }
+
+# Simulators run only where the environment names no real third party.
+start_simulators() {
+  local sim
+  for sim in $(simulator_names); do
+    [[ "$sim" == payment-gateway && -n "${PAYMENT_GATEWAY_URL:-}" ]] && continue
+    [[ "$sim" == carrier && -n "${CARRIER_URL:-}" ]] && continue
+    local pidfile="$RUN_DIR/$sim.pid"
+    pid_alive "$pidfile" && continue
+    port_open "$(simulator_port "$sim")" && fail "port $(simulator_port "$sim") for the $sim simulator is taken"
+    (PORT="$(simulator_port "$sim")" exec nohup node "$(simulator_main "$sim")") </dev/null >>"$LOG_DIR/$sim-simulator.log" 2>&1 &
+    echo $! >"$pidfile"
+    wait_until 20 "the $sim simulator" curl -fs -o /dev/null "http://127.0.0.1:$(simulator_port "$sim")/health"
+    info "$sim simulator: http://127.0.0.1:$(simulator_port "$sim")"
+  done
+}
+
+stop_simulators() {
+  local sim
+  for sim in $(simulator_names); do
+    if pid_alive "$RUN_DIR/$sim.pid"; then kill -TERM "$(cat "$RUN_DIR/$sim.pid")" 2>/dev/null || true; fi
+    rm -f "$RUN_DIR/$sim.pid"
+  done
+}
 
 wait_services_ready() {
   step "waiting for every /health/ready"

@@ -3,3 +3,4 @@ export * from './service-process.js';
 export * from './test-environment.js';
 export * from './wait-for.js';
 export * from './messaging-rig.js';
+export * from './simulator-process.js';

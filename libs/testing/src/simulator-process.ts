@@ -1,0 +1,55 @@
+/**
+ * A third party's simulator (payment gateway, carrier) as a real process, as `npm run up` runs it, for end-to-end
+ * tests that need the whole suite.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export type SimulatorName = 'payment-gateway' | 'carrier';
+
+export class SimulatorProcess {
+  private child?: ChildProcess;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly name: SimulatorName,
+    readonly port: number,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    const main = `${ROOT}dist/simulators/${this.name}/simulators/${this.name}/src/main.js`;
+    const child = spawn(process.execPath, [main], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(this.port), ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.child = child;
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} simulator exited: ${this.output.join('')}`);
+        return (await fetch(`${this.url}/health`).catch(() => undefined))?.ok;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: `the ${this.name} simulator` },
+    );
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
