@@ -1,9 +1,10 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
+import { CreateSagaTables1763910000000 } from '@orderflow/saga';
 import { CreateSagaInstances1763881200000 } from './migrations/1763881200000-create-saga-instances.js';
 
 /** This service's own database: its entities and, in order, the migrations that build it. */
 export const schema: ServiceSchema = {
   entities: [],
-  migrations: [CreateSagaInstances1763881200000, CreateMessagingTables1763900000000],
+  migrations: [CreateSagaInstances1763881200000, CreateMessagingTables1763900000000, CreateSagaTables1763910000000],
 };

@@ -19,7 +19,7 @@ import { type BaseConfig, MetricsRegistry, Readiness, SERVICE_CONFIG, ServiceIde
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { BrokerConnection } from './broker/broker-connection.js';
-import { HANDLE_MESSAGE } from './consumer/handle-message.decorator.js';
+import { HANDLE_MESSAGE, MESSAGE_HANDLER_SET, type MessageHandlerSet } from './consumer/handle-message.decorator.js';
 import type { MessageHandlerFn } from './consumer/incoming-message.js';
 import { QueueConsumer } from './consumer/queue-consumer.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
@@ -215,6 +215,12 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
+      if (Reflect.getMetadata(MESSAGE_HANDLER_SET, instance.constructor)) {
+        for (const [messageType, fn] of (instance as unknown as MessageHandlerSet).messageHandlers()) {
+          if (handlers.has(messageType.type)) throw new Error(`two handlers for ${messageType.type}`);
+          handlers.set(messageType.type, fn as unknown as MessageHandlerFn);
+        }
+      }
       for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
         const fn = instance[method];
         if (typeof fn !== 'function') continue;

@@ -90,8 +90,11 @@ export class MessagingRig {
     readonly dataSource: DataSource,
   ) {}
 
-  /** A fresh vhost with the rig's topology and a fresh, migrated database. */
-  static async create(): Promise<MessagingRig> {
+  /**
+   * A fresh vhost with the rig's topology and a fresh, migrated database; `extraMigrations` add a library's own
+   * tables (the saga engine's, say) to the messaging tables and the rig's.
+   */
+  static async create(extraMigrations: readonly MigrationClass[] = []): Promise<MessagingRig> {
     const id = randomUUID().slice(0, 8);
     const management = new RabbitMqManagement();
     const vhost = `it-${id}`;
@@ -116,7 +119,7 @@ export class MessagingRig {
     const databaseUrl = new URL(testEnvironment.postgresAdminUrl());
     databaseUrl.pathname = `/${database}`;
 
-    const dataSource = await openDataSource(databaseUrl.toString());
+    const dataSource = await openDataSource(databaseUrl.toString(), extraMigrations);
     await dataSource.runMigrations();
     const rig = new MessagingRig(
       { vhost, amqpUrl: amqpUrl.toString(), databaseUrl: databaseUrl.toString() },
@@ -247,11 +250,16 @@ export async function produceOrders(messaging: Messaging, count: number, types =
   return orderIds;
 }
 
-export async function openDataSource(url: string): Promise<DataSource> {
+export type MigrationClass = new () => MigrationInterface;
+
+export async function openDataSource(
+  url: string,
+  extraMigrations: readonly MigrationClass[] = [],
+): Promise<DataSource> {
   const dataSource = new DataSource({
     type: 'postgres',
     url,
-    migrations: [CreateMessagingTables1763900000000, CreateRigTables1763900000001],
+    migrations: [CreateMessagingTables1763900000000, CreateRigTables1763900000001, ...extraMigrations],
     migrationsTableName: 'typeorm_migrations',
     poolSize: 10,
   });

@@ -12,3 +12,17 @@ export function HandleMessage(messageType: MessageType): MethodDecorator {
     return descriptor;
   };
 }
+
+export const MESSAGE_HANDLER_SET = Symbol('orderflow:message-handler-set');
+
+/** A provider that handles a set of message types known only at run time (a saga: every event its table names). */
+export interface MessageHandlerSet {
+  messageHandlers(): Iterable<readonly [MessageType, (message: never, uow: never) => Promise<void>]>;
+}
+
+/** Marks a provider class as a MessageHandlerSet, found at boot like @HandleMessage methods. */
+export function HandlesMessages(): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata(MESSAGE_HANDLER_SET, true, target);
+  };
+}

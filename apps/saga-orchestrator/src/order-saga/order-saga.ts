@@ -1,0 +1,200 @@
+/**
+ * The order saga: how one order moves through payment, stock and shipment, and how each failure is undone.
+ * Read it as a table — a state, the event that arrives, what the saga does, where the order goes. docs/saga.md
+ * draws it from this definition (npm run generate), so the diagram is always what runs.
+ *
+ * Money is captured only once stock is reserved, and the order is CONFIRMED only once money is captured, so a
+ * CONFIRMED order is one the suite has been paid for and can serve. Every way out of the happy path ends CANCELLED
+ * with money and stock as they were: an authorisation is voided, a capture refunded, a reservation released.
+ */
+import {
+  AuthorizePayment,
+  CapturePayment,
+  CreateShipment,
+  type DataOf,
+  OrderCancellationRequested,
+  OrderPlaced,
+  OrderStatusChanged,
+  PaymentAuthorized,
+  PaymentCaptured,
+  PaymentDeclined,
+  PaymentRefunded,
+  PaymentVoided,
+  PickStock,
+  RefundPayment,
+  ReleaseStock,
+  ReserveStock,
+  ShipmentCreated,
+  ShipmentDelivered,
+  ShipmentRejected,
+  StockPicked,
+  StockReleased,
+  StockReserved,
+  StockUnavailable,
+  VoidPayment,
+} from '@orderflow/contracts';
+import type { IncomingMessage } from '@orderflow/messaging';
+import { defineSaga, type SagaContext } from '@orderflow/saga';
+
+export type CancellationReason =
+  'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'SHIPPING_UNAVAILABLE' | 'CUSTOMER_CANCELLED' | 'TIMED_OUT';
+
+export interface OrderSagaData {
+  items: { sku: string; quantity: number }[];
+  totalAmount: number;
+  currency: string;
+  shippingAddress: DataOf<typeof OrderPlaced>['shippingAddress'];
+  /** Why the order is being cancelled, once it is. */
+  reason?: CancellationReason;
+}
+
+export type OrderSagaState =
+  | 'AwaitingPayment'
+  | 'ReservingStock'
+  | 'CapturingPayment'
+  | 'BookingShipment'
+  | 'Picking'
+  | 'AwaitingDelivery'
+  | 'ReleasingStock'
+  | 'VoidingPayment'
+  | 'CancellingAfterCapture'
+  | 'ReleasingStockForRefund'
+  | 'RefundingPayment';
+
+// ---- activities: what the saga remembers -------------------------------------------------------------------
+
+function rememberOrder(ctx: SagaContext<OrderSagaData, DataOf<typeof OrderPlaced>>) {
+  const { items, totalAmount, currency, shippingAddress } = ctx.message.data;
+  // The payment token is not kept: it goes to the payment service in the command below and nowhere else.
+  ctx.data = { items: items.map(({ sku, quantity }) => ({ sku, quantity })), totalAmount, currency, shippingAddress };
+}
+
+const because = (reason: CancellationReason) =>
+  function cancellationReason(ctx: SagaContext<OrderSagaData>) {
+    ctx.data.reason = reason;
+  };
+
+function paymentFailure(ctx: SagaContext<OrderSagaData, DataOf<typeof PaymentDeclined>>) {
+  ctx.data.reason = ctx.message.data.code === 'TIMED_OUT' ? 'TIMED_OUT' : 'PAYMENT_DECLINED';
+}
+
+function shipmentFailure(ctx: SagaContext<OrderSagaData, DataOf<typeof ShipmentRejected>>) {
+  // A carrier that never answered within the step's attempts is a time-out; a refusal is a refusal.
+  ctx.data.reason = ctx.message.data.code === 'CARRIER_ERROR' ? 'TIMED_OUT' : 'SHIPPING_UNAVAILABLE';
+}
+
+// ---- commands and events: what the saga says ---------------------------------------------------------------
+
+const authorizePayment = (_: OrderSagaData, m: IncomingMessage<DataOf<typeof OrderPlaced>>) =>
+  AuthorizePayment.of(
+    { orderId: m.subject, amount: m.data.totalAmount, currency: m.data.currency, paymentToken: m.data.paymentToken },
+    m.subject,
+  );
+const reserveStock = (d: OrderSagaData, m: IncomingMessage) =>
+  ReserveStock.of({ orderId: m.subject, items: d.items }, m.subject);
+const capturePayment = (_: OrderSagaData, m: IncomingMessage) => CapturePayment.of({ orderId: m.subject }, m.subject);
+const createShipment = (d: OrderSagaData, m: IncomingMessage) =>
+  CreateShipment.of({ orderId: m.subject, address: d.shippingAddress, items: d.items }, m.subject);
+const pickStock = (_: OrderSagaData, m: IncomingMessage) => PickStock.of({ orderId: m.subject }, m.subject);
+const releaseStock = (d: OrderSagaData, m: IncomingMessage) =>
+  ReleaseStock.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+const voidPayment = (d: OrderSagaData, m: IncomingMessage) =>
+  VoidPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+const refundPayment = (d: OrderSagaData, m: IncomingMessage) =>
+  RefundPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+
+const orderConfirmed = (_: OrderSagaData, m: IncomingMessage) =>
+  OrderStatusChanged.of({ orderId: m.subject, status: 'CONFIRMED' }, m.subject);
+const orderShipped = (_: OrderSagaData, m: IncomingMessage) =>
+  OrderStatusChanged.of({ orderId: m.subject, status: 'SHIPPED' }, m.subject);
+const orderDelivered = (_: OrderSagaData, m: IncomingMessage) =>
+  OrderStatusChanged.of({ orderId: m.subject, status: 'DELIVERED' }, m.subject);
+const orderCancelled = (d: OrderSagaData, m: IncomingMessage) =>
+  OrderStatusChanged.of(
+    { orderId: m.subject, status: 'CANCELLED', statusReason: d.reason ?? 'CUSTOMER_CANCELLED' },
+    m.subject,
+  );
+
+// ---- the table ------------------------------------------------------------------------------------------------
+
+export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ when, ignore }) => ({
+  states: [
+    'AwaitingPayment',
+    'ReservingStock',
+    'CapturingPayment',
+    'BookingShipment',
+    'Picking',
+    'AwaitingDelivery',
+    'ReleasingStock',
+    'VoidingPayment',
+    'CancellingAfterCapture',
+    'ReleasingStockForRefund',
+    'RefundingPayment',
+  ],
+  initialData: () => ({
+    items: [],
+    totalAmount: 0,
+    currency: 'XXX',
+    shippingAddress: { name: '', line1: '', city: '', postalCode: '', country: 'ZZ' },
+  }),
+
+  initially: [when(OrderPlaced).then(rememberOrder).send(authorizePayment).transitionTo('AwaitingPayment')],
+
+  during: {
+    // ---- the way forward ----
+    AwaitingPayment: [
+      when(PaymentAuthorized).send(reserveStock).transitionTo('ReservingStock'),
+      when(PaymentDeclined).then(paymentFailure).publish(orderCancelled).finalize(),
+      when(OrderCancellationRequested)
+        .then(because('CUSTOMER_CANCELLED'))
+        .send(voidPayment)
+        .transitionTo('VoidingPayment'),
+    ],
+    ReservingStock: [
+      when(StockReserved).send(capturePayment).transitionTo('CapturingPayment'),
+      when(StockUnavailable).then(because('OUT_OF_STOCK')).send(voidPayment).transitionTo('VoidingPayment'),
+      when(OrderCancellationRequested)
+        .then(because('CUSTOMER_CANCELLED'))
+        .send(releaseStock)
+        .transitionTo('ReleasingStock'),
+    ],
+    CapturingPayment: [
+      when(PaymentCaptured).publish(orderConfirmed).send(createShipment).transitionTo('BookingShipment'),
+      when(OrderCancellationRequested).then(because('CUSTOMER_CANCELLED')).transitionTo('CancellingAfterCapture'),
+    ],
+    BookingShipment: [
+      when(ShipmentCreated).send(pickStock).transitionTo('Picking'),
+      when(ShipmentRejected).then(shipmentFailure).send(releaseStock).transitionTo('ReleasingStockForRefund'),
+      when(OrderCancellationRequested)
+        .then(because('CUSTOMER_CANCELLED'))
+        .send(releaseStock)
+        .transitionTo('ReleasingStockForRefund'),
+    ],
+    Picking: [when(StockPicked).publish(orderShipped).transitionTo('AwaitingDelivery')],
+    AwaitingDelivery: [when(ShipmentDelivered).publish(orderDelivered).finalize()],
+
+    // ---- undoing: before the capture, release stock then void; after it, release stock then refund ----
+    ReleasingStock: [
+      when(StockReleased).send(voidPayment).transitionTo('VoidingPayment'),
+      ignore(StockReserved),
+      ignore(StockUnavailable),
+    ],
+    VoidingPayment: [
+      when(PaymentVoided).publish(orderCancelled).finalize(),
+      // A late authorisation or decline: the void already sent settles the payment either way.
+      ignore(PaymentAuthorized),
+      ignore(PaymentDeclined),
+    ],
+    CancellingAfterCapture: [when(PaymentCaptured).send(releaseStock).transitionTo('ReleasingStockForRefund')],
+    ReleasingStockForRefund: [
+      when(StockReleased).send(refundPayment).transitionTo('RefundingPayment'),
+      // The carrier's booking is not cancelled: the contracts have no such command yet (docs/saga.md).
+      ignore(ShipmentCreated),
+      ignore(ShipmentRejected),
+    ],
+    RefundingPayment: [when(PaymentRefunded).publish(orderCancelled).finalize()],
+  },
+
+  duringAny: [ignore(OrderCancellationRequested)],
+  unexpected: { default: 'record' },
+}));

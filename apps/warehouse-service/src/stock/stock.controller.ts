@@ -1,0 +1,37 @@
+import { Body, ConflictException, Controller, Get, NotFoundException, Param, Put } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { SetOnHandDto } from './dto/set-on-hand.dto.js';
+import { SkuParams } from './dto/sku.params.js';
+import { StockItemResponse, toResponse } from './dto/stock-item.response.js';
+import { OnHandBelowReserved } from './stock-item.js';
+import { StockItemNotFound, StockService } from './stock.service.js';
+
+@ApiTags('stock')
+@Controller('stock')
+export class StockController {
+  constructor(private readonly stock: StockService) {}
+
+  @Put(':sku')
+  @ApiOkResponse({ type: StockItemResponse, description: 'The SKU’s stock after the count (created if new)' })
+  @ApiConflictResponse({ description: 'More than onHand is reserved for orders' })
+  async setOnHand(@Param() { sku }: SkuParams, @Body() body: SetOnHandDto): Promise<StockItemResponse> {
+    try {
+      return toResponse(await this.stock.setOnHand(sku, body.onHand));
+    } catch (err) {
+      if (err instanceof OnHandBelowReserved) throw new ConflictException(err.message);
+      throw err;
+    }
+  }
+
+  @Get(':sku')
+  @ApiOkResponse({ type: StockItemResponse })
+  @ApiNotFoundResponse({ description: 'No stock was ever recorded for this SKU' })
+  async get(@Param() { sku }: SkuParams): Promise<StockItemResponse> {
+    try {
+      return toResponse(await this.stock.get(sku));
+    } catch (err) {
+      if (err instanceof StockItemNotFound) throw new NotFoundException('No stock item with this SKU');
+      throw err;
+    }
+  }
+}

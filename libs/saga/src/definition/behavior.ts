@@ -1,0 +1,115 @@
+/**
+ * What a saga does when one event arrives in one state: its steps (activities, commands sent, events published)
+ * in the order they are written, then where the instance goes. Behaviours are immutable values, built by
+ * `when(Event)…` and `ignore(Event)` and read by the engine, the validator and the diagram generator alike, so the
+ * diagram is drawn from exactly what runs.
+ *
+ * Guarantee: a behaviour never touches the database or the channel itself. Its steps only state data changes and
+ * outgoing messages; the engine applies them inside the caller's unit of work, so they commit with the instance and
+ * the inbox record or not at all.
+ */
+import type { DataOf, MessageType, OutgoingMessage } from '@orderflow/contracts';
+import type { IncomingMessage } from '@orderflow/messaging';
+
+/** What an activity sees: the instance's data (mutable) and the event being handled. */
+export interface SagaContext<D, E = unknown> {
+  readonly sagaType: string;
+  /** The order id: every orderflow message's CloudEvents subject. */
+  readonly correlationId: string;
+  /** The state the event arrived in; `Initial` when it creates the instance. */
+  readonly state: string;
+  /** Plain JSON: it is stored as jsonb, so a Date comes back as a string. Change it in place or replace it. */
+  data: D;
+  readonly message: IncomingMessage<E>;
+  /** Sends a command once the unit of work commits. */
+  send(message: OutgoingMessage): void;
+  /** Publishes an event once the unit of work commits. */
+  publish(message: OutgoingMessage): void;
+}
+
+export type Activity<D, E = unknown> = (context: SagaContext<D, E>) => void | Promise<void>;
+
+/** Makes one outgoing message from the instance's data and the event, e.g. `(d, m) => ReserveStock.of(…, m.subject)`. */
+export type MessageFactory<D, E = unknown> = (data: D, message: IncomingMessage<E>) => OutgoingMessage;
+
+/**
+ * One step of a behaviour. The name (the function's own name) is for people: history, diagrams, error messages.
+ * Scheduling and requests, when they come, are further kinds here.
+ */
+export type BehaviorStep<D> =
+  | { readonly kind: 'then'; readonly name: string; readonly run: Activity<D> }
+  | { readonly kind: 'send'; readonly name: string; readonly build: MessageFactory<D> }
+  | { readonly kind: 'publish'; readonly name: string; readonly build: MessageFactory<D> };
+
+/**
+ * Where the instance goes once the steps ran. `stay` keeps the state (the data may still change); `ignore` means
+ * the event is expected here and has no effect at all, not even on the version.
+ */
+export type BehaviorOutcome =
+  | { readonly kind: 'transition'; readonly to: string }
+  | { readonly kind: 'finalize' }
+  | { readonly kind: 'stay' }
+  | { readonly kind: 'ignore' };
+
+export interface BehaviorSpec<D> {
+  readonly event: MessageType;
+  readonly steps: readonly BehaviorStep<D>[];
+  readonly outcome: BehaviorOutcome;
+}
+
+/** Anything that can stand in a saga's `initially`, `during` or `duringAny` list. */
+export interface Behavior<D> {
+  readonly spec: BehaviorSpec<D>;
+}
+
+const nameOf = (fn: { name: string }, kind: string) => fn.name || `anonymous ${kind}`;
+
+/**
+ * `when(Event)` and the chain after it. Each call returns a new builder, so a shared prefix can be reused without
+ * one use changing another. `transitionTo` and `finalize` end the chain: the target is the last word of the row.
+ */
+export class WhenBehavior<D, S extends string, E> implements Behavior<D> {
+  constructor(readonly spec: BehaviorSpec<D>) {}
+
+  /** Runs an activity: a plain function that reads the event and changes the instance's data. */
+  then(activity: Activity<D, E>): WhenBehavior<D, S, E> {
+    return this.with({ kind: 'then', name: nameOf(activity, 'activity'), run: activity as Activity<D> });
+  }
+
+  /** Sends the command that `build` makes; it leaves through the outbox when the unit of work commits. */
+  send(build: MessageFactory<D, E>): WhenBehavior<D, S, E> {
+    return this.with({ kind: 'send', name: nameOf(build, 'command'), build: build as MessageFactory<D> });
+  }
+
+  /** Publishes the event that `build` makes; it leaves through the outbox when the unit of work commits. */
+  publish(build: MessageFactory<D, E>): WhenBehavior<D, S, E> {
+    return this.with({ kind: 'publish', name: nameOf(build, 'event'), build: build as MessageFactory<D> });
+  }
+
+  transitionTo(state: S): Behavior<D> {
+    return { spec: { ...this.spec, outcome: { kind: 'transition', to: state } } };
+  }
+
+  /** Moves the instance to `Final` and marks it completed; it is kept, and later events are unexpected there. */
+  finalize(): Behavior<D> {
+    return { spec: { ...this.spec, outcome: { kind: 'finalize' } } };
+  }
+
+  private with(step: BehaviorStep<D>): WhenBehavior<D, S, E> {
+    return new WhenBehavior({ ...this.spec, steps: [...this.spec.steps, step] });
+  }
+}
+
+/** The DSL a saga definition is written in, typed by the saga's data `D` and state names `S`. */
+export interface SagaDsl<D, S extends string> {
+  readonly when: <M extends MessageType>(event: M) => WhenBehavior<D, S, DataOf<M>>;
+  /** The event is expected in this state and means nothing here (a duplicate, a late answer): no effect. */
+  readonly ignore: (event: MessageType) => Behavior<D>;
+}
+
+export function sagaDsl<D, S extends string>(): SagaDsl<D, S> {
+  return {
+    when: (event) => new WhenBehavior({ event, steps: [], outcome: { kind: 'stay' } }),
+    ignore: (event) => ({ spec: { event, steps: [], outcome: { kind: 'ignore' } } }),
+  };
+}

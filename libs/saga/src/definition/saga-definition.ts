@@ -1,0 +1,236 @@
+/**
+ * A saga definition: a table of states and, for each, which event leads where. It is checked when it is defined (at
+ * module load), so a saga with a typo in a target state, a state nothing leaves or nothing reaches, or two rows for
+ * one event in one state never starts, never reaches a test, and never reaches the diagram.
+ *
+ * `Initial` (no instance yet) and `Final` (completed, kept) are implicit, as in MassTransit. The definition is
+ * plain data plus the activities' functions: `rulesOf` lists every row, with `duringAny` expanded into the states it
+ * applies to, which is what the engine selects from and what the diagram draws.
+ */
+import type { MessageType } from '@orderflow/contracts';
+import { type Behavior, type BehaviorSpec, type SagaDsl, sagaDsl } from './behavior.js';
+
+export const INITIAL = 'Initial';
+export const FINAL = 'Final';
+const RESERVED_NAMES = new Set([INITIAL, FINAL, 'default']);
+
+/**
+ * What an event with no row in the current state means: `ignore` (expected noise, such as a late duplicate: recorded
+ * as ignored, nothing else), or `record` (worth a look: recorded as unexpected with its data, the instance kept as
+ * it is). Either way the message is consumed; refusing it would only retry the same answer.
+ */
+export type UnexpectedEventPolicy = 'ignore' | 'record';
+const POLICIES: readonly UnexpectedEventPolicy[] = ['ignore', 'record'];
+
+// The data a new instance starts with, before the initial event's activities run: required unless every field of
+// D is optional, in which case an instance may start as `{}`.
+type InitialDataOption<D> =
+  Record<never, never> extends D ? { readonly initialData?: () => D } : { readonly initialData: () => D };
+
+export type SagaSpec<D, S extends string> = {
+  readonly states: readonly S[];
+  /** Events that create an instance (none exists for the order yet). */
+  readonly initially: readonly Behavior<D>[];
+  readonly during?: { readonly [K in S]?: readonly Behavior<D>[] };
+  /** Rows for every declared state (not `Initial`, not `Final`); a state's own row for the same event wins. */
+  readonly duringAny?: readonly Behavior<D>[];
+  /** Per state (including `Initial` and `Final`), and a `default`; `record` when not given. */
+  readonly unexpected?: { readonly [K in S | typeof INITIAL | typeof FINAL | 'default']?: UnexpectedEventPolicy };
+} & InitialDataOption<D>;
+
+/** Where a row came from; a row of `duringAny` is listed under each state it applies to. */
+export type RuleSource = 'initially' | 'during' | 'duringAny';
+
+/** One row of the saga's table: in state `from`, event `event` runs `behavior` and leads to `to`. */
+export interface SagaRule<D> {
+  readonly from: string;
+  readonly event: string;
+  readonly source: RuleSource;
+  readonly behavior: BehaviorSpec<D>;
+  /** The state after the row: a declared state, `Final`, or `from` itself for `stay` and `ignore`. */
+  readonly to: string;
+}
+
+export interface SagaDefinition<D> {
+  /** The `saga_type` of its instances. */
+  readonly type: string;
+  /** Declared states in the order written; `Initial` and `Final` are implicit. */
+  readonly states: readonly string[];
+  readonly initially: readonly BehaviorSpec<D>[];
+  readonly during: ReadonlyMap<string, readonly BehaviorSpec<D>[]>;
+  readonly duringAny: readonly BehaviorSpec<D>[];
+  /** Every message type the saga consumes, once each, in the order first written: what to subscribe it to. */
+  readonly events: readonly MessageType[];
+  unexpectedPolicy(state: string): UnexpectedEventPolicy;
+  initialData(): D;
+}
+
+export class InvalidSagaDefinition extends Error {
+  override name = 'InvalidSagaDefinition';
+  constructor(
+    readonly sagaType: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`saga "${sagaType}" is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/**
+ * Defines a saga. `S`, the union of its state names, is optional: given, a misspelt state is a compile error;
+ * omitted, it is still caught here, at definition time.
+ *
+ * ```ts
+ * export const orderSaga = defineSaga<OrderSagaData, OrderState>('order', ({ when, ignore }) => ({
+ *   states: ['AwaitingPayment', 'ReservingStock'],
+ *   initially: [when(OrderPlaced).then(startFromOrder).send(authorizePayment).transitionTo('AwaitingPayment')],
+ *   during: { AwaitingPayment: [when(PaymentAuthorized).send(reserveStock).transitionTo('ReservingStock')] },
+ * }));
+ * ```
+ */
+export function defineSaga<D extends object, S extends string = string>(
+  type: string,
+  build: (dsl: SagaDsl<D, S>) => SagaSpec<D, S>,
+): SagaDefinition<D> {
+  const spec = build(sagaDsl<D, S>());
+  const specsOf = (behaviors: readonly Behavior<D>[] | undefined) => (behaviors ?? []).map((b) => b.spec);
+  const during = new Map<string, readonly BehaviorSpec<D>[]>(
+    Object.entries(spec.during ?? {}).map(([state, behaviors]) => [state, specsOf(behaviors as Behavior<D>[])]),
+  );
+  const initially = specsOf(spec.initially);
+  const duringAny = specsOf(spec.duringAny);
+  const unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>> = spec.unexpected ?? {};
+  const events = new Map<string, MessageType>();
+  for (const behavior of [...initially, ...[...during.values()].flat(), ...duringAny]) {
+    if (!events.has(behavior.event.type)) events.set(behavior.event.type, behavior.event);
+  }
+  const initialData = (spec as { initialData?: () => D }).initialData ?? (() => ({}) as D);
+
+  const definition: SagaDefinition<D> = Object.freeze({
+    type,
+    states: Object.freeze([...spec.states]),
+    initially,
+    during,
+    duringAny,
+    events: Object.freeze([...events.values()]),
+    unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
+    initialData,
+  });
+  const problems = problemsOf(definition, unexpected);
+  if (problems.length > 0) throw new InvalidSagaDefinition(type, problems);
+  return definition;
+}
+
+/**
+ * The rule an event follows in a state, or undefined if the state has no row for it (the unexpected-event policy
+ * applies). A state's own row wins over `duringAny`; `duringAny` does not apply in `Initial` or `Final`.
+ */
+export function ruleFor<D>(definition: SagaDefinition<D>, state: string, eventType: string): SagaRule<D> | undefined {
+  const match = (behaviors: readonly BehaviorSpec<D>[]) => behaviors.find((b) => b.event.type === eventType);
+  if (state === INITIAL) {
+    const behavior = match(definition.initially);
+    return behavior && rule(INITIAL, 'initially', behavior);
+  }
+  if (state === FINAL || !definition.states.includes(state)) return undefined;
+  const own = match(definition.during.get(state) ?? []);
+  if (own) return rule(state, 'during', own);
+  const any = match(definition.duringAny);
+  return any && rule(state, 'duringAny', any);
+}
+
+/** Every row of the table, in the order written: `initially`, then each state's own rows and its `duringAny` rows. */
+export function rulesOf<D>(definition: SagaDefinition<D>): SagaRule<D>[] {
+  const rules = definition.initially.map((b) => rule(INITIAL, 'initially', b));
+  for (const state of definition.states) {
+    const own = definition.during.get(state) ?? [];
+    rules.push(...own.map((b) => rule(state, 'during', b)));
+    const overridden = new Set(own.map((b) => b.event.type));
+    rules.push(
+      ...definition.duringAny.filter((b) => !overridden.has(b.event.type)).map((b) => rule(state, 'duringAny', b)),
+    );
+  }
+  return rules;
+}
+
+function rule<D>(from: string, source: RuleSource, behavior: BehaviorSpec<D>): SagaRule<D> {
+  const { outcome } = behavior;
+  const to = outcome.kind === 'transition' ? outcome.to : outcome.kind === 'finalize' ? FINAL : from;
+  return { from, event: behavior.event.type, source, behavior, to };
+}
+
+function problemsOf<D>(
+  definition: SagaDefinition<D>,
+  unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>>,
+): string[] {
+  const problems: string[] = [];
+  const { type, states, initially, during, duringAny } = definition;
+  const declared = new Set(states);
+
+  if (!/^[a-z][a-z0-9-]*$/.test(type)) problems.push(`the saga type "${type}" is not lower-case-kebab`);
+  if (states.length === 0) problems.push('no states are declared');
+  const seen = new Set<string>();
+  for (const state of states) {
+    // State names become Mermaid node ids and `state` column values.
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(state)) problems.push(`the state name "${state}" is not an identifier`);
+    if (RESERVED_NAMES.has(state)) problems.push(`"${state}" is reserved and cannot be declared as a state`);
+    if (seen.has(state)) problems.push(`the state "${state}" is declared twice`);
+    seen.add(state);
+  }
+
+  if (initially.length === 0) problems.push('nothing in `initially`: no event can start the saga');
+  for (const behavior of initially) {
+    if (behavior.outcome.kind === 'stay') {
+      problems.push(`initially, ${behavior.event.type} must transitionTo a state, finalize, or be ignored`);
+    }
+  }
+  for (const state of during.keys()) {
+    if (!declared.has(state)) problems.push(`\`during\` names "${state}", which is not a declared state`);
+  }
+  for (const key of Object.keys(unexpected)) {
+    if (!declared.has(key) && !RESERVED_NAMES.has(key)) {
+      problems.push(`\`unexpected\` names "${key}", which is not a declared state, Initial, Final or default`);
+    }
+    if (!POLICIES.includes(unexpected[key]!)) {
+      problems.push(`\`unexpected\` for "${key}" is "${String(unexpected[key])}", not one of ${POLICIES.join(', ')}`);
+    }
+  }
+
+  const lists: [string, readonly BehaviorSpec<D>[]][] = [
+    ['initially', initially],
+    ...[...during].map(([state, behaviors]): [string, readonly BehaviorSpec<D>[]] => [`during ${state}`, behaviors]),
+    ['duringAny', duringAny],
+  ];
+  for (const [where, behaviors] of lists) {
+    const events = new Set<string>();
+    for (const { event, outcome } of behaviors) {
+      if (events.has(event.type)) problems.push(`${where} has two rows for ${event.type}`);
+      events.add(event.type);
+      if (outcome.kind === 'transition' && !declared.has(outcome.to)) {
+        const hint = outcome.to === FINAL ? ' (use finalize())' : '';
+        problems.push(`${where}, ${event.type} goes to "${outcome.to}", which is not a declared state${hint}`);
+      }
+    }
+  }
+  // The checks below walk the table, which only means something once its names are right.
+  if (problems.length > 0) return problems;
+
+  const rules = rulesOf(definition);
+  for (const state of states) {
+    if (!rules.some((r) => r.from === state && r.to !== state)) {
+      problems.push(`the state "${state}" has no row that leaves it: an instance there would wait forever`);
+    }
+  }
+  const reached = new Set([INITIAL]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of rules) {
+      if (reached.has(r.from) && !reached.has(r.to)) {
+        reached.add(r.to);
+        grew = true;
+      }
+    }
+  }
+  for (const state of states) {
+    if (!reached.has(state)) problems.push(`the state "${state}" cannot be reached from Initial`);
+  }
+  return problems;
+}

@@ -1,0 +1,144 @@
+/**
+ * The decision at the heart of the engine, with no I/O: given a definition, the instance as loaded (or none) and
+ * one event, which row applies, what the activities make of the data, which messages go out, and which history
+ * rows describe it. The engine persists the result; unit tests call this with values.
+ *
+ * Guarantee: nothing here is visible until the caller persists it. An activity that throws leaves the loaded
+ * instance untouched (it works on a copy) and no message stated, so the unit of work rolls back whole and the
+ * message is retried from the instance as it was.
+ */
+import type { OutgoingMessage } from '@orderflow/contracts';
+import type { IncomingMessage } from '@orderflow/messaging';
+import type { SagaContext } from '../definition/behavior.js';
+import { FINAL, INITIAL, ruleFor, type SagaDefinition } from '../definition/saga-definition.js';
+import type { SagaHistoryRecord } from '../store/saga-store.js';
+
+/** An instance as stored: `version` is what the optimistic update expects to find. */
+export interface SagaInstance<D> {
+  readonly state: string;
+  readonly data: D;
+  readonly version: number;
+}
+
+export interface OutgoingSagaMessage {
+  readonly how: 'send' | 'publish';
+  readonly message: OutgoingMessage;
+}
+
+/**
+ * - `applied`: a row ran (it may have kept the state);
+ * - `ignored`: a row or the state's policy says the event means nothing here;
+ * - `unexpected`: no row, and the state's policy is to record it.
+ */
+export type SagaDecision = 'applied' | 'ignored' | 'unexpected';
+
+export interface SagaStep<D> {
+  readonly decision: SagaDecision;
+  readonly from: string;
+  readonly to: string;
+  /** `create` a new instance, `update` the loaded one, or write `none` (only history). */
+  readonly write: 'create' | 'update' | 'none';
+  readonly data: D;
+  readonly outgoing: readonly OutgoingSagaMessage[];
+  readonly history: readonly SagaHistoryRecord[];
+}
+
+export async function applyEvent<D>(
+  definition: SagaDefinition<D>,
+  instance: SagaInstance<D> | undefined,
+  message: IncomingMessage,
+): Promise<SagaStep<D>> {
+  const from = instance?.state ?? INITIAL;
+  const rule = ruleFor(definition, from, message.type);
+  const eventRecord = { messageType: message.type, messageId: message.id, fromState: from };
+
+  if (!rule || rule.behavior.outcome.kind === 'ignore') {
+    const decision = rule || definition.unexpectedPolicy(from) === 'ignore' ? 'ignored' : 'unexpected';
+    const reason = rule ? `ignored in ${from}` : `no row for it in ${from}`;
+    return {
+      decision,
+      from,
+      to: from,
+      write: 'none',
+      data: instance?.data ?? definition.initialData(),
+      outgoing: [],
+      history: [
+        decision === 'ignored'
+          ? { kind: 'ignored', ...eventRecord, detail: { reason } }
+          : {
+              kind: 'unexpected',
+              ...eventRecord,
+              detail: { reason, source: message.source, data: redacted(message.data) },
+            },
+      ],
+    };
+  }
+
+  const outgoing: OutgoingSagaMessage[] = [];
+  const context: SagaContext<D> = {
+    sagaType: definition.type,
+    correlationId: message.subject,
+    state: from,
+    data: instance ? structuredClone(instance.data) : definition.initialData(),
+    message,
+    send(out) {
+      if (out.messageType.kind !== 'command') throw new Error(`${out.messageType.type} is an event: use publish()`);
+      outgoing.push({ how: 'send', message: out });
+    },
+    publish(out) {
+      if (out.messageType.kind !== 'event') throw new Error(`${out.messageType.type} is a command: use send()`);
+      outgoing.push({ how: 'publish', message: out });
+    },
+  };
+  for (const step of rule.behavior.steps) {
+    if (step.kind === 'then') await step.run(context);
+    else if (step.kind === 'send') context.send(step.build(context.data, message));
+    else context.publish(step.build(context.data, message));
+  }
+
+  const history: SagaHistoryRecord[] = [
+    {
+      kind: 'event',
+      ...eventRecord,
+      toState: rule.to,
+      detail: { source: message.source, data: redacted(message.data) },
+    },
+    ...outgoing.map(({ how, message: out }): SagaHistoryRecord => ({
+      kind: how === 'send' ? 'command' : 'published',
+      messageType: out.messageType.type,
+      detail: { subject: out.subject, data: redacted(out.data) },
+    })),
+  ];
+  if (rule.to !== from) {
+    history.push({
+      kind: 'transition',
+      messageType: message.type,
+      messageId: message.id,
+      fromState: from,
+      toState: rule.to,
+      detail: { rule: rule.source, ...(rule.to === FINAL && { completed: true }) },
+    });
+  }
+  return {
+    decision: 'applied',
+    from,
+    to: rule.to,
+    write: instance ? 'update' : 'create',
+    data: context.data,
+    outgoing,
+    history,
+  };
+}
+
+/** Fields that hold credentials; the history, which operators read, keeps that they were there, not what they were. */
+const SECRET_FIELDS = new Set(['paymentToken', 'token']);
+
+function redacted(data: unknown): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data;
+  return Object.fromEntries(
+    Object.entries(data as Record<string, unknown>).map(([key, value]) => [
+      key,
+      SECRET_FIELDS.has(key) ? '[redacted]' : value,
+    ]),
+  );
+}

@@ -1,0 +1,317 @@
+/**
+ * Saga instances and their history in PostgreSQL (`saga_instances`, `saga_history`), through whatever executes SQL
+ * it is given: the unit of work's transaction for writes, the data source for the read API.
+ *
+ * Guarantee: an update is applied only to the version it was decided on. `update` matches `version = expected` and
+ * bumps it; if a concurrent transaction got there first (it changed the row, or created it), nothing matches and
+ * `SagaConcurrencyConflict` rolls the whole unit of work back, to be retried from a fresh load. The row lock taken
+ * by the first writer makes the second wait and then see the new version, so of two concurrent decisions on one
+ * version exactly one commits, and the other is never lost, only redone. History rows are written by the same
+ * executor, hence in the same transaction: there is no history of a change that did not commit.
+ */
+import { TransientError } from '@orderflow/messaging';
+import { FINAL, INITIAL } from '../definition/saga-definition.js';
+
+/** What runs SQL: a TypeORM EntityManager (a unit of work's `manager`) or DataSource both fit. */
+export interface SqlExecutor {
+  query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T>;
+}
+
+export type SagaHistoryKind = 'event' | 'transition' | 'command' | 'published' | 'ignored' | 'unexpected';
+
+export interface SagaHistoryRecord {
+  readonly kind: SagaHistoryKind;
+  readonly messageType: string;
+  readonly messageId?: string;
+  readonly fromState?: string;
+  readonly toState?: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface SagaHistoryEntry extends SagaHistoryRecord {
+  readonly id: number;
+  /** ISO 8601, UTC, microseconds. */
+  readonly at: string;
+}
+
+export interface SagaSnapshot {
+  readonly sagaType: string;
+  readonly correlationId: string;
+  readonly state: string;
+  readonly version: number;
+  readonly data: unknown;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Set when the instance reached `Final`. */
+  readonly completedAt: string | null;
+}
+
+/**
+ * An instance with its history. Events can arrive for an order the saga never started (they are recorded as
+ * unexpected in `Initial`): then the view has that history, state `Initial`, version 0 and no data or timestamps.
+ */
+export type SagaView =
+  | (SagaSnapshot & { readonly history: readonly SagaHistoryEntry[] })
+  | {
+      readonly sagaType: string;
+      readonly correlationId: string;
+      readonly state: typeof INITIAL;
+      readonly version: 0;
+      readonly data: null;
+      readonly createdAt: null;
+      readonly updatedAt: null;
+      readonly completedAt: null;
+      readonly history: readonly SagaHistoryEntry[];
+    };
+
+export interface SagaListQuery {
+  readonly state?: string;
+  /** 1 to 500; 50 if omitted. */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface SagaPage {
+  /** Oldest first: in a list by state, what has waited longest comes first. */
+  readonly items: readonly SagaSnapshot[];
+  readonly nextCursor?: string;
+}
+
+/**
+ * Retryable, not permanent: the consumer's retry path runs the message again from scratch, which loads the
+ * version that won and decides again on it.
+ */
+export class SagaConcurrencyConflict extends TransientError {
+  override name = 'SagaConcurrencyConflict';
+  constructor(
+    readonly sagaType: string,
+    readonly correlationId: string,
+    /** The version the losing decision was made on; null when it tried to create the instance. */
+    readonly expectedVersion: number | null,
+  ) {
+    super(
+      expectedVersion === null
+        ? `saga ${sagaType} ${correlationId} was created concurrently; the message will be retried`
+        : `saga ${sagaType} ${correlationId} changed after version ${expectedVersion} was loaded; the message will be retried`,
+    );
+  }
+}
+
+export class InvalidSagaListQuery extends Error {
+  override name = 'InvalidSagaListQuery';
+}
+
+const MAX_LIST_LIMIT = 500;
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const snapshotColumns = (t: string) => `${t}.saga_type, ${t}.correlation_id, ${t}.state, ${t}.version, ${t}.data,
+  ${iso(`${t}.created_at`)} AS created_at, ${iso(`${t}.updated_at`)} AS updated_at,
+  ${iso(`${t}.completed_at`)} AS completed_at`;
+
+interface SnapshotRow {
+  saga_type: string;
+  correlation_id: string;
+  state: string;
+  version: number;
+  data: unknown;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+interface HistoryJson {
+  id: number;
+  at: string;
+  kind: SagaHistoryKind;
+  message_type: string;
+  message_id: string | null;
+  from_state: string | null;
+  to_state: string | null;
+  detail: Record<string, unknown>;
+}
+
+export class SagaStore {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async load<D>(
+    sagaType: string,
+    correlationId: string,
+  ): Promise<{ state: string; data: D; version: number } | undefined> {
+    const rows = await this.sql.query<{ state: string; data: D; version: number }[]>(
+      'SELECT state, data, version FROM saga_instances WHERE saga_type = $1 AND correlation_id = $2',
+      [sagaType, correlationId],
+    );
+    return rows[0];
+  }
+
+  /** Inserts version 1; a concurrent creator that committed (or commits) first makes this a conflict. */
+  async create(sagaType: string, correlationId: string, state: string, data: unknown): Promise<number> {
+    const rows = await this.sql.query<{ version: number }[]>(
+      `INSERT INTO saga_instances (saga_type, correlation_id, state, data, version, created_at, updated_at, completed_at)
+       VALUES ($1, $2, $3::text, $4::jsonb, 1, clock_timestamp(), clock_timestamp(),
+               CASE WHEN $3::text = '${FINAL}' THEN clock_timestamp() END)
+       ON CONFLICT DO NOTHING
+       RETURNING version`,
+      [sagaType, correlationId, state, JSON.stringify(data)],
+    );
+    if (rows.length === 0) throw new SagaConcurrencyConflict(sagaType, correlationId, null);
+    return rows[0].version;
+  }
+
+  /** Writes the new state and data over `expectedVersion` and returns the new version, or throws a conflict. */
+  async update(
+    sagaType: string,
+    correlationId: string,
+    expectedVersion: number,
+    state: string,
+    data: unknown,
+  ): Promise<number> {
+    // Wrapped in a SELECT so that every driver returns plain rows (TypeORM returns [rows, count] for an UPDATE).
+    const rows = await this.sql.query<{ version: number }[]>(
+      `WITH updated AS (
+         UPDATE saga_instances
+            SET state = $4::text, data = $5::jsonb, version = version + 1, updated_at = clock_timestamp(),
+                completed_at = CASE WHEN $4::text = '${FINAL}' THEN clock_timestamp() END
+          WHERE saga_type = $1 AND correlation_id = $2 AND version = $3
+         RETURNING version)
+       SELECT version FROM updated`,
+      [sagaType, correlationId, expectedVersion, state, JSON.stringify(data)],
+    );
+    if (rows.length === 0) throw new SagaConcurrencyConflict(sagaType, correlationId, expectedVersion);
+    return rows[0].version;
+  }
+
+  /** Appends in order: ids ascend in the order given. */
+  async appendHistory(sagaType: string, correlationId: string, records: readonly SagaHistoryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map((r) => ({
+      kind: r.kind,
+      message_type: r.messageType,
+      message_id: r.messageId ?? null,
+      from_state: r.fromState ?? null,
+      to_state: r.toState ?? null,
+      detail: r.detail,
+    }));
+    await this.sql.query(
+      `INSERT INTO saga_history (saga_type, correlation_id, kind, message_type, message_id, from_state, to_state, detail)
+       SELECT $1, $2, h->>'kind', h->>'message_type', (h->>'message_id')::uuid, h->>'from_state', h->>'to_state',
+              h->'detail'
+         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(h, n)
+        ORDER BY n`,
+      [sagaType, correlationId, JSON.stringify(rows)],
+    );
+  }
+
+  /** The instance and its history, read in one statement so the two agree. */
+  async find(sagaType: string, correlationId: string): Promise<SagaView | undefined> {
+    const rows = await this.sql.query<(Nullable<SnapshotRow> & { history: HistoryJson[] })[]>(
+      `SELECT ${snapshotColumns('i')},
+              COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                          'id', h.id, 'at', ${iso('h.at')}, 'kind', h.kind, 'message_type', h.message_type,
+                          'message_id', h.message_id, 'from_state', h.from_state, 'to_state', h.to_state,
+                          'detail', h.detail) ORDER BY h.id)
+                          FROM saga_history h WHERE h.saga_type = $1 AND h.correlation_id = $2), '[]') AS history
+         FROM (SELECT 1) AS one
+         LEFT JOIN saga_instances i ON i.saga_type = $1 AND i.correlation_id = $2`,
+      [sagaType, correlationId],
+    );
+    const row = rows[0];
+    const history = row.history.map(toHistoryEntry);
+    if (row.state === null) {
+      if (history.length === 0) return undefined;
+      return {
+        sagaType,
+        correlationId,
+        state: INITIAL,
+        version: 0,
+        data: null,
+        createdAt: null,
+        updatedAt: null,
+        completedAt: null,
+        history,
+      };
+    }
+    return { ...toSnapshot(row as SnapshotRow), history };
+  }
+
+  async list(sagaType: string, query: SagaListQuery = {}): Promise<SagaPage> {
+    const limit = query.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new InvalidSagaListQuery(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, not ${limit}`);
+    }
+    const where = ['i.saga_type = $1'];
+    const params: unknown[] = [sagaType];
+    if (query.state !== undefined) {
+      params.push(query.state);
+      where.push(`i.state = $${params.length}`);
+    }
+    if (query.cursor !== undefined) {
+      const [createdAt, correlationId] = decodeCursor(query.cursor);
+      params.push(createdAt, correlationId);
+      where.push(`(i.created_at, i.correlation_id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit + 1);
+    // Qualified columns: unqualified, ORDER BY would sort by the text `created_at` of the select list.
+    const rows = await this.sql.query<SnapshotRow[]>(
+      `SELECT ${snapshotColumns('i')} FROM saga_instances i WHERE ${where.join(' AND ')}
+        ORDER BY i.created_at, i.correlation_id LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(toSnapshot);
+    const last = items.at(-1);
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+}
+
+function toSnapshot(row: SnapshotRow): SagaSnapshot {
+  return {
+    sagaType: row.saga_type,
+    correlationId: row.correlation_id,
+    state: row.state,
+    version: row.version,
+    data: row.data,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+  };
+}
+
+function toHistoryEntry(h: HistoryJson): SagaHistoryEntry {
+  return {
+    id: h.id,
+    at: h.at,
+    kind: h.kind,
+    messageType: h.message_type,
+    ...(h.message_id !== null && { messageId: h.message_id }),
+    ...(h.from_state !== null && { fromState: h.from_state }),
+    ...(h.to_state !== null && { toState: h.to_state }),
+    detail: h.detail,
+  };
+}
+
+// The cursor carries created_at to the microsecond (a JS Date would cut it to the millisecond and skip or repeat
+// rows created in the same millisecond) and the correlation id that breaks ties.
+function encodeCursor(last: SagaSnapshot): string {
+  return Buffer.from(JSON.stringify([last.createdAt, last.correlationId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      typeof value[1] === 'string' &&
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value[1])
+    ) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // Falls through to the error below: a cursor that is not base64url JSON is as invalid as a malformed one.
+  }
+  throw new InvalidSagaListQuery('cursor is not one this API returned');
+}
