@@ -4,3 +4,4 @@ export * from './test-environment.js';
 export * from './wait-for.js';
 export * from './messaging-rig.js';
 export * from './simulator-process.js';
+export * from './event-tap.js';
