@@ -16,6 +16,12 @@ export const messagingConfigShape = {
   RELAY_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   CONSUMER_PREFETCH: z.coerce.number().int().min(1).max(5_000).default(200),
   CONSUMER_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * Deliveries handled in one transaction. Handlers that lock shared rows (the warehouse's stock) can deadlock
+   * across batches of different orders; PostgreSQL breaks the deadlock and the batch is redone one message at a
+   * time, so results stay right — a smaller batch trades throughput for fewer such retries.
+   */
+  CONSUMER_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(50),
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(1_000),
   RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(300_000),

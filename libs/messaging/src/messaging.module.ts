@@ -200,6 +200,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
           {
             prefetch: this.config.CONSUMER_PREFETCH,
             lanes: this.config.CONSUMER_LANES,
+            maxBatch: this.config.CONSUMER_MAX_BATCH,
             retry: {
               maxAttempts: this.config.RETRY_MAX_ATTEMPTS,
               baseDelayMs: this.config.RETRY_BASE_DELAY_MS,
