@@ -1,7 +1,22 @@
 import { messagingConfigShape } from '@orderflow/messaging';
 import { baseConfigSchema } from '@orderflow/platform';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-export const configSchema = baseConfigSchema({ port: 3003 }).extend(messagingConfigShape);
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+
+export const configSchema = baseConfigSchema({ port: 3003 })
+  .extend({
+    ...messagingConfigShape,
+    CARRIER_URL: httpUrl.describe('Base URL of the carrier’s API (the carrier simulator in development and tests)'),
+    /** The carrier is called inside the message's transaction (see shipments.handlers.ts), so this stays short. */
+    CARRIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
+    CARRIER_WEBHOOK_URL: httpUrl
+      .describe('Where the carrier reports deliveries; by default this process’s own POST /carrier/deliveries')
+      .optional(),
+  })
+  .transform((config) => ({
+    ...config,
+    CARRIER_WEBHOOK_URL: config.CARRIER_WEBHOOK_URL ?? `http://127.0.0.1:${config.PORT}/carrier/deliveries`,
+  }));
 
 export type LogisticsServiceConfig = z.infer<typeof configSchema>;

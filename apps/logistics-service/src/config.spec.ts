@@ -1,0 +1,44 @@
+import { ConfigurationError, loadConfig } from '@orderflow/platform';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from './config.js';
+
+const env = {
+  DATABASE_URL: 'postgres://logistics@localhost/logistics',
+  AMQP_URL: 'amqp://logistics@localhost/orderflow',
+  CARRIER_URL: 'http://127.0.0.1:3011',
+};
+
+describe('logistics configuration', () => {
+  it('defaults the carrier timeout, and the webhook to this process’s own endpoint on its port', () => {
+    const config = loadConfig(configSchema, { ...env, PORT: '3103' });
+    expect(config).toMatchObject({
+      CARRIER_URL: 'http://127.0.0.1:3011',
+      CARRIER_TIMEOUT_MS: 3_000,
+      CARRIER_WEBHOOK_URL: 'http://127.0.0.1:3103/carrier/deliveries',
+    });
+  });
+
+  it('takes the webhook URL it is given', () => {
+    const config = loadConfig(configSchema, {
+      ...env,
+      CARRIER_WEBHOOK_URL: 'https://logistics.example/carrier/deliveries',
+    });
+    expect(config.CARRIER_WEBHOOK_URL).toBe('https://logistics.example/carrier/deliveries');
+  });
+
+  it('names each carrier variable that is missing or malformed', () => {
+    const problems = (overrides: Record<string, string | undefined>) => {
+      try {
+        loadConfig(configSchema, { ...env, ...overrides });
+      } catch (err) {
+        if (err instanceof ConfigurationError) return err.problems.map((p) => p.variable);
+        throw err;
+      }
+      return [];
+    };
+    expect(problems({ CARRIER_URL: undefined })).toEqual(['CARRIER_URL']);
+    expect(problems({ CARRIER_URL: 'ftp://carrier' })).toEqual(['CARRIER_URL']);
+    expect(problems({ CARRIER_TIMEOUT_MS: '0' })).toEqual(['CARRIER_TIMEOUT_MS']);
+    expect(problems({ CARRIER_WEBHOOK_URL: 'not a url' })).toEqual(['CARRIER_WEBHOOK_URL']);
+  });
+});

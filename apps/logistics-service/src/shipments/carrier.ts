@@ -1,0 +1,40 @@
+/**
+ * The carrier as shipments need it: book an order's parcels and say whether they were booked, refused, or the
+ * carrier could not be asked. A port because two carriers stand behind it: the real one in production and the carrier
+ * simulator (simulators/carrier) in development and tests; the HTTP adapter (http-carrier.ts) speaks to either.
+ *
+ * An abstract class rather than an interface only so that it is its own injection token.
+ */
+
+export interface Address {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface BookingRequest {
+  /** Also the booking's idempotency key: asking again for the same order gives the first answer. */
+  orderId: string;
+  address: Address;
+  parcels: { sku: string; quantity: number }[];
+}
+
+export type BookingResult =
+  | { outcome: 'booked'; carrierShipmentId: string; trackingNumber: string }
+  /** The carrier does not deliver to this address. */
+  | { outcome: 'not-served'; reason: string }
+  /** The carrier refused the booking for another reason; asking again would be refused again. */
+  | { outcome: 'refused'; reason: string };
+
+/** The carrier did not answer, or not clearly (timeout, refused connection, 5xx): asking again may work. */
+export class CarrierUnavailable extends Error {
+  override name = 'CarrierUnavailable';
+}
+
+export abstract class Carrier {
+  /** Resolves with the carrier's answer; rejects with CarrierUnavailable when there is none. */
+  abstract book(request: BookingRequest): Promise<BookingResult>;
+}

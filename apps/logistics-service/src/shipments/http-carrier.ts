@@ -1,0 +1,112 @@
+/**
+ * The carrier's HTTP API: `POST {CARRIER_URL}/v1/shipments` with the order id as its Idempotency-Key, so a booking
+ * asked for again (an answer lost to a timeout, a transaction rolled back after the carrier booked, a re-sent command)
+ * is the same booking, never a second parcel.
+ */
+import { z } from 'zod';
+import { type BookingRequest, type BookingResult, Carrier, CarrierUnavailable } from './carrier.js';
+
+export interface HttpCarrierOptions {
+  /** Base URL of the carrier's API. */
+  url: string;
+  /** Bounds the whole exchange: connecting, the answer's headers and its body. */
+  timeoutMs: number;
+  /** Where the carrier is to report the delivery. */
+  webhookUrl: string;
+}
+
+export class HttpCarrier extends Carrier {
+  private readonly bookingsUrl: string;
+
+  constructor(private readonly options: HttpCarrierOptions) {
+    super();
+    this.bookingsUrl = `${options.url.replace(/\/+$/, '')}/v1/shipments`;
+  }
+
+  async book(request: BookingRequest): Promise<BookingResult> {
+    let status: number;
+    let body: unknown;
+    try {
+      const res = await fetch(this.bookingsUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': request.orderId },
+        body: JSON.stringify(toCarrierRequest(request, this.options.webhookUrl)),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      status = res.status;
+      body = parseJson(await res.text());
+    } catch (err) {
+      throw new CarrierUnavailable(`carrier not reachable: ${describeFailure(err, this.options.timeoutMs)}`, {
+        cause: err,
+      });
+    }
+    return interpretBookingAnswer(status, body);
+  }
+}
+
+export function toCarrierRequest(request: BookingRequest, webhookUrl: string) {
+  const { name, line1, line2, city, postalCode, country } = request.address;
+  return {
+    reference: request.orderId,
+    recipient: { name, line1, ...(line2 && { line2 }), city, postalCode, country },
+    parcels: request.parcels.map(({ sku, quantity }) => ({ sku, quantity })),
+    deliveryWebhookUrl: webhookUrl,
+  };
+}
+
+const booked = z.object({ shipmentId: z.string().min(1).max(100), trackingNumber: z.string().min(1).max(100) });
+const excerpt = z
+  .string()
+  .transform((text) => text.slice(0, 200))
+  .optional()
+  .catch(undefined);
+/** A refusal's body is read leniently: whatever else it says, its code decides. */
+const refusal = z.object({ code: excerpt, message: excerpt }).catch({});
+
+/** Statuses that say "not now" rather than "no": the same request may succeed later. */
+const RETRYABLE = new Set([408, 409, 425, 429]);
+
+/**
+ * What the carrier's answer means for the shipment. Throws CarrierUnavailable where there is no usable answer, so the
+ * booking is asked for again (with the same idempotency key, so at most one parcel is booked).
+ */
+export function interpretBookingAnswer(status: number, body: unknown): BookingResult {
+  if (status === 200 || status === 201) {
+    const answer = booked.safeParse(body);
+    // Booked, perhaps, but unreadable: asking again returns the same booking, which may read better.
+    if (!answer.success)
+      throw new CarrierUnavailable(`carrier answered ${status} without a shipment id and tracking number`);
+    return { outcome: 'booked', carrierShipmentId: answer.data.shipmentId, trackingNumber: answer.data.trackingNumber };
+  }
+  if (status >= 500 || RETRYABLE.has(status) || status < 400) {
+    throw new CarrierUnavailable(`carrier answered ${status}`);
+  }
+  const { code, message } = refusal.parse(body);
+  if (status === 422 && code === 'COUNTRY_NOT_SERVED') {
+    return {
+      outcome: 'not-served',
+      reason: message
+        ? `the carrier does not serve this address: ${message}`
+        : 'the carrier does not serve this address',
+    };
+  }
+  return {
+    outcome: 'refused',
+    reason: `the carrier refused the booking (HTTP ${status}${code ? ` ${code}` : ''})${message ? `: ${message}` : ''}`,
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  return err instanceof Error ? err.message : String(err);
+}

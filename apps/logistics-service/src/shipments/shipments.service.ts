@@ -1,0 +1,87 @@
+/**
+ * The shipment use cases behind the REST edge. A delivery, however it is reported (the carrier's webhook, the
+ * customer's signature), is recorded once, and its `logistics.shipment-delivered` event commits in the same
+ * transaction, so the saga hears of every delivery exactly once.
+ */
+import { Injectable } from '@nestjs/common';
+import { ShipmentDelivered } from '@orderflow/contracts';
+import { Messaging, type WorkContext } from '@orderflow/messaging';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type DeliveryReporter, type Shipment } from './shipment.js';
+import { ShipmentsRepository } from './shipments.repository.js';
+
+export class ShipmentNotFound extends Error {}
+
+/** The carrier's report names one order, the shipment it booked for another. */
+export class DeliveryReportMismatch extends Error {}
+
+export interface CarrierDeliveryReport {
+  carrierShipmentId: string;
+  /** The order id the shipment was booked under. */
+  reference: string;
+  deliveredAt: Date;
+}
+
+@Injectable()
+export class ShipmentsService {
+  constructor(
+    private readonly messaging: Messaging,
+    private readonly dataSource: DataSource,
+    private readonly shipments: ShipmentsRepository,
+  ) {}
+
+  async get(id: string): Promise<Shipment> {
+    const shipment = await this.shipments.find(this.dataSource.manager, id);
+    if (!shipment) throw new ShipmentNotFound();
+    return shipment;
+  }
+
+  async listByOrder(orderId: string): Promise<Shipment[]> {
+    return this.shipments.listByOrder(this.dataSource.manager, orderId);
+  }
+
+  /** The customer signed for the parcel. */
+  async confirmByCustomer(id: string, context: WorkContext): Promise<Shipment> {
+    return this.recordDelivery(
+      (manager) => this.shipments.find(manager, id, { forUpdate: true }),
+      new Date(),
+      'CUSTOMER',
+      context,
+    );
+  }
+
+  /** The carrier reports the parcel delivered, at the time it says. */
+  async recordCarrierReport(report: CarrierDeliveryReport, context: WorkContext): Promise<Shipment> {
+    return this.recordDelivery(
+      async (manager) => {
+        const shipment = await this.shipments.findByCarrierShipmentId(manager, report.carrierShipmentId, {
+          forUpdate: true,
+        });
+        if (shipment && shipment.snapshot.orderId !== report.reference) throw new DeliveryReportMismatch();
+        return shipment;
+      },
+      report.deliveredAt,
+      'CARRIER',
+      context,
+    );
+  }
+
+  private async recordDelivery(
+    locate: (manager: EntityManager) => Promise<Shipment | undefined>,
+    at: Date,
+    by: DeliveryReporter,
+    context: WorkContext,
+  ): Promise<Shipment> {
+    return this.messaging.transaction(async (uow) => {
+      const shipment = await locate(uow.manager);
+      if (!shipment) throw new ShipmentNotFound();
+      const delivery = shipment.recordDelivery(at, by, new Date());
+      if (delivery) {
+        await this.shipments.updateDelivery(uow.manager, shipment);
+        const { id: shipmentId, orderId } = shipment.snapshot;
+        uow.publish(ShipmentDelivered.of({ orderId, shipmentId, deliveredAt: delivery.deliveredAt }, orderId));
+      }
+      return shipment;
+    }, context);
+  }
+}

@@ -1,0 +1,370 @@
+// The logistics service against the real processes: the service, its database, the broker and the carrier simulator.
+// Booking (created, not served, re-sent, carrier down), deliveries reported by the carrier's webhook and by the
+// customer (once, however often and however concurrently reported), and the REST reads and their validation.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from '@orderflow/contracts';
+import { amqpProperties, BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
+import {
+  EventTap,
+  ServiceProcess,
+  SimulatorProcess,
+  type TappedEvent,
+  testEnvironment,
+  waitFor,
+} from '@orderflow/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let admin: BrokerConnection;
+let tap: EventTap;
+let db: pg.Client;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function sendCreateShipment(orderId: string, country = 'GB'): Promise<void> {
+  const command = envelope(
+    CreateShipment,
+    orderId,
+    {
+      orderId,
+      address: { name: 'Ada Lovelace', line1: '12 St James’s Square', city: 'London', postalCode: 'SW1Y 4JH', country },
+      items: [
+        { sku: 'SKU-CHAIR-01', quantity: 2 },
+        { sku: 'SKU-DESK-01', quantity: 1 },
+      ],
+    },
+    { service: 'saga', correlationId: orderId },
+  );
+  const channel = await admin.confirmChannel();
+  channel.publish(exchangeFor(CreateShipment), CreateShipment.type, encode(command), amqpProperties(command, 'saga'));
+  await channel.waitForConfirms();
+  await channel.close();
+}
+
+/** Waits until `count` events about the order have been published, and returns them all, oldest first. */
+async function eventsAbout(orderId: string, count = 1, timeoutMs = 10_000): Promise<TappedEvent[]> {
+  return waitFor(
+    () => {
+      const found = tap.about(orderId);
+      return found.length >= count && found;
+    },
+    { timeoutMs, what: `${count} event(s) about order ${orderId}` },
+  );
+}
+
+/** Events about the order the service has committed to send: the outbox, where a duplicate would show first. */
+async function outboxCount(orderId: string, type: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox_messages WHERE ordering_key = $1 AND routing_key = $2',
+    [orderId, type],
+  );
+  return rows[0].n;
+}
+
+async function carrierShipmentIdOf(shipmentId: string): Promise<string> {
+  const { rows } = await db.query<{ id: string }>('SELECT carrier_shipment_id AS id FROM shipments WHERE id = $1', [
+    shipmentId,
+  ]);
+  return rows[0].id;
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  admin = new BrokerConnection({
+    url: testEnvironment.amqpAdminUrl(),
+    connectionName: 'e2e@shipments',
+    product: 'orderflow',
+    version: 'test',
+    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  await admin.start();
+  tap = await new EventTap().open([ShipmentCreated.type, ShipmentRejected.type, ShipmentDelivered.type]);
+  db = new pg.Client({ connectionString: testEnvironment.databaseUrl('logistics') });
+  await db.connect();
+});
+
+afterAll(async () => {
+  await db?.end();
+  await tap?.close();
+  await admin?.close();
+});
+
+describe('with the carrier up', () => {
+  let carrier: SimulatorProcess;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    // The carrier reports deliveries only when told to (its /deliver hook), so no test waits for a timer.
+    carrier = await new SimulatorProcess('carrier', await freePort(), { DELIVERY_DELAY_MS: '0' }).start();
+    service = new ServiceProcess('logistics', { CARRIER_URL: carrier.url, PORT: String(await freePort()) });
+    await service.start().waitReady();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await carrier?.stop();
+  });
+
+  /** The simulator's log lines: one per request it answered, one per delivery report it made. */
+  function carrierLog(): Record<string, unknown>[] {
+    return carrier.output
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  const bookingsAskedFor = (orderId: string) =>
+    carrierLog().filter((l) => l.method === 'POST' && l.path === '/v1/shipments' && l.idempotencyKey === orderId);
+
+  const deliveryReports = (carrierShipmentId: string) =>
+    carrierLog().filter((l) => l.message === 'delivery reported' && l.shipmentId === carrierShipmentId);
+
+  async function bookedShipment(): Promise<{ orderId: string; shipmentId: string; carrierShipmentId: string }> {
+    const orderId = randomUUID();
+    await sendCreateShipment(orderId);
+    const created = await tap.next(orderId, ShipmentCreated.type);
+    const shipmentId = created.data.shipmentId as string;
+    return { orderId, shipmentId, carrierShipmentId: await carrierShipmentIdOf(shipmentId) };
+  }
+
+  const getShipment = async (id: string) => json(await fetch(`${service.url}/shipments/${id}`));
+
+  const signFor = (id: string) => fetch(`${service.url}/shipments/${id}/delivered`, { method: 'POST' });
+
+  const reportToWebhook = (body: unknown) =>
+    fetch(`${service.url}/carrier/deliveries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  describe('CreateShipment', () => {
+    it('books the shipment with the carrier and tells the saga ShipmentCreated', async () => {
+      const orderId = randomUUID();
+      await sendCreateShipment(orderId);
+      const events = await eventsAbout(orderId);
+      expect(events).toMatchObject([
+        { type: 'logistics.shipment-created.v1', subject: orderId, data: { orderId, trackingNumber: /^CS\d+SIM$/ } },
+      ]);
+      const { shipmentId, trackingNumber } = events[0].data;
+      const listed = (await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+      expect(listed).toEqual([
+        { shipmentId, orderId, status: 'CREATED', trackingNumber, createdAt: expect.any(String) as string },
+      ]);
+      expect(await getShipment(shipmentId as string)).toEqual((listed as unknown[])[0]);
+      expect(bookingsAskedFor(orderId)).toHaveLength(1);
+    });
+
+    it('tells the saga SHIPPING_UNAVAILABLE for a country the carrier does not serve, and records the refusal', async () => {
+      const orderId = randomUUID();
+      await sendCreateShipment(orderId, 'ZZ');
+      expect(await eventsAbout(orderId)).toMatchObject([
+        { type: 'logistics.shipment-rejected.v1', data: { orderId, code: 'SHIPPING_UNAVAILABLE' } },
+      ]);
+      const listed = (await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+      expect(listed).toMatchObject([{ orderId, status: 'REJECTED', rejectionCode: 'SHIPPING_UNAVAILABLE' }]);
+      expect((listed as Record<string, unknown>[])[0].trackingNumber).toBeUndefined();
+    });
+
+    it('answers a re-sent command with the same outcome, and books once', async () => {
+      const orderId = randomUUID();
+      await sendCreateShipment(orderId);
+      const [first] = await eventsAbout(orderId);
+      await sendCreateShipment(orderId);
+      const [, again] = await eventsAbout(orderId, 2);
+      expect(again).toMatchObject({ type: first.type, data: first.data });
+      expect(bookingsAskedFor(orderId)).toHaveLength(1);
+      expect(await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))).toHaveLength(1);
+
+      const refused = randomUUID();
+      await sendCreateShipment(refused, 'ZZ');
+      await sendCreateShipment(refused, 'ZZ');
+      const answers = await eventsAbout(refused, 2);
+      expect(answers.map((e) => e.data)).toEqual([answers[0].data, answers[0].data]);
+      expect(answers[0]).toMatchObject({ data: { code: 'SHIPPING_UNAVAILABLE' } });
+      expect(bookingsAskedFor(refused)).toHaveLength(1);
+    });
+  });
+
+  describe('delivery', () => {
+    it('reported by the carrier: DELIVERED, and one ShipmentDelivered however often it is reported', async () => {
+      const { orderId, shipmentId, carrierShipmentId } = await bookedShipment();
+      for (let i = 0; i < 2; i += 1) {
+        const res = await fetch(`${carrier.url}/v1/shipments/${carrierShipmentId}/deliver`, { method: 'POST' });
+        expect(res.status).toBe(202);
+      }
+      await waitFor(() => deliveryReports(carrierShipmentId).length === 2, { what: 'both reports answered 200' });
+      const shipment = await getShipment(shipmentId);
+      expect(shipment).toMatchObject({ status: 'DELIVERED', deliveredBy: 'CARRIER' });
+      expect(typeof shipment.deliveredAt).toBe('string');
+
+      const delivered = await tap.next(orderId, ShipmentDelivered.type);
+      expect(delivered).toMatchObject({
+        type: ShipmentDelivered.type,
+        data: { orderId, shipmentId, deliveredAt: shipment.deliveredAt },
+      });
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(1);
+
+      // The customer's signature afterwards changes nothing: the carrier's report stands.
+      const signed = await signFor(shipmentId);
+      expect(signed.status).toBe(200);
+      expect(await json(signed)).toEqual(shipment);
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(1);
+      expect(tap.about(orderId, ShipmentDelivered.type)).toHaveLength(1);
+    });
+
+    it('signed for by the customer: DELIVERED once; the carrier’s later report changes nothing', async () => {
+      const { orderId, shipmentId, carrierShipmentId } = await bookedShipment();
+      const first = await signFor(shipmentId);
+      expect(first.status).toBe(200);
+      const shipment = await json(first);
+      expect(shipment).toMatchObject({ shipmentId, status: 'DELIVERED', deliveredBy: 'CUSTOMER' });
+      const again = await signFor(shipmentId);
+      expect(again.status).toBe(200);
+      expect(await json(again)).toEqual(shipment);
+
+      await fetch(`${carrier.url}/v1/shipments/${carrierShipmentId}/deliver`, { method: 'POST' });
+      await waitFor(() => deliveryReports(carrierShipmentId).length === 1, { what: 'the carrier’s report answered' });
+      expect(await getShipment(shipmentId)).toEqual(shipment);
+
+      expect(await tap.next(orderId, ShipmentDelivered.type)).toMatchObject({ data: { shipmentId } });
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(1);
+      expect(tap.about(orderId, ShipmentDelivered.type)).toHaveLength(1);
+    });
+
+    it('reported by carrier and customer at the same moment: one ShipmentDelivered', async () => {
+      const { orderId, shipmentId, carrierShipmentId } = await bookedShipment();
+      const report = { shipmentId: carrierShipmentId, reference: orderId, deliveredAt: new Date().toISOString() };
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? signFor(shipmentId) : reportToWebhook(report))),
+      );
+      expect(answers.map((res) => res.status)).toEqual(Array.from({ length: 8 }, () => 200));
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(1);
+      expect(await getShipment(shipmentId)).toMatchObject({ status: 'DELIVERED' });
+    });
+
+    it('refuses to deliver a shipment the carrier never booked (409) or one it does not know (404)', async () => {
+      const orderId = randomUUID();
+      await sendCreateShipment(orderId, 'ZZ');
+      const [rejected] = await waitFor(
+        async () => {
+          const listed = (await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+          return (listed as { shipmentId: string }[]).length > 0 && (listed as { shipmentId: string }[]);
+        },
+        { what: 'the rejected shipment' },
+      );
+      const res = await signFor(rejected.shipmentId);
+      expect(res.status).toBe(409);
+      expect(await json(res)).toMatchObject({ status: 409, detail: 'a shipment that is REJECTED cannot be delivered' });
+      expect((await signFor(randomUUID())).status).toBe(404);
+      expect((await signFor('not-a-uuid')).status).toBe(400);
+    });
+  });
+
+  describe('POST /carrier/deliveries', () => {
+    it('refuses a malformed report with a reason per field', async () => {
+      const res = await reportToWebhook({ shipmentId: '', reference: 'nope', deliveredAt: '2026-01-31', extra: 1 });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const fields = ((await json(res)).errors as { field: string }[]).map((e) => e.field);
+      expect(new Set(fields)).toEqual(new Set(['shipmentId', 'reference', 'deliveredAt', 'extra']));
+    });
+
+    it('answers 404 for a shipment it does not know, so the carrier tries again later', async () => {
+      const res = await reportToWebhook({
+        shipmentId: randomUUID(),
+        reference: randomUUID(),
+        deliveredAt: new Date().toISOString(),
+      });
+      expect(res.status).toBe(404);
+    });
+
+    it('refuses a report naming another order than the shipment’s (422), and records nothing', async () => {
+      const { orderId, shipmentId, carrierShipmentId } = await bookedShipment();
+      const res = await reportToWebhook({
+        shipmentId: carrierShipmentId,
+        reference: randomUUID(),
+        deliveredAt: new Date().toISOString(),
+      });
+      expect(res.status).toBe(422);
+      expect(await getShipment(shipmentId)).toMatchObject({ status: 'CREATED' });
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(0);
+    });
+  });
+
+  describe('GET /shipments', () => {
+    it('lists no shipments for an order it has not shipped', async () => {
+      const res = await fetch(`${service.url}/shipments?orderId=${randomUUID()}`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual([]);
+    });
+
+    it('refuses a missing or malformed order id (400 problem details)', async () => {
+      for (const query of ['', '?orderId=nope', `?orderId=${randomUUID()}&status=CREATED`]) {
+        const res = await fetch(`${service.url}/shipments${query}`);
+        expect(res.status).toBe(400);
+        expect(await json(res)).toMatchObject({ status: 400, title: 'Bad Request' });
+      }
+    });
+
+    it('answers 404 for an unknown shipment and 400 for a malformed id', async () => {
+      const unknown = await fetch(`${service.url}/shipments/${randomUUID()}`);
+      expect(unknown.status).toBe(404);
+      expect(await json(unknown)).toMatchObject({ status: 404, detail: 'No shipment with this id' });
+      expect((await fetch(`${service.url}/shipments/not-a-uuid`)).status).toBe(400);
+    });
+  });
+});
+
+describe('with the carrier down', () => {
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    // Nothing listens on this port: every booking is refused a connection.
+    const closedPort = await freePort();
+    service = new ServiceProcess('logistics', {
+      CARRIER_URL: `http://127.0.0.1:${closedPort}`,
+      PORT: String(await freePort()),
+      RETRY_MAX_ATTEMPTS: '3',
+      RETRY_BASE_DELAY_MS: '50',
+      RETRY_MAX_DELAY_MS: '200',
+    });
+    await service.start().waitReady();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('retries the booking, then tells the saga CARRIER_ERROR so it compensates; a re-send gets the same', async () => {
+    const orderId = randomUUID();
+    await sendCreateShipment(orderId);
+    const [rejected] = await eventsAbout(orderId, 1, 30_000);
+    expect(rejected).toMatchObject({
+      type: 'logistics.shipment-rejected.v1',
+      data: { orderId, code: 'CARRIER_ERROR' },
+    });
+    expect(rejected.data.reason).toMatch(/ECONNREFUSED.*after 3 attempts/);
+    const retried = service.lines.filter((l) => l.message === 'message will be retried' && l.correlationId === orderId);
+    expect(retried.map((l) => l.attempt)).toEqual([1, 2]);
+    expect(await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))).toMatchObject([
+      { orderId, status: 'REJECTED', rejectionCode: 'CARRIER_ERROR' },
+    ]);
+
+    await sendCreateShipment(orderId);
+    const [, again] = await eventsAbout(orderId, 2);
+    expect(again).toMatchObject({ type: rejected.type, data: rejected.data });
+  });
+});
