@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{apps,libs}/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['{apps,libs,simulators}/**/*.spec.ts'] } },
       {
         extends: true,
         test: {

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CapturePayment } from '@orderflow/contracts';
+import { VoidPayment } from '@orderflow/contracts';
 import { amqpProperties, BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import { RabbitMqManagement, ServiceProcess, testEnvironment, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,10 @@ const payment = new ServiceProcess('payment');
 const management = new RabbitMqManagement();
 let admin: BrokerConnection;
 
-async function deadLetter(): Promise<string> {
+/** A dead letter the payment service can handle once replayed: voiding an order's (absent) payment. */
+async function deadLetter(): Promise<{ id: string; orderId: string }> {
   const orderId = crypto.randomUUID();
-  const event = envelope(CapturePayment, orderId, { orderId }, { service: 'saga', correlationId: orderId });
+  const event = envelope(VoidPayment, orderId, { orderId, reason: 'operator test' }, { service: 'saga', correlationId: orderId });
   const channel = await admin.confirmChannel();
   const properties = amqpProperties(event, 'saga');
   properties.headers = {
@@ -26,7 +27,11 @@ async function deadLetter(): Promise<string> {
   channel.publish('orderflow.dead-letters', 'payment.commands', encode(event), properties);
   await channel.waitForConfirms();
   await channel.close();
-  return event.id;
+  return { id: event.id, orderId };
+}
+
+async function paymentsOf(orderId: string): Promise<{ status: string }[]> {
+  return (await (await fetch(`${payment.url}/payments?orderId=${orderId}`)).json()) as { status: string }[];
 }
 
 const depth = async (queue: string) =>
@@ -53,8 +58,8 @@ afterAll(async () => {
 });
 
 describe('dead letters over HTTP', () => {
-  it('lists a dead letter with its reason and replays it to its queue', async () => {
-    const id = await deadLetter();
+  it('lists a dead letter with its reason and replays it to its queue, where it is handled', async () => {
+    const { id, orderId } = await deadLetter();
     await waitFor(async () => (await depth('payment.commands.dlq')) === 1, {
       what: 'the dead letter',
       intervalMs: 500,
@@ -69,7 +74,7 @@ describe('dead letters over HTTP', () => {
       messageId: string;
       reason: string;
     }[];
-    expect(listed).toMatchObject([{ messageId: id, reason: 'permanent-error', type: CapturePayment.type }]);
+    expect(listed).toMatchObject([{ messageId: id, reason: 'permanent-error', type: VoidPayment.type }]);
 
     const res = await fetch(`${payment.url}/dead-letters/payment.commands/replay`, {
       method: 'POST',
@@ -78,10 +83,12 @@ describe('dead letters over HTTP', () => {
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toEqual({ queue: 'payment.commands', replayed: 1, messageIds: [id] });
-    await waitFor(async () => (await depth('payment.commands')) === 1 && (await depth('payment.commands.dlq')) === 0, {
-      what: 'the message back on payment.commands',
-      intervalMs: 500,
+    await waitFor(async () => (await paymentsOf(orderId))[0]?.status === 'VOIDED', {
+      what: 'the replayed void to be handled',
+      intervalMs: 300,
     });
+    expect(await depth('payment.commands.dlq')).toBe(0);
+  });
   });
 
   it('refuses a queue the service does not own, and a malformed replay request', async () => {
@@ -100,7 +107,7 @@ describe('dead letters over HTTP', () => {
 describe('dead letters with the CLI', () => {
   it('lists and replays as the service’s own broker user', async () => {
     await management.delete('/queues/orderflow/payment.commands/contents');
-    const id = await deadLetter();
+    const { id, orderId } = await deadLetter();
     await waitFor(async () => (await depth('payment.commands.dlq')) === 1, {
       what: 'the dead letter',
       intervalMs: 500,
@@ -113,6 +120,9 @@ describe('dead letters with the CLI', () => {
     expect(JSON.parse(listed.stdout)).toMatchObject([{ messageId: id, reason: 'permanent-error' }]);
     const replayed = await run('replay', 'payment.commands', '--id', id);
     expect(replayed.stdout).toContain(`replayed 1 message(s) to payment.commands: ${id}`);
-    await waitFor(async () => (await depth('payment.commands.dlq')) === 0, { what: 'an empty DLQ', intervalMs: 500 });
+    await waitFor(async () => (await paymentsOf(orderId))[0]?.status === 'VOIDED', {
+      what: 'the replayed void to be handled',
+      intervalMs: 300,
+    });
   });
 });

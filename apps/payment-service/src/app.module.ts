@@ -3,6 +3,7 @@ import { MessagingModule } from '@orderflow/messaging';
 import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
 import type { PaymentServiceConfig } from './config.js';
 import { schema } from './database.js';
+import { PaymentsModule } from './payments/payments.module.js';
 
 @Module({})
 export class AppModule {
@@ -13,6 +14,7 @@ export class AppModule {
         PlatformModule.forService(identity, config),
         DatabaseModule.forService(schema),
         MessagingModule.forService(),
+        PaymentsModule,
       ],
     };
   }

@@ -1,7 +1,26 @@
 import { messagingConfigShape } from '@orderflow/messaging';
 import { baseConfigSchema } from '@orderflow/platform';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-export const configSchema = baseConfigSchema({ port: 3001 }).extend(messagingConfigShape);
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+
+export const configSchema = baseConfigSchema({ port: 3001 })
+  .extend(messagingConfigShape)
+  .extend({
+    /** Base URL of the payment gateway's API (the simulator in development and tests). */
+    PAYMENT_GATEWAY_URL: httpUrl,
+    /**
+     * Upper bound on one gateway call. Calls are made inside the message's database transaction, so this also
+     * bounds how long a slow gateway holds a connection and the payment's row lock: keep it short, and let the
+     * messaging core's retries (RETRY_*) cover a gateway that is slow for longer.
+     */
+    PAYMENT_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2_000),
+    /** Where the gateway reports the results of pending authorisations; by default this service's own endpoint. */
+    PAYMENT_WEBHOOK_URL: httpUrl.optional(),
+  })
+  .transform((config) => ({
+    ...config,
+    PAYMENT_WEBHOOK_URL: config.PAYMENT_WEBHOOK_URL ?? `http://127.0.0.1:${config.PORT}/gateway/webhooks`,
+  }));
 
 export type PaymentServiceConfig = z.infer<typeof configSchema>;

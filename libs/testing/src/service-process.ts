@@ -24,13 +24,23 @@ export function serviceMain(service: ServiceName): string {
   return `${ROOT}dist/apps/${app}/apps/${app}/src/main.js`;
 }
 
+/** Where the test profile's simulators listen (scripts/lib/common.sh: the HTTP port base + 10 and + 11). */
+export const simulatorPorts = () => {
+  const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
+  return { paymentGateway: base + 10, carrier: base + 11 };
+};
+
 export function serviceEnvironment(service: ServiceName): Record<string, string> {
+  const ports = simulatorPorts();
   return {
     DATABASE_URL: testEnvironment.databaseUrl(service),
     AMQP_URL: testEnvironment.amqpUrl(service),
     PORT: String(testEnvironment.httpPort(service)),
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
+    // A third party that is not running only matters to the tests that call it; they start the simulator.
+    ...(service === 'payment' && { PAYMENT_GATEWAY_URL: `http://127.0.0.1:${ports.paymentGateway}` }),
+    ...(service === 'logistics' && { CARRIER_URL: `http://127.0.0.1:${ports.carrier}` }),
   };
 }
 
@@ -100,16 +110,16 @@ export class ServiceProcess {
   }
 
   async waitReady(timeoutMs = 60_000): Promise<this> {
-    await waitFor(
+    const outcome = await waitFor(
       async () => {
-        if (this.child?.exitCode !== null) {
-          throw new Error(`${this.service} exited: ${this.rawOutput.slice(-5).join('\n')}`);
-        }
+        // An exit is an answer too: report it now instead of polling a dead process until the deadline.
+        if (this.child?.exitCode !== null) return 'exited';
         const res = await fetch(`${this.url}/health/ready`).catch(() => undefined);
-        return res?.ok;
+        return res?.ok && 'ready';
       },
       { timeoutMs, intervalMs: 200, what: `${this.service} to be ready` },
     );
+    if (outcome === 'exited') throw new Error(`${this.service} exited: ${this.rawOutput.slice(-5).join('\n')}`);
     return this;
   }
 

@@ -1,0 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PAYMENT_STATUSES, type Payment } from '../payment.js';
+
+export class PaymentResponse {
+  @ApiProperty() paymentId: string;
+  @ApiProperty() orderId: string;
+  @ApiProperty({ enum: PAYMENT_STATUSES, description: 'PENDING while the gateway has not decided yet' })
+  status: string;
+  @ApiProperty({ description: 'Minor units' }) amount: number;
+  @ApiProperty({ description: 'ISO 4217; XXX for a payment released before any authorisation' }) currency: string;
+}
+
+export function toResponse(payment: Payment): PaymentResponse {
+  const s = payment.snapshot;
+  return { paymentId: s.id, orderId: s.orderId, status: s.status, amount: s.amount, currency: s.currency };
+}

@@ -1,0 +1,28 @@
+import { Body, Controller, HttpCode, NotFoundException, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { GatewayCallbackDto, toResult } from './dto/gateway-callback.dto.js';
+import { PaymentNotFound, PaymentsService } from './payments.service.js';
+
+/**
+ * Where the gateway reports the results of pending authorisations. 204 means stored; any other answer makes the
+ * gateway send the callback again. The authorisation id must match the payment's own, so a result is only ever
+ * applied to the request it answers. (A production gateway also signs its callbacks; the simulator does not.)
+ */
+@ApiTags('gateway')
+@Controller('gateway/webhooks')
+export class GatewayWebhooksController {
+  constructor(private readonly payments: PaymentsService) {}
+
+  @Post()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Stored (or already known)' })
+  @ApiNotFoundResponse({ description: 'No payment for this reference yet; the gateway retries' })
+  async receive(@Body() callback: GatewayCallbackDto): Promise<void> {
+    try {
+      await this.payments.recordGatewayResult(callback.reference, toResult(callback));
+    } catch (err) {
+      if (err instanceof PaymentNotFound) throw new NotFoundException('No payment for this reference');
+      throw err;
+    }
+  }
+}

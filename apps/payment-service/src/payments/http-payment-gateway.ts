@@ -1,0 +1,134 @@
+/**
+ * The payment gateway's HTTP API (the real one, or its simulator). Each call is bounded by the configured timeout,
+ * since it runs inside a database transaction; what comes back is mapped, by the pure functions below, to the
+ * port's few kinds of answer. An answer the adapter cannot read counts as no answer: the caller retries, and the
+ * Idempotency-Key makes the retry the same request.
+ */
+import { z } from 'zod';
+import type { AuthorizationAnswer, AuthorizationRequest, OperationAnswer, PaymentGateway } from './payment-gateway.js';
+
+export interface HttpPaymentGatewayOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  /** Where the gateway is to report the results of pending authorisations. */
+  callbackUrl: string;
+}
+
+type Unavailable = Extract<AuthorizationAnswer, { kind: 'unavailable' }>;
+type Exchange = { status: number; body: unknown } | { failure: Unavailable };
+
+export class HttpPaymentGateway implements PaymentGateway {
+  constructor(private readonly options: HttpPaymentGatewayOptions) {}
+
+  async authorize(request: AuthorizationRequest): Promise<AuthorizationAnswer> {
+    const exchange = await this.post(
+      '/v1/authorizations',
+      {
+        amount: request.amount,
+        currency: request.currency,
+        token: request.paymentToken,
+        reference: request.orderId,
+        callbackUrl: this.options.callbackUrl,
+      },
+      { 'idempotency-key': request.idempotencyKey },
+    );
+    return 'failure' in exchange ? exchange.failure : authorizationAnswerOf(exchange.status, exchange.body);
+  }
+
+  capture(authorizationId: string): Promise<OperationAnswer> {
+    return this.operation(`/v1/authorizations/${encodeURIComponent(authorizationId)}/capture`, {});
+  }
+
+  void(authorizationId: string): Promise<OperationAnswer> {
+    return this.operation(`/v1/authorizations/${encodeURIComponent(authorizationId)}/void`, {});
+  }
+
+  refund(authorizationId: string): Promise<OperationAnswer> {
+    return this.operation(`/v1/authorizations/${encodeURIComponent(authorizationId)}/refund`, {});
+  }
+
+  reverse(idempotencyKey: string): Promise<OperationAnswer> {
+    return this.operation('/v1/reversals', { idempotencyKey });
+  }
+
+  private async operation(path: string, body: object): Promise<OperationAnswer> {
+    const exchange = await this.post(path, body);
+    return 'failure' in exchange ? exchange.failure : operationAnswerOf(exchange.status, exchange.body);
+  }
+
+  private async post(path: string, body: object, headers: Record<string, string> = {}): Promise<Exchange> {
+    try {
+      const res = await fetch(new URL(path, this.options.baseUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify(body),
+        // Covers reading the body too: a gateway that stalls mid-answer is as late as one that never answers.
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const text = await res.text();
+      return { status: res.status, body: parseJson(text) };
+    } catch (err) {
+      return { failure: unavailableFrom(err, this.options.timeoutMs) };
+    }
+  }
+}
+
+const Approved = z.object({ authorizationId: z.string().min(1), status: z.literal('approved') });
+const Pending = z.object({ authorizationId: z.string().min(1), status: z.literal('pending') });
+const Declined = z.object({ status: z.literal('declined'), reason: z.string().optional() });
+const GatewayError = z.object({ error: z.string() });
+
+/** Statuses that say "not now": the same request may succeed later. */
+function isTransient(status: number, body: unknown): boolean {
+  if (status === 409) return GatewayError.safeParse(body).data?.error === 'request_in_progress';
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+function describe(status: number, body: unknown): string {
+  const error = GatewayError.safeParse(body).data?.error;
+  return `the gateway answered ${status}${error ? ` ${error}` : ''}`;
+}
+
+export function authorizationAnswerOf(status: number, body: unknown): AuthorizationAnswer {
+  if (status >= 200 && status < 300) {
+    const approved = Approved.safeParse(body);
+    if (approved.success) return { kind: 'approved', authorizationId: approved.data.authorizationId };
+    const pending = Pending.safeParse(body);
+    if (pending.success) return { kind: 'pending', authorizationId: pending.data.authorizationId };
+    const declined = Declined.safeParse(body);
+    if (declined.success) return { kind: 'declined', reason: declined.data.reason || 'declined' };
+    return { kind: 'unavailable', reason: `the gateway's ${status} answer could not be read` };
+  }
+  if (status === 402) {
+    const declined = Declined.safeParse(body);
+    return { kind: 'declined', reason: (declined.success && declined.data.reason) || 'declined' };
+  }
+  if (isTransient(status, body)) return { kind: 'unavailable', reason: describe(status, body) };
+  if (status >= 400 && status < 500) return { kind: 'rejected', reason: describe(status, body) };
+  return { kind: 'unavailable', reason: describe(status, body) };
+}
+
+export function operationAnswerOf(status: number, body: unknown): OperationAnswer {
+  if (status >= 200 && status < 300) return { kind: 'done' };
+  if (isTransient(status, body)) return { kind: 'unavailable', reason: describe(status, body) };
+  if (status >= 400 && status < 500) return { kind: 'rejected', reason: describe(status, body) };
+  return { kind: 'unavailable', reason: describe(status, body) };
+}
+
+/** A call that produced no answer at all: too slow, refused, reset. */
+export function unavailableFrom(error: unknown, timeoutMs: number): Unavailable {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return { kind: 'unavailable', reason: `the gateway did not answer within ${timeoutMs} ms` };
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const detail = typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.message : String(error);
+  return { kind: 'unavailable', reason: `the gateway could not be reached: ${detail}` };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
