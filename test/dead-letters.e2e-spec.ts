@@ -16,7 +16,12 @@ let admin: BrokerConnection;
 /** A dead letter the payment service can handle once replayed: voiding an order's (absent) payment. */
 async function deadLetter(): Promise<{ id: string; orderId: string }> {
   const orderId = crypto.randomUUID();
-  const event = envelope(VoidPayment, orderId, { orderId, reason: 'operator test' }, { service: 'saga', correlationId: orderId });
+  const event = envelope(
+    VoidPayment,
+    orderId,
+    { orderId, reason: 'operator test' },
+    { service: 'saga', correlationId: orderId },
+  );
   const channel = await admin.confirmChannel();
   const properties = amqpProperties(event, 'saga');
   properties.headers = {
@@ -88,7 +93,6 @@ describe('dead letters over HTTP', () => {
       intervalMs: 300,
     });
     expect(await depth('payment.commands.dlq')).toBe(0);
-  });
   });
 
   it('refuses a queue the service does not own, and a malformed replay request', async () => {
