@@ -92,7 +92,7 @@ describe('dead letters over HTTP', () => {
       what: 'the replayed void to be handled',
       intervalMs: 300,
     });
-    expect(await depth('payment.commands.dlq')).toBe(0);
+    await waitFor(async () => (await depth('payment.commands.dlq')) === 0, { what: 'an empty DLQ', intervalMs: 500 });
   });
 
   it('refuses a queue the service does not own, and a malformed replay request', async () => {

@@ -7,7 +7,7 @@ import { RabbitMqManagement, ServiceProcess, SimulatorProcess, waitFor } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
-const gateway = new SimulatorProcess('payment-gateway', base + 10, { SLOW_DELAY_MS: '2500', ASYNC_DELAY_MS: '300' });
+const gateway = new SimulatorProcess('payment-gateway', base + 10, { SLOW_DELAY_MS: '8000', ASYNC_DELAY_MS: '300' });
 const carrier = new SimulatorProcess('carrier', base + 11, { DELIVERY_DELAY_MS: '0' });
 const retries = { RETRY_MAX_ATTEMPTS: '3', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '400' };
 const services = {

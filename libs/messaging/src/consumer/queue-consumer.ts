@@ -187,6 +187,12 @@ export class QueueConsumer {
       await this.withDatabase(() => this.commit(decoded));
     } catch (batchError) {
       if (this.interruptedByShutdown(batchError)) return;
+      // A batch of one already is the message alone: running its handler again would only repeat its calls.
+      const [only] = decoded;
+      if (decoded.length === 1 && only) {
+        await this.fail(only, batchError as Error, only.message.attempt);
+        return;
+      }
       // Isolate the failure: each message alone, in its own transaction.
       for (const one of decoded) {
         try {

@@ -6,7 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO31661Alpha2,
+  isISO31661Alpha2,
   IsISO4217CurrencyCode,
   IsOptional,
   IsString,
@@ -15,8 +15,23 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
+
+/**
+ * An ISO 3166-1 alpha-2 country, or ZZ: the user-assigned code ISO keeps for an unknown country, which the carrier
+ * refuses — the documented way to see an order cancelled with SHIPPING_UNAVAILABLE.
+ */
+function IsCountryCode(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isCountryCode',
+    validator: {
+      validate: (value: unknown) => value === 'ZZ' || (typeof value === 'string' && isISO31661Alpha2(value)),
+      defaultMessage: () => 'country must be an ISO 3166-1 alpha-2 country code',
+    },
+  });
+}
 
 export class OrderLineDto {
   @ApiProperty({ example: 'SKU-CHAIR-01' })
@@ -77,7 +92,7 @@ export class AddressDto {
   postalCode: string;
 
   @ApiProperty({ description: 'ISO 3166-1 alpha-2', example: 'GB' })
-  @IsISO31661Alpha2()
+  @IsCountryCode()
   country: string;
 }
 
