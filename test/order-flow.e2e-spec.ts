@@ -66,7 +66,8 @@ async function settled(orderId: string, timeoutMs = 30_000): Promise<Order> {
   return waitFor(
     async () => {
       const { body } = await json<Order>(`${services.order.url}/orders/${orderId}`);
-      return ['CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'].includes(body.status) && body;
+      // CONFIRMED is not an end: a shipment the carrier refuses, or a cancellation, still undoes it.
+      return ['SHIPPED', 'DELIVERED', 'CANCELLED'].includes(body.status) && body;
     },
     { timeoutMs, intervalMs: 200, what: `order ${orderId} to settle` },
   );
