@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { childTraceparent } from './envelope/trace-context.js';
+import type { IncomingMessage as HttpRequest } from 'node:http';
+import { childTraceparent, isTraceparent } from './envelope/trace-context.js';
 import type { OutboxRelay } from './outbox/outbox-relay.js';
 import { appendToOutbox } from './outbox/outbox-store.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -46,4 +47,16 @@ export class Messaging {
     if (wrote) this.relay.wake();
     return result;
   }
+}
+
+/**
+ * The work context of an HTTP request: its correlation id (nestjs-pino's request id — the caller's X-Correlation-Id,
+ * or a new one) and the caller's W3C traceparent, so the messages a request causes continue its trace.
+ */
+export function workContextOf(req: HttpRequest & { id?: unknown }): WorkContext {
+  const traceparent = req.headers.traceparent;
+  return {
+    correlationId: typeof req.id === 'string' && req.id ? req.id : undefined,
+    traceparent: isTraceparent(traceparent) ? traceparent : undefined,
+  };
 }

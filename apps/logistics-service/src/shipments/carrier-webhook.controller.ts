@@ -1,9 +1,10 @@
+import { workContextOf } from '@orderflow/messaging';
 import { Body, Controller, HttpCode, Post, Req, UnprocessableEntityException } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CarrierDeliveryDto } from './dto/carrier-delivery.dto.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
-import { contextOf, found } from './shipments.controller.js';
+import { found } from './shipments.controller.js';
 import { DeliveryReportMismatch, ShipmentsService } from './shipments.service.js';
 
 /**
@@ -25,7 +26,7 @@ export class CarrierWebhookController {
         reference: body.reference,
         deliveredAt: new Date(body.deliveredAt),
       };
-      return toResponse(await found(() => this.shipments.recordCarrierReport(report, contextOf(req))));
+      return toResponse(await found(() => this.shipments.recordCarrierReport(report, workContextOf(req))));
     } catch (err) {
       if (err instanceof DeliveryReportMismatch) {
         throw new UnprocessableEntityException('The shipment was booked for another reference');

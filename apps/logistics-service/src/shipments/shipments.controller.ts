@@ -11,7 +11,7 @@ import {
   Req,
 } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { isTraceparent, type WorkContext } from '@orderflow/messaging';
+import { workContextOf } from '@orderflow/messaging';
 import type { Request } from 'express';
 import { ListShipmentsQuery } from './dto/list-shipments.query.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
@@ -42,7 +42,7 @@ export class ShipmentsController {
     description: 'The customer signed for the parcel; the first report of a delivery stands, later ones change nothing',
   })
   async delivered(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<ShipmentResponse> {
-    return toResponse(await found(() => this.shipments.confirmByCustomer(id, contextOf(req))));
+    return toResponse(await found(() => this.shipments.confirmByCustomer(id, workContextOf(req))));
   }
 }
 
@@ -54,14 +54,4 @@ export async function found<T>(work: () => Promise<T>): Promise<T> {
     if (err instanceof ShipmentNotDeliverable) throw new ConflictException(err.message);
     throw err;
   }
-}
-
-export function contextOf(req: Request): WorkContext {
-  const traceparent = req.headers.traceparent;
-  // nestjs-pino gives each request its correlation id (the caller's X-Correlation-Id, or a new one).
-  const id = (req as Request & { id?: unknown }).id;
-  return {
-    correlationId: typeof id === 'string' && id ? id : undefined,
-    traceparent: isTraceparent(traceparent) ? traceparent : undefined,
-  };
 }

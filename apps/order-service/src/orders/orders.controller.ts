@@ -16,7 +16,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { isTraceparent, type WorkContext } from '@orderflow/messaging';
+import { workContextOf } from '@orderflow/messaging';
 import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
@@ -50,7 +50,7 @@ export class OrdersController {
       throw new BadRequestException('Idempotency-Key must be 1–255 visible ASCII characters');
     }
     try {
-      const { order, replayed } = await this.orders.place(body, idempotencyKey, contextOf(req));
+      const { order, replayed } = await this.orders.place(body, idempotencyKey, workContextOf(req));
       res.setHeader('Location', `/orders/${order.orderId}`);
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       return order;
@@ -95,7 +95,7 @@ export class OrdersController {
   async cancel(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<OrderResponse> {
     return this.found(async () => {
       try {
-        return await this.orders.cancel(id, contextOf(req));
+        return await this.orders.cancel(id, workContextOf(req));
       } catch (err) {
         if (err instanceof OrderNotCancellable) throw new ConflictException(err.message);
         throw err;
@@ -111,14 +111,4 @@ export class OrdersController {
       throw err;
     }
   }
-}
-
-function contextOf(req: Request): WorkContext {
-  const traceparent = req.headers.traceparent;
-  // nestjs-pino gives each request its correlation id (the caller's X-Correlation-Id, or a new one).
-  const id = (req as Request & { id?: unknown }).id;
-  return {
-    correlationId: typeof id === 'string' && id ? id : undefined,
-    traceparent: isTraceparent(traceparent) ? traceparent : undefined,
-  };
 }
