@@ -94,7 +94,9 @@ rabbitmq_local_start() {
   mkdir -p "$RABBITMQ_DIR/home" "$RABBITMQ_DIR/mnesia" "$RABBITMQ_DIR/log"
   echo '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_shovel,rabbitmq_shovel_management,rabbitmq_consistent_hash_exchange].' \
     >"$RABBITMQ_DIR/enabled_plugins"
-  # default_user applies only when the node's database is first created; the password lives in secrets.env.
+  # default_user applies only when the node's database is first created; the password lives in secrets.env. The
+  # topology is imported right after start through the management API (rabbitmq_provision), not with
+  # load_definitions at boot: a boot import stops RabbitMQ from creating the default user.
   (
     umask 077
     cat >"$RABBITMQ_DIR/rabbitmq.conf" <<CONF
@@ -108,8 +110,6 @@ default_pass = $RABBITMQ_ADMIN_PASSWORD
 default_user_tags.administrator = true
 default_vhost = $VHOST
 loopback_users = none
-definitions.import_backend = local_filesystem
-definitions.local.path = $ROOT/deploy/rabbitmq/definitions.json
 log.console = false
 log.file.level = info
 vm_memory_high_watermark.relative = 0.4
