@@ -1,7 +1,8 @@
 /**
  * The broker topology, generated from the routing in libs/contracts — the one source of truth. The same function
- * feeds the RabbitMQ definitions file the broker imports at boot, the Kubernetes Messaging Topology Operator
- * resources, the AsyncAPI document and the services' start-up check, so none of them can drift from the others.
+ * feeds the RabbitMQ definitions file (imported by `npm run up` through the management API, or by a broker at
+ * boot), the Kubernetes Messaging Topology Operator resources, the AsyncAPI document and the services' start-up
+ * check, so none of them can drift from the others.
  *
  * - Commands go to `orderflow.commands` (direct), events to `orderflow.events` (topic); the routing key is the
  *   message's wire type, and each queue is bound to exactly the types it receives.
