@@ -120,9 +120,12 @@ export class OutboxRelay {
         const published = await this.relayBatch(channel);
         if (published < this.options.batchSize) await this.idle();
       } catch (err) {
+        // Close what we abandon: a channel left open per failure would exhaust the connection's channels.
+        await channel?.close().catch(() => undefined);
         channel = undefined;
         this.logger.warn({ message: 'outbox relay batch failed; retrying', worker, reason: (err as Error).message });
-        await this.idle(Math.min(this.options.pollIntervalMs, 500));
+        // A plain pause, not idle(): a wake-up must not turn a persistent failure into a busy loop.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.pollIntervalMs, 500)));
       }
     }
     await channel?.close().catch(() => undefined);
