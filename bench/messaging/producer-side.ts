@@ -23,10 +23,10 @@ import {
   EXCHANGES,
   Messaging,
   OutboxRelay,
+  relayPool,
   type RelayObserver,
 } from '@orderflow/messaging';
 import type { Channel } from 'amqplib';
-import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { CommitClock } from './commit-clock.js';
 import {
@@ -82,7 +82,7 @@ class ProducerSide {
     this.clock = new CommitClock((ids, at) => ids.forEach((id) => this.committedAt.set(id, at)));
     this.dataSource.subscribers.push(this.clock);
     if (variant === 'reliable') {
-      const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+      const pool = relayPool(this.config.databaseUrl!, this.config.relay.workers, 'bench-relay');
       this.relay = new OutboxRelay(pool, this.broker, this.config.databaseUrl, benchLogger, this.observer(), {
         ...this.config.relay,
       });

@@ -28,7 +28,7 @@ import { Messaging } from './messaging.js';
 import type { MessagingConfig } from './messaging-config.js';
 import { MessagingMetrics } from './metrics/messaging-metrics.js';
 import { OutboxPruner } from './outbox/outbox-pruner.js';
-import { OutboxRelay } from './outbox/outbox-relay.js';
+import { OutboxRelay, relayPool } from './outbox/outbox-relay.js';
 import { checkTopology } from './topology/topology-check.js';
 import { buildTopology, queuesOf, type Topology } from './topology/topology.js';
 
@@ -37,6 +37,7 @@ type Config = BaseConfig & MessagingConfig;
 export const TOPOLOGY = Symbol('TOPOLOGY');
 export const PUBLISHABLE_TYPES = Symbol('PUBLISHABLE_TYPES');
 const PG_POOL = Symbol('PG_POOL');
+const RELAY_POOL = Symbol('RELAY_POOL');
 
 @Module({})
 export class MessagingModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -56,6 +57,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
     private readonly scanner: MetadataScanner,
     @Inject(TOPOLOGY) private readonly topology: Topology,
     @Inject(PUBLISHABLE_TYPES) private readonly publishableTypes: ReadonlySet<string>,
+    @Inject(RELAY_POOL) private readonly relayConnections: pg.Pool,
   ) {}
 
   static forService(routing: Routing = ORDERFLOW_ROUTING): DynamicModule {
@@ -99,8 +101,14 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
           useFactory: (registry: MetricsRegistry, pool: pg.Pool) => new MessagingMetrics(registry, pool),
         },
         {
+          provide: RELAY_POOL,
+          inject: [SERVICE_CONFIG, ServiceIdentity],
+          useFactory: (config: Config, identity: ServiceIdentity) =>
+            relayPool(config.DATABASE_URL, config.RELAY_WORKERS, `${identity.instance}/relay`),
+        },
+        {
           provide: OutboxRelay,
-          inject: [PG_POOL, BrokerConnection, SERVICE_CONFIG, MessagingMetrics],
+          inject: [RELAY_POOL, BrokerConnection, SERVICE_CONFIG, MessagingMetrics],
           useFactory: (pool: pg.Pool, broker: BrokerConnection, config: Config, metrics: MessagingMetrics) =>
             new OutboxRelay(pool, broker, config.DATABASE_URL, new Logger('OutboxRelay'), metrics, {
               batchSize: config.RELAY_BATCH_SIZE,
@@ -164,6 +172,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.stop()));
     await this.relay.stop();
+    await this.relayConnections.end();
     await this.pruner.stop();
   }
 

@@ -17,6 +17,7 @@ import {
   type Outcome,
   QueueConsumer,
   type RelayOptions,
+  relayPool,
   toRabbitDefinitions,
 } from '@orderflow/messaging';
 import pg from 'pg';
@@ -149,21 +150,21 @@ export class MessagingRig {
     return broker;
   }
 
-  /** A started relay; each has its own DataSource, as a separate replica would. */
+  /** A started relay; each has its own connection pool, as a separate replica would. */
   async relay(
     options: Partial<RelayOptions> = {},
     observer = { published: () => undefined, failed: () => undefined },
   ): Promise<OutboxRelay> {
-    const dataSource = await openDataSource(this.env.databaseUrl);
     const broker = await this.broker();
-    const relay = new OutboxRelay(poolOf(dataSource), broker, this.env.databaseUrl, silent, observer, {
+    const pool = relayPool(this.env.databaseUrl, options.workers ?? 2, 'it-relay');
+    const relay = new OutboxRelay(pool, broker, this.env.databaseUrl, silent, observer, {
       pollIntervalMs: 200,
       ...options,
     });
     await relay.start();
     this.closers.unshift(async () => {
       await relay.stop();
-      await dataSource.destroy();
+      await pool.end();
     });
     return relay;
   }

@@ -1,6 +1,8 @@
 /**
  * SQL of the outbox, in one place. Every statement is a single round trip:
- * - append: a multi-row INSERT of the transaction's messages plus a NOTIFY, delivered only if the transaction commits;
+ * - append: one multi-row INSERT of the transaction's messages. No NOTIFY in the business transaction: a commit that
+ *   notifies holds PostgreSQL's global notify lock across its WAL flush, which serialised every writer's commits
+ *   (measured at half the commit rate, bench/RESULTS.md); the writing process wakes its own relay instead;
  * - claim: takes a lease on a batch with FOR UPDATE SKIP LOCKED, so any number of relays share the table without
  *   blocking each other and no transaction stays open while the broker confirms;
  * - markSent / release: one UPDATE per batch.
@@ -39,12 +41,9 @@ export interface ClaimedRow {
 export async function appendToOutbox(query: Query, rows: readonly OutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
   await query(
-    `WITH inserted AS (
-       INSERT INTO outbox_messages (message_id, exchange, routing_key, ordering_key, properties, body, available_at)
-       SELECT m, e, r, o, p, b, clock_timestamp() + d * interval '1 millisecond'
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::int[]) AS t(m, e, r, o, p, b, d)
-       RETURNING 1)
-     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`,
+    `INSERT INTO outbox_messages (message_id, exchange, routing_key, ordering_key, properties, body, available_at)
+     SELECT m, e, r, o, p, b, clock_timestamp() + d * interval '1 millisecond'
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::int[]) AS t(m, e, r, o, p, b, d)`,
     [
       rows.map((r) => r.messageId),
       rows.map((r) => r.exchange),
