@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VoidPayment } from '@orderflow/contracts';
 import { amqpProperties, BrokerConnection, encode, envelope } from '@orderflow/messaging';
-import { RabbitMqManagement, ServiceProcess, testEnvironment, waitFor } from '@orderflow/testing';
+import { RabbitMqManagement, ServiceProcess, testEnvironment, waitFor, connectAdminBroker } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -43,14 +43,7 @@ const depth = async (queue: string) =>
   (await management.get<{ messages?: number }>(`/queues/orderflow/${queue}`)).messages ?? 0;
 
 beforeAll(async () => {
-  admin = new BrokerConnection({
-    url: testEnvironment.amqpAdminUrl(),
-    connectionName: 'e2e@dead-letters',
-    product: 'orderflow',
-    version: 'test',
-    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-  });
-  await admin.start();
+  admin = await connectAdminBroker('e2e@dead-letters');
   await management.delete('/queues/orderflow/payment.commands.dlq/contents');
   await management.delete('/queues/orderflow/payment.commands/contents');
   await payment.start().waitReady();

@@ -12,6 +12,7 @@ import {
   type TappedEvent,
   testEnvironment,
   waitFor,
+  connectAdminBroker,
 } from '@orderflow/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,14 +82,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  admin = new BrokerConnection({
-    url: testEnvironment.amqpAdminUrl(),
-    connectionName: 'e2e@shipments',
-    product: 'orderflow',
-    version: 'test',
-    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-  });
-  await admin.start();
+  admin = await connectAdminBroker('e2e@shipments');
   tap = await new EventTap().open([ShipmentCreated.type, ShipmentRejected.type, ShipmentDelivered.type]);
   db = new pg.Client({ connectionString: testEnvironment.databaseUrl('logistics') });
   await db.connect();

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { OrderStatusChanged } from '@orderflow/contracts';
 import { amqpProperties, BrokerConnection, encode, envelope } from '@orderflow/messaging';
-import { EventTap, ServiceProcess, testEnvironment, waitFor } from '@orderflow/testing';
+import { EventTap, ServiceProcess, testEnvironment, waitFor, connectAdminBroker } from '@orderflow/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -65,14 +65,7 @@ async function reportStatus(
 }
 
 beforeAll(async () => {
-  admin = new BrokerConnection({
-    url: testEnvironment.amqpAdminUrl(),
-    connectionName: 'e2e@orders',
-    product: 'orderflow',
-    version: 'test',
-    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-  });
-  await admin.start();
+  admin = await connectAdminBroker('e2e@orders');
   await tap.open(['order.placed.v1', 'order.cancellation-requested.v1']);
   await service.start().waitReady();
 });

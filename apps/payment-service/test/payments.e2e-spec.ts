@@ -23,6 +23,7 @@ import {
   type TappedEvent,
   testEnvironment,
   waitFor,
+  connectAdminBroker,
 } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -116,14 +117,7 @@ async function moneyAt(orderId: string) {
 }
 
 beforeAll(async () => {
-  admin = new BrokerConnection({
-    url: testEnvironment.amqpAdminUrl(),
-    connectionName: 'e2e@payments',
-    product: 'orderflow',
-    version: 'test',
-    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-  });
-  await admin.start();
+  admin = await connectAdminBroker('e2e@payments');
   tap = await new EventTap().open(
     [PaymentAuthorized, PaymentDeclined, PaymentCaptured, PaymentVoided, PaymentRefunded].map((m) => m.type),
   );

@@ -12,7 +12,7 @@ import {
   envelope,
   EXCHANGES,
 } from '@orderflow/messaging';
-import { ServiceProcess, waitFor, testEnvironment } from '@orderflow/testing';
+import { ServiceProcess, waitFor, testEnvironment, connectAdminBroker } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('warehouse');
@@ -103,14 +103,7 @@ async function levelsOf(sku: string) {
 }
 
 beforeAll(async () => {
-  admin = new BrokerConnection({
-    url: testEnvironment.amqpAdminUrl(),
-    connectionName: 'e2e@warehouse',
-    product: 'orderflow',
-    version: 'test',
-    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-  });
-  await admin.start();
+  admin = await connectAdminBroker('e2e@warehouse');
   await service.start().waitReady();
 });
 

@@ -5,3 +5,4 @@ export * from './wait-for.js';
 export * from './messaging-rig.js';
 export * from './simulator-process.js';
 export * from './event-tap.js';
+export * from './admin-broker.js';
