@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VoidPayment } from '@orderflow/contracts';
-import { amqpProperties, BrokerConnection, encode, envelope } from '@orderflow/messaging';
+import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import { RabbitMqManagement, ServiceProcess, testEnvironment, waitFor, connectAdminBroker } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

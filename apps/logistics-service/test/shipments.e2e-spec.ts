@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from '@orderflow/contracts';
-import { amqpProperties, BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
+import { amqpProperties, type BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
 import {
   EventTap,
   ServiceProcess,

@@ -2,7 +2,7 @@
 // size limit, idempotency), reads, listing, cancellation, and status updates arriving as messages.
 import { randomUUID } from 'node:crypto';
 import { OrderStatusChanged } from '@orderflow/contracts';
-import { amqpProperties, BrokerConnection, encode, envelope } from '@orderflow/messaging';
+import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import { EventTap, ServiceProcess, testEnvironment, waitFor, connectAdminBroker } from '@orderflow/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

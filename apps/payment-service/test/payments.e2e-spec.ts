@@ -15,7 +15,7 @@ import {
   RefundPayment,
   VoidPayment,
 } from '@orderflow/contracts';
-import { amqpProperties, BrokerConnection, encode, envelope } from '@orderflow/messaging';
+import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import {
   EventTap,
   ServiceProcess,

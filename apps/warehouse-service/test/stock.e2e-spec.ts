@@ -5,14 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { type MessageType, PickStock, ReleaseStock, ReserveStock } from '@orderflow/contracts';
 import {
   amqpProperties,
-  BrokerConnection,
+  type BrokerConnection,
   DEAD_LETTER_HEADERS,
   deadLetterQueueOf,
   encode,
   envelope,
   EXCHANGES,
 } from '@orderflow/messaging';
-import { ServiceProcess, waitFor, testEnvironment, connectAdminBroker } from '@orderflow/testing';
+import { connectAdminBroker, ServiceProcess, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('warehouse');
