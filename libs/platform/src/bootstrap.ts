@@ -51,7 +51,11 @@ export async function runService<C extends BaseConfig>(
     process.exit(64);
   }
 
-  const app = await NestFactory.create(definition.rootModule(config, identity), { bufferLogs: true });
+  const app = await NestFactory.create(definition.rootModule(config, identity), {
+    bufferLogs: true,
+    // Signed webhooks are verified over the exact bytes that were signed.
+    rawBody: true,
+  });
   configureHttp(app, definition);
   shutDownGracefully(app, config.SHUTDOWN_TIMEOUT_MS);
   await app.listen(config.PORT);
@@ -72,6 +76,8 @@ export function configureHttp(
       .setTitle(definition.title)
       .setDescription(definition.description)
       .setVersion(definition.version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A merchant API key or an operator credential' })
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, {

@@ -1,3 +1,4 @@
+export * from './access/index.js';
 export * from './bootstrap.js';
 export * from './config/service-config.js';
 export * from './database/database.module.js';

@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AccessModule } from './access/access.module.js';
 import type { BaseConfig } from './config/service-config.js';
 import { HealthController } from './health/health.controller.js';
 import { Readiness } from './health/readiness.js';
@@ -10,7 +11,10 @@ import { MetricsModule } from './metrics/metrics.js';
 import { SERVICE_CONFIG } from './platform.tokens.js';
 import { ServiceIdentity } from './service-identity.js';
 
-/** What every orderflow service boots with: its identity and configuration, logs, health and error format. */
+/**
+ * What every orderflow service boots with: its identity and configuration, logs, health, metrics, access control
+ * and error format.
+ */
 @Global()
 @Module({})
 export class PlatformModule {
@@ -21,6 +25,7 @@ export class PlatformModule {
         LoggingModule.forService(identity, config.LOG_LEVEL),
         TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 }),
         MetricsModule.forService(identity),
+        AccessModule.forService(config),
       ],
       controllers: [HealthController],
       providers: [

@@ -2,20 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { baseConfigSchema, ConfigurationError, loadConfig } from './service-config.js';
 
 const schema = baseConfigSchema({ port: 3001 });
+const OPERATOR_TOKEN = 'op_0123456789abcdefghijklmnopqrstuvwxyz';
 const valid = {
   DATABASE_URL: 'postgresql://orderflow_payment:s3cret@db:5432/orderflow_payment',
   AMQP_URL: 'amqp://payment:s3cret@mq:5672/orderflow',
+  OPERATOR_TOKENS: OPERATOR_TOKEN,
 };
 
-function problemsOf(env: Record<string, string>) {
+function without(name: keyof typeof valid): Record<string, string> {
+  return Object.fromEntries(Object.entries(valid).filter(([variable]) => variable !== name));
+}
+
+function errorOf(env: Record<string, string>): ConfigurationError {
   try {
     loadConfig(schema, env);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigurationError);
-    return (err as ConfigurationError).problems;
+    return err as ConfigurationError;
   }
   throw new Error('expected a ConfigurationError');
 }
+
+const problemsOf = (env: Record<string, string>) => errorOf(env).problems;
 
 describe('loadConfig', () => {
   it('applies defaults to a minimal environment', () => {
@@ -54,5 +62,50 @@ describe('loadConfig', () => {
     });
     expect(problems.map((p) => p.variable)).toEqual(['PORT', 'DATABASE_URL', 'LOG_LEVEL']);
     expect(JSON.stringify(problems)).not.toContain('hunter2');
+  });
+
+  describe('operator credentials', () => {
+    it('requires OPERATOR_TOKENS or OIDC_ISSUER', () => {
+      expect(problemsOf(without('OPERATOR_TOKENS'))).toEqual([
+        { variable: 'OPERATOR_TOKENS', message: 'is required unless OIDC_ISSUER is set' },
+      ]);
+      expect(problemsOf({ ...valid, OPERATOR_TOKENS: '' })).toEqual([
+        { variable: 'OPERATOR_TOKENS', message: 'is required unless OIDC_ISSUER is set' },
+      ]);
+    });
+
+    it('takes an OIDC issuer instead of tokens, but only with its audience', () => {
+      const issuer = { OIDC_ISSUER: 'https://login.example/realms/orderflow' };
+      expect(problemsOf({ ...without('OPERATOR_TOKENS'), ...issuer })).toEqual([
+        { variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER' },
+      ]);
+      const config = loadConfig(schema, { ...without('OPERATOR_TOKENS'), ...issuer, OIDC_AUDIENCE: 'orderflow' });
+      expect(config).toMatchObject({ ...issuer, OIDC_AUDIENCE: 'orderflow' });
+      expect(config.OPERATOR_TOKENS).toBeUndefined();
+    });
+
+    it('refuses a token shorter than 32 characters, naming the variable but never a token', () => {
+      const short = 'tooShortToken-9f3a';
+      const error = errorOf({ ...valid, OPERATOR_TOKENS: `${OPERATOR_TOKEN},${short}` });
+      expect(error.problems.map((p) => p.variable)).toEqual([expect.stringMatching(/^OPERATOR_TOKENS\b/)]);
+      for (const text of [error.message, JSON.stringify(error.problems)]) {
+        expect(text).toContain('OPERATOR_TOKENS');
+        expect(text).not.toContain(short);
+        expect(text).not.toContain(OPERATOR_TOKEN);
+      }
+    });
+
+    it('refuses a token with spaces or other invisible characters', () => {
+      const spaced = 'op 0123456789abcdefghijklmnopqrstuvwxyz';
+      const problems = problemsOf({ ...valid, OPERATOR_TOKENS: spaced });
+      expect(problems.map((p) => p.variable)).toEqual([expect.stringMatching(/^OPERATOR_TOKENS\b/)]);
+      expect(JSON.stringify(problems)).not.toContain(spaced);
+    });
+
+    it('reads a comma-separated list, so a new token can be added before the old one is removed', () => {
+      const next = 'op_zyxwvutsrqponmlkjihgfedcba9876543210';
+      const config = loadConfig(schema, { ...valid, OPERATOR_TOKENS: ` ${OPERATOR_TOKEN} ,${next},` });
+      expect(config.OPERATOR_TOKENS).toEqual([OPERATOR_TOKEN, next]);
+    });
   });
 });

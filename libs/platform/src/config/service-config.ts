@@ -16,6 +16,30 @@ const amqpUrl = z
   .url({ protocol: /^amqps?$/, message: 'expected an amqp:// or amqps:// URL' })
   .describe('RabbitMQ URL with this service’s own user and the orderflow vhost');
 
+/**
+ * Operator bearer tokens, comma-separated so a new one can be added before the old one is removed. Long random
+ * strings only: a short token is a guessable one.
+ */
+const operatorTokens = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((token) => token.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .min(32, 'each token needs at least 32 characters')
+          .regex(/^[\x21-\x7e]+$/, 'visible ASCII only'),
+      )
+      .min(1),
+  )
+  .describe('operator bearer tokens, comma-separated');
+
 /** Variables every orderflow service reads. Services extend this with their own. */
 export function baseConfigSchema(defaults: { port: number }) {
   return z.object({
@@ -29,10 +53,32 @@ export function baseConfigSchema(defaults: { port: number }) {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Upper bound on a graceful shutdown; past it the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+    /** Operator credentials: static tokens, an OIDC issuer, or both (checked by `accessProblems`). */
+    OPERATOR_TOKENS: operatorTokens.optional(),
+    OIDC_ISSUER: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+    OIDC_AUDIENCE: z.string().min(1).optional(),
+    /** Requests per window per credential (per client address when there is none), counted by each replica. */
+    RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   });
 }
 
 export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
+
+/**
+ * Rules across variables, kept out of the schema so that services can still `.extend` it: a service with no way to
+ * recognise an operator would answer 401 to every operator endpoint, which is a deployment mistake worth stopping.
+ */
+export function accessProblems(config: BaseConfig): { variable: string; message: string }[] {
+  const problems: { variable: string; message: string }[] = [];
+  if (!config.OPERATOR_TOKENS && !config.OIDC_ISSUER) {
+    problems.push({ variable: 'OPERATOR_TOKENS', message: 'is required unless OIDC_ISSUER is set' });
+  }
+  if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) {
+    problems.push({ variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER' });
+  }
+  return problems;
+}
 
 export class ConfigurationError extends Error {
   constructor(readonly problems: readonly { variable: string; message: string }[]) {
@@ -49,7 +95,11 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
   // An empty variable is the same as an unset one, so `FOO= npm start` falls back to the default.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
+  if (result.success) {
+    const problems = accessProblems(result.data as BaseConfig);
+    if (problems.length > 0) throw new ConfigurationError(problems);
+    return result.data;
+  }
   throw new ConfigurationError(
     result.error.issues.map((issue) => ({
       variable: issue.path.join('.') || '(environment)',

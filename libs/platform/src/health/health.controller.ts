@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { OpenAccess } from '../access/access-policy.js';
 import { Readiness } from './readiness.js';
 
 const PROBE_TIMEOUT_MS = 2_000;
 
 @ApiTags('health')
+@OpenAccess()
 @Controller('health')
 export class HealthController {
   constructor(

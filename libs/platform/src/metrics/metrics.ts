@@ -1,12 +1,14 @@
 import { Controller, Get, Header, Inject, Module, type DynamicModule } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { OpenAccess } from '../access/access-policy.js';
 import type { ServiceIdentity } from '../service-identity.js';
 
 /** The service's Prometheus registry; every metric carries `service` and `instance` labels. */
 export class MetricsRegistry extends Registry {}
 
 @ApiExcludeController()
+@OpenAccess()
 @Controller('metrics')
 export class MetricsController {
   constructor(@Inject(MetricsRegistry) private readonly registry: MetricsRegistry) {}
