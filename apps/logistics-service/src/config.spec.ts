@@ -6,6 +6,8 @@ const env = {
   DATABASE_URL: 'postgres://logistics@localhost/logistics',
   AMQP_URL: 'amqp://logistics@localhost/orderflow',
   CARRIER_URL: 'http://127.0.0.1:3011',
+  CARRIER_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  OPERATOR_TOKENS: 'op_0123456789abcdefghijklmnopqrstuvwxyz',
 };
 
 describe('logistics configuration', () => {
@@ -40,5 +42,7 @@ describe('logistics configuration', () => {
     expect(problems({ CARRIER_URL: 'ftp://carrier' })).toEqual(['CARRIER_URL']);
     expect(problems({ CARRIER_TIMEOUT_MS: '0' })).toEqual(['CARRIER_TIMEOUT_MS']);
     expect(problems({ CARRIER_WEBHOOK_URL: 'not a url' })).toEqual(['CARRIER_WEBHOOK_URL']);
+    expect(problems({ CARRIER_WEBHOOK_SECRET: undefined })).toEqual(['CARRIER_WEBHOOK_SECRET']);
+    expect(problems({ CARRIER_WEBHOOK_SECRET: 'not-a-whsec-secret' })).toEqual(['CARRIER_WEBHOOK_SECRET']);
   });
 });

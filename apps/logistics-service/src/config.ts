@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema } from '@orderflow/platform';
+import { baseConfigSchema, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
 import { z } from 'zod';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
@@ -13,6 +13,8 @@ export const configSchema = baseConfigSchema({ port: 3003 })
     CARRIER_WEBHOOK_URL: httpUrl
       .describe('Where the carrier reports deliveries; by default this process’s own POST /carrier/deliveries')
       .optional(),
+    /** The carrier signs its reports with this (Standard Webhooks); comma-separate two during a rotation. */
+    CARRIER_WEBHOOK_SECRET: z.string().regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets'),
   })
   .transform((config) => ({
     ...config,

@@ -1,17 +1,21 @@
 // The logistics service against the real processes: the service, its database, the broker and the carrier simulator.
 // Booking (created, not served, re-sent, carrier down), deliveries reported by the carrier's webhook and by the
 // customer (once, however often and however concurrently reported), and the REST reads and their validation.
+// The REST endpoints are an operator's (operator token); the test's own carrier reports are signed like the carrier's.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
 import {
+  asOperator,
   EventTap,
   ServiceProcess,
+  signedWebhookHeaders,
   SimulatorProcess,
   type TappedEvent,
   testEnvironment,
   waitFor,
+  webhookSecret,
   connectAdminBroker,
 } from '@orderflow/testing';
 import pg from 'pg';
@@ -77,6 +81,9 @@ async function carrierShipmentIdOf(shipmentId: string): Promise<string> {
   return rows[0].id;
 }
 
+/** GET as an operator. */
+const getAsOperator = (url: string) => fetch(url, { headers: asOperator() });
+
 async function json(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
@@ -133,16 +140,23 @@ describe('with the carrier up', () => {
     return { orderId, shipmentId, carrierShipmentId: await carrierShipmentIdOf(shipmentId) };
   }
 
-  const getShipment = async (id: string) => json(await fetch(`${service.url}/shipments/${id}`));
+  const getShipment = async (id: string) => json(await getAsOperator(`${service.url}/shipments/${id}`));
 
-  const signFor = (id: string) => fetch(`${service.url}/shipments/${id}/delivered`, { method: 'POST' });
+  const signFor = (id: string) =>
+    fetch(`${service.url}/shipments/${id}/delivered`, { method: 'POST', headers: asOperator() });
 
-  const reportToWebhook = (body: unknown) =>
-    fetch(`${service.url}/carrier/deliveries`, {
+  /** A report as the carrier makes it, signed with the carrier's secret. */
+  const reportToWebhook = (body: unknown) => {
+    const report = JSON.stringify(body);
+    return fetch(`${service.url}/carrier/deliveries`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      headers: {
+        'content-type': 'application/json',
+        ...signedWebhookHeaders(webhookSecret('CARRIER_WEBHOOK_SECRET'), report),
+      },
+      body: report,
     });
+  };
 
   describe('CreateShipment', () => {
     it('books the shipment with the carrier and tells the saga ShipmentCreated', async () => {
@@ -153,7 +167,7 @@ describe('with the carrier up', () => {
         { type: 'logistics.shipment-created.v1', subject: orderId, data: { orderId, trackingNumber: /^CS\d+SIM$/ } },
       ]);
       const { shipmentId, trackingNumber } = events[0].data;
-      const listed = (await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+      const listed = (await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
       expect(listed).toEqual([
         { shipmentId, orderId, status: 'CREATED', trackingNumber, createdAt: expect.any(String) as string },
       ]);
@@ -167,7 +181,7 @@ describe('with the carrier up', () => {
       expect(await eventsAbout(orderId)).toMatchObject([
         { type: 'logistics.shipment-rejected.v1', data: { orderId, code: 'SHIPPING_UNAVAILABLE' } },
       ]);
-      const listed = (await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+      const listed = (await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
       expect(listed).toMatchObject([{ orderId, status: 'REJECTED', rejectionCode: 'SHIPPING_UNAVAILABLE' }]);
       expect((listed as Record<string, unknown>[])[0].trackingNumber).toBeUndefined();
     });
@@ -180,7 +194,7 @@ describe('with the carrier up', () => {
       const [, again] = await eventsAbout(orderId, 2);
       expect(again).toMatchObject({ type: first.type, data: first.data });
       expect(bookingsAskedFor(orderId)).toHaveLength(1);
-      expect(await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))).toHaveLength(1);
+      expect(await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))).toHaveLength(1);
 
       const refused = randomUUID();
       await sendCreateShipment(refused, 'ZZ');
@@ -254,7 +268,7 @@ describe('with the carrier up', () => {
       await sendCreateShipment(orderId, 'ZZ');
       const [rejected] = await waitFor(
         async () => {
-          const listed = (await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+          const listed = (await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
           return (listed as { shipmentId: string }[]).length > 0 && (listed as { shipmentId: string }[]);
         },
         { what: 'the rejected shipment' },
@@ -300,24 +314,24 @@ describe('with the carrier up', () => {
 
   describe('GET /shipments', () => {
     it('lists no shipments for an order it has not shipped', async () => {
-      const res = await fetch(`${service.url}/shipments?orderId=${randomUUID()}`);
+      const res = await getAsOperator(`${service.url}/shipments?orderId=${randomUUID()}`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual([]);
     });
 
     it('refuses a missing or malformed order id (400 problem details)', async () => {
       for (const query of ['', '?orderId=nope', `?orderId=${randomUUID()}&status=CREATED`]) {
-        const res = await fetch(`${service.url}/shipments${query}`);
+        const res = await getAsOperator(`${service.url}/shipments${query}`);
         expect(res.status).toBe(400);
         expect(await json(res)).toMatchObject({ status: 400, title: 'Bad Request' });
       }
     });
 
     it('answers 404 for an unknown shipment and 400 for a malformed id', async () => {
-      const unknown = await fetch(`${service.url}/shipments/${randomUUID()}`);
+      const unknown = await getAsOperator(`${service.url}/shipments/${randomUUID()}`);
       expect(unknown.status).toBe(404);
       expect(await json(unknown)).toMatchObject({ status: 404, detail: 'No shipment with this id' });
-      expect((await fetch(`${service.url}/shipments/not-a-uuid`)).status).toBe(400);
+      expect((await getAsOperator(`${service.url}/shipments/not-a-uuid`)).status).toBe(400);
     });
   });
 });
@@ -353,7 +367,7 @@ describe('with the carrier down', () => {
     expect(rejected.data.reason).toMatch(/ECONNREFUSED.*after 3 attempts/);
     const retried = service.lines.filter((l) => l.message === 'message will be retried' && l.correlationId === orderId);
     expect(retried.map((l) => l.attempt)).toEqual([1, 2]);
-    expect(await json(await fetch(`${service.url}/shipments?orderId=${orderId}`))).toMatchObject([
+    expect(await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))).toMatchObject([
       { orderId, status: 'REJECTED', rejectionCode: 'CARRIER_ERROR' },
     ]);
 

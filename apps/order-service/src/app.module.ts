@@ -3,6 +3,7 @@ import { MessagingModule } from '@orderflow/messaging';
 import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
 import type { OrderServiceConfig } from './config.js';
 import { schema } from './database.js';
+import { MerchantsModule } from './merchants/merchants.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 
 @Module({})
@@ -14,6 +15,7 @@ export class AppModule {
         PlatformModule.forService(identity, config),
         DatabaseModule.forService(schema),
         MessagingModule.forService(),
+        MerchantsModule,
         OrdersModule,
       ],
     };

@@ -2,9 +2,15 @@ import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
 import { CreateOrders1763881200000 } from './migrations/1763881200000-create-orders.js';
 import { OrderDetailsAndIdempotency1763920000000 } from './migrations/1763920000000-order-details-and-idempotency.js';
+import { Merchants1764000000000 } from './migrations/1764000000000-merchants.js';
 
 /** This service's own database: its entities and, in order, the migrations that build it. */
 export const schema: ServiceSchema = {
   entities: [],
-  migrations: [CreateOrders1763881200000, CreateMessagingTables1763900000000, OrderDetailsAndIdempotency1763920000000],
+  migrations: [
+    CreateOrders1763881200000,
+    CreateMessagingTables1763900000000,
+    OrderDetailsAndIdempotency1763920000000,
+    Merchants1764000000000,
+  ],
 };

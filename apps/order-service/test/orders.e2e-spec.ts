@@ -1,15 +1,26 @@
 // The order service's REST contract against the real process, its database and the broker: placement (validation,
-// size limit, idempotency), reads, listing, cancellation, and status updates arriving as messages.
+// size limit, idempotency), reads, listing, cancellation, and status updates arriving as messages. Every call is
+// made as one merchant, with its API key, created through the real API before the tests.
 import { randomUUID } from 'node:crypto';
 import { OrderStatusChanged } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
-import { EventTap, ServiceProcess, testEnvironment, waitFor, connectAdminBroker } from '@orderflow/testing';
+import {
+  bearer,
+  connectAdminBroker,
+  createMerchant,
+  EventTap,
+  ServiceProcess,
+  type TestMerchant,
+  testEnvironment,
+  waitFor,
+} from '@orderflow/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('order');
 let admin: BrokerConnection;
 const tap = new EventTap();
+let merchant: TestMerchant;
 
 function orderBody(overrides: Record<string, unknown> = {}) {
   return {
@@ -34,14 +45,17 @@ function orderBody(overrides: Record<string, unknown> = {}) {
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${service.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...bearer(merchant.apiKey), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { res, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** GET as the merchant. */
+const get = (path: string) => fetch(`${service.url}${path}`, { headers: bearer(merchant.apiKey) });
+
 async function getOrder(id: string) {
-  return (await (await fetch(`${service.url}/orders/${id}`)).json()) as Record<string, unknown> & { status: string };
+  return (await (await get(`/orders/${id}`)).json()) as Record<string, unknown> & { status: string };
 }
 
 async function reportStatus(
@@ -68,6 +82,7 @@ beforeAll(async () => {
   admin = await connectAdminBroker('e2e@orders');
   await tap.open(['order.placed.v1', 'order.cancellation-requested.v1']);
   await service.start().waitReady();
+  merchant = await createMerchant(service.url, 'Orders e2e');
 });
 
 afterAll(async () => {
@@ -160,11 +175,11 @@ describe('POST /orders', () => {
 
     it('refuses the same key while the first request is still in flight (409)', async () => {
       const key = randomUUID();
-      // Hold the key's lock as an in-flight request would, from another connection.
+      // Hold the key's lock as an in-flight request would, from another connection: keys are scoped per merchant.
       const holder = new pg.Client({ connectionString: testEnvironment.databaseUrl('order') });
       await holder.connect();
       try {
-        await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`default:${key}`]);
+        await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${merchant.merchantId}:${key}`]);
         const { res } = await post('/orders', orderBody(), { 'idempotency-key': key });
         expect(res.status).toBe(409);
       } finally {
@@ -181,35 +196,36 @@ describe('POST /orders', () => {
 
 describe('GET /orders', () => {
   it('answers 404 for an unknown order and 400 for a malformed id', async () => {
-    expect((await fetch(`${service.url}/orders/${randomUUID()}`)).status).toBe(404);
-    expect((await fetch(`${service.url}/orders/not-a-uuid`)).status).toBe(400);
+    expect((await get(`/orders/${randomUUID()}`)).status).toBe(404);
+    expect((await get(`/orders/not-a-uuid`)).status).toBe(400);
   });
 
   it('lists a customer’s orders newest first, a page at a time', async () => {
     const customerId = `customer-${randomUUID()}`;
     const ids: string[] = [];
     for (let i = 0; i < 3; i += 1) ids.push((await post('/orders', orderBody({ customerId }))).body.orderId as string);
-    const page1 = (await (await fetch(`${service.url}/orders?customerId=${customerId}&limit=2`)).json()) as {
+    const page1 = (await (await get(`/orders?customerId=${customerId}&limit=2`)).json()) as {
       orders: { orderId: string }[];
       nextCursor?: string;
     };
     expect(page1.orders.map((o) => o.orderId)).toEqual([ids[2], ids[1]]);
     expect(page1.nextCursor).toBeDefined();
-    const page2 = (await (
-      await fetch(`${service.url}/orders?customerId=${customerId}&limit=2&cursor=${page1.nextCursor}`)
-    ).json()) as { orders: { orderId: string }[]; nextCursor?: string };
+    const page2 = (await (await get(`/orders?customerId=${customerId}&limit=2&cursor=${page1.nextCursor}`)).json()) as {
+      orders: { orderId: string }[];
+      nextCursor?: string;
+    };
     expect(page2.orders.map((o) => o.orderId)).toEqual([ids[0]]);
     expect(page2.nextCursor).toBeUndefined();
-    const pending = (await (await fetch(`${service.url}/orders?customerId=${customerId}&status=CONFIRMED`)).json()) as {
+    const pending = (await (await get(`/orders?customerId=${customerId}&status=CONFIRMED`)).json()) as {
       orders: unknown[];
     };
     expect(pending.orders).toEqual([]);
   });
 
   it('refuses a bad filter or cursor', async () => {
-    expect((await fetch(`${service.url}/orders?status=LOST`)).status).toBe(400);
-    expect((await fetch(`${service.url}/orders?limit=1000`)).status).toBe(400);
-    expect((await fetch(`${service.url}/orders?cursor=bm9wZQ`)).status).toBe(400);
+    expect((await get(`/orders?status=LOST`)).status).toBe(400);
+    expect((await get(`/orders?limit=1000`)).status).toBe(400);
+    expect((await get(`/orders?cursor=bm9wZQ`)).status).toBe(400);
   });
 });
 

@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema } from '@orderflow/platform';
+import { baseConfigSchema, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
 import { z } from 'zod';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
@@ -17,6 +17,8 @@ export const configSchema = baseConfigSchema({ port: 3001 })
     PAYMENT_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2_000),
     /** Where the gateway reports the results of pending authorisations; by default this service's own endpoint. */
     PAYMENT_WEBHOOK_URL: httpUrl.optional(),
+    /** The gateway signs its callbacks with this (Standard Webhooks); comma-separate two during a rotation. */
+    PAYMENT_GATEWAY_WEBHOOK_SECRET: z.string().regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets'),
   })
   .transform((config) => ({
     ...config,

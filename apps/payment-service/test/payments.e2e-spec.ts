@@ -1,7 +1,8 @@
 // The payment service against the real process, its database, the broker and the payment gateway simulator: every
 // test token, re-sent and redelivered commands, compensation, late results, and the REST reads. Each test asserts
 // the net effect at the gateway (its GET endpoints): money held or kept only when expected, exactly once.
-// Needs the simulator built: npx nest build payment-gateway-simulator.
+// Needs the simulator built: npx nest build payment-gateway-simulator. The REST reads are an operator's (operator
+// token); the test's own webhook calls are signed like the gateway's.
 import { randomUUID } from 'node:crypto';
 import {
   AuthorizePayment,
@@ -17,12 +18,15 @@ import {
 } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import {
+  asOperator,
   EventTap,
   ServiceProcess,
+  signedWebhookHeaders,
   SimulatorProcess,
   type TappedEvent,
   testEnvironment,
   waitFor,
+  webhookSecret,
   connectAdminBroker,
 } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,8 +93,11 @@ async function waitForEvents(orderId: string, count: number, timeoutMs = 10_000)
   );
 }
 
+/** GET from the payment service, as an operator. */
+const get = (path: string) => fetch(`${service.url}${path}`, { headers: asOperator() });
+
 async function paymentsOf(orderId: string): Promise<PaymentView[]> {
-  return (await (await fetch(`${service.url}/payments?orderId=${orderId}`)).json()) as PaymentView[];
+  return (await (await get(`/payments?orderId=${orderId}`)).json()) as PaymentView[];
 }
 
 async function waitForStatus(orderId: string, status: string, timeoutMs = 10_000): Promise<PaymentView> {
@@ -302,30 +309,36 @@ describe('REST', () => {
     await authorize(orderId, 'tok_ok', 1000);
     const [authorized] = await waitForEvents(orderId, 1);
     const paymentId = authorized.data.paymentId as string;
-    const res = await fetch(`${service.url}/payments/${paymentId}`);
+    const res = await get(`/payments/${paymentId}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ paymentId, orderId, status: 'AUTHORIZED', amount: 1000, currency: 'EUR' });
-    const unknown = await fetch(`${service.url}/payments/${randomUUID()}`);
+    const unknown = await get(`/payments/${randomUUID()}`);
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('content-type')).toContain('application/problem+json');
-    expect((await fetch(`${service.url}/payments/not-a-uuid`)).status).toBe(400);
+    expect((await get('/payments/not-a-uuid')).status).toBe(400);
   });
 
   it('GET /payments lists an order’s payments, and refuses a missing or malformed orderId', async () => {
     expect(await paymentsOf(randomUUID())).toEqual([]);
-    const missing = await fetch(`${service.url}/payments`);
+    const missing = await get('/payments');
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toContain('orderId');
-    expect((await fetch(`${service.url}/payments?orderId=42`)).status).toBe(400);
+    expect((await get('/payments?orderId=42')).status).toBe(400);
   });
 
   it('POST /gateway/webhooks refuses a malformed result, and one for an unknown order (the gateway retries)', async () => {
-    const post = (body: unknown) =>
-      fetch(`${service.url}/gateway/webhooks`, {
+    // Signed as the gateway signs, so what is refused is the body, not the signature.
+    const post = (body: unknown) => {
+      const json = JSON.stringify(body);
+      return fetch(`${service.url}/gateway/webhooks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        headers: {
+          'content-type': 'application/json',
+          ...signedWebhookHeaders(webhookSecret('PAYMENT_GATEWAY_WEBHOOK_SECRET'), json),
+        },
+        body: json,
       });
+    };
     expect((await post({ authorizationId: 'auth_x', reference: randomUUID(), status: 'maybe' })).status).toBe(400);
     expect((await post({ authorizationId: 'auth_x', reference: randomUUID(), status: 'approved' })).status).toBe(404);
   });

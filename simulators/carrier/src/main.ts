@@ -11,10 +11,12 @@
  *
  * Delivery is reported like a real carrier reports it: DELIVERY_DELAY_MS after booking (0: only through the hook)
  * it POSTs `{shipmentId, reference, deliveredAt}` to the booking's `deliveryWebhookUrl`, retries a few times while
- * the receiver fails, then gives up with a log line.
+ * the receiver fails, then gives up with a log line. Reports are signed by the Standard Webhooks scheme with
+ * WEBHOOK_SECRET (`whsec_…`, required).
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 
 const configSchema = z.object({
@@ -25,6 +27,7 @@ const configSchema = z.object({
     .min(0)
     .max(24 * 3_600_000)
     .default(5_000),
+  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'expected a whsec_ secret'),
 });
 
 const WEBHOOK_ATTEMPTS = 5;
@@ -69,6 +72,7 @@ interface Answer {
 }
 
 const config = readConfig();
+const signer = new Webhook(config.WEBHOOK_SECRET);
 const bookings = new Map<string, Booking>();
 /** Idempotency-Key → the hash of the request it came with and the answer given. */
 const answers = new Map<string, { requestHash: string; answer: Answer }>();
@@ -145,14 +149,23 @@ async function reportDelivery(booking: Booking, attempt: number): Promise<void> 
   const fields = { shipmentId: booking.shipmentId, reference: booking.reference, webhook: booking.webhookUrl, attempt };
   let failure: string;
   try {
+    const body = JSON.stringify({
+      shipmentId: booking.shipmentId,
+      reference: booking.reference,
+      deliveredAt: booking.deliveredAt,
+    });
+    // The same id on every attempt: one delivery, reported until acknowledged.
+    const id = `msg_${booking.shipmentId}`;
+    const now = new Date();
     const res = await fetch(booking.webhookUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        shipmentId: booking.shipmentId,
-        reference: booking.reference,
-        deliveredAt: booking.deliveredAt,
-      }),
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': signer.sign(id, now, body),
+      },
+      body,
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });
     await res.body?.cancel();

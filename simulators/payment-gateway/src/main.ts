@@ -13,9 +13,12 @@
  *   GET  /v1/authorizations?reference=      every authorisation made for a reference
  *   GET  /health
  *
- * Environment: PORT (3010), SLOW_DELAY_MS (10000), ASYNC_DELAY_MS (1000), RETRY_AFTER_MS (200).
+ * Environment: PORT (3010), SLOW_DELAY_MS (10000), ASYNC_DELAY_MS (1000), RETRY_AFTER_MS (200), and WEBHOOK_SECRET
+ * (required, `whsec_…`): callbacks are signed by the Standard Webhooks scheme, as real gateways sign theirs.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Webhook } from 'standardwebhooks';
 import { type Answer, type CallbackPayload, parseAuthorizationRequest, PaymentGateway } from './gateway.js';
 
 const SERVICE = 'payment-gateway-simulator';
@@ -40,7 +43,17 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
   return value;
 }
 
+function secretFromEnv(name: string): Webhook {
+  const raw = process.env[name] ?? '';
+  if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(raw)) {
+    log('fatal', `invalid configuration: ${name}: expected a whsec_ secret`);
+    process.exit(78);
+  }
+  return new Webhook(raw);
+}
+
 const port = intFromEnv('PORT', 3010, 0, 65535);
+const signer = secretFromEnv('WEBHOOK_SECRET');
 const gateway = new PaymentGateway(
   {
     slowDelayMs: intFromEnv('SLOW_DELAY_MS', 10_000, 0, 600_000),
@@ -52,13 +65,22 @@ const gateway = new PaymentGateway(
 
 /** POSTs a result to the merchant, retrying with backoff until it answers 2xx or the attempts run out. */
 async function deliverCallback(url: string, payload: CallbackPayload): Promise<void> {
+  // One id for every attempt of one callback, so the receiver can tell a retry from a new result.
+  const id = `msg_${randomUUID()}`;
+  const body = JSON.stringify(payload);
   for (let attempt = 1; attempt <= CALLBACK_ATTEMPTS; attempt += 1) {
     const fields = { url, attempt, authorizationId: payload.authorizationId, result: payload.status };
     try {
+      const now = new Date();
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'webhook-signature': signer.sign(id, now, body),
+        },
+        body,
         signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
       });
       await res.body?.cancel();

@@ -1,6 +1,7 @@
 import { workContextOf } from '@orderflow/messaging';
-import { Body, Controller, HttpCode, Post, Req, UnprocessableEntityException } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Req, UnprocessableEntityException, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { SignedAccess, StandardWebhookSignature } from '@orderflow/platform';
 import type { Request } from 'express';
 import { CarrierDeliveryDto } from './dto/carrier-delivery.dto.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
@@ -10,8 +11,12 @@ import { DeliveryReportMismatch, ShipmentsService } from './shipments.service.js
 /**
  * Where the carrier calls back (the URL we give it with each booking, CARRIER_WEBHOOK_URL). Any answer but 2xx makes
  * the carrier report again later, which covers a report that arrives before its booking has committed here.
+ * Reports carry the carrier's Standard Webhooks signature instead of a bearer credential.
  */
 @ApiTags('carrier')
+@SignedAccess()
+@UseGuards(StandardWebhookSignature('CARRIER_WEBHOOK_SECRET'))
+@ApiUnauthorizedResponse({ description: 'The signature does not verify' })
 @Controller('carrier')
 export class CarrierWebhookController {
   constructor(private readonly shipments: ShipmentsService) {}

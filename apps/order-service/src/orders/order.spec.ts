@@ -10,6 +10,7 @@ const place = (
 ) =>
   Order.place({
     id: 'o-1',
+    merchantId: 'm-1',
     customerId: 'c-1',
     currency: 'EUR',
     items,

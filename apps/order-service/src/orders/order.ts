@@ -37,6 +37,8 @@ export interface StatusChange {
 
 export interface OrderState {
   id: string;
+  /** The merchant that placed it; absent only on orders placed before merchants existed. */
+  merchantId?: string;
   customerId: string;
   currency: string;
   items: OrderLine[];
@@ -78,6 +80,7 @@ export class Order {
 
   static place(input: {
     id: string;
+    merchantId: string;
     customerId: string;
     currency: string;
     items: OrderLine[];
@@ -90,6 +93,7 @@ export class Order {
     const at = input.now.toISOString();
     return new Order({
       id: input.id,
+      merchantId: input.merchantId,
       customerId: input.customerId,
       currency: input.currency,
       items: input.items.map((l) => ({ ...l })),

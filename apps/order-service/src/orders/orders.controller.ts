@@ -3,6 +3,7 @@ import {
   Body,
   ConflictException,
   Controller,
+  ForbiddenException,
   Get,
   Headers,
   HttpCode,
@@ -15,19 +16,42 @@ import {
   Res,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { workContextOf } from '@orderflow/messaging';
+import { CurrentPrincipal, MerchantAccess, type Principal } from '@orderflow/platform';
 import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
 import { OrderNotCancellable, OrderTotalTooLarge } from './order.js';
 import { decodeCursor } from './orders.repository.js';
-import { IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotFound, OrdersService } from './orders.service.js';
+import {
+  IdempotencyKeyInFlight,
+  IdempotencyKeyReused,
+  OrderNotFound,
+  type OrderScope,
+  OrdersService,
+} from './orders.service.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * The merchant API. Each route takes the merchant's API key (or an operator credential, which reads every
+ * merchant's orders); a merchant reaches only its own orders and gets 404 for anyone else's.
+ */
 @ApiTags('orders')
+@MerchantAccess()
+@ApiUnauthorizedResponse({ description: 'No valid API key or operator credential' })
+@ApiTooManyRequestsResponse({ description: 'Rate limit reached; retry after the Retry-After header' })
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
@@ -40,17 +64,20 @@ export class OrdersController {
     description: 'Retry-safe placement: the same key and body give the same order',
   })
   @ApiAcceptedResponse({ type: OrderResponse, description: 'Accepted; the order is PENDING until the saga decides' })
+  @ApiForbiddenResponse({ description: 'Orders are placed with a merchant API key, not an operator credential' })
   async place(
+    @CurrentPrincipal() caller: Principal,
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
+    if (caller.kind !== 'merchant') throw new ForbiddenException('Orders are placed by merchants, with their API key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1–255 visible ASCII characters');
     }
     try {
-      const { order, replayed } = await this.orders.place(body, idempotencyKey, workContextOf(req));
+      const { order, replayed } = await this.orders.place(caller.merchantId, body, idempotencyKey, workContextOf(req));
       res.setHeader('Location', `/orders/${order.orderId}`);
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       return order;
@@ -68,16 +95,20 @@ export class OrdersController {
 
   @Get(':id')
   @ApiOkResponse({ type: OrderResponse })
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderResponse> {
-    return this.found(() => this.orders.get(id));
+  @ApiNotFoundResponse({ description: 'No such order for this merchant' })
+  async get(
+    @CurrentPrincipal() caller: Principal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<OrderResponse> {
+    return this.found(() => this.orders.get(scopeOf(caller), id));
   }
 
   @Get()
   @ApiOkResponse({ type: OrderPageResponse })
-  async list(@Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
+  async list(@CurrentPrincipal() caller: Principal, @Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not one this API returned');
-    const page = await this.orders.list({
+    const page = await this.orders.list(scopeOf(caller), {
       status: query.status,
       customerId: query.customerId,
       limit: query.limit,
@@ -92,10 +123,15 @@ export class OrdersController {
     type: OrderResponse,
     description: 'Cancellation requested; the order becomes CANCELLED once undone',
   })
-  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<OrderResponse> {
+  @ApiNotFoundResponse({ description: 'No such order for this merchant' })
+  async cancel(
+    @CurrentPrincipal() caller: Principal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Req() req: Request,
+  ): Promise<OrderResponse> {
     return this.found(async () => {
       try {
-        return await this.orders.cancel(id, workContextOf(req));
+        return await this.orders.cancel(scopeOf(caller), id, workContextOf(req));
       } catch (err) {
         if (err instanceof OrderNotCancellable) throw new ConflictException(err.message);
         throw err;
@@ -111,4 +147,8 @@ export class OrdersController {
       throw err;
     }
   }
+}
+
+function scopeOf(caller: Principal): OrderScope {
+  return caller.kind === 'merchant' ? { merchantId: caller.merchantId } : 'all';
 }

@@ -15,6 +15,7 @@ export class OrderChangedConcurrently extends TransientError {
 
 interface OrderRow {
   id: string;
+  merchant_id: string | null;
   customer_id: string;
   currency: string;
   items: OrderState['items'];
@@ -30,12 +31,13 @@ interface OrderRow {
   version: number;
 }
 
-const COLUMNS = `id, customer_id, currency, items, total_amount, shipping_address, callback_url, status, status_reason,
+const COLUMNS = `id, merchant_id, customer_id, currency, items, total_amount, shipping_address, callback_url, status, status_reason,
   history, cancellation_requested_at, created_at, updated_at, version`;
 
 function toOrder(row: OrderRow): Order {
   return Order.restore({
     id: row.id,
+    merchantId: row.merchant_id ?? undefined,
     customerId: row.customer_id,
     currency: row.currency,
     items: row.items,
@@ -61,9 +63,10 @@ export class OrdersRepository {
   async insert(manager: EntityManager, order: Order): Promise<void> {
     const s = order.snapshot;
     await manager.query(
-      `INSERT INTO orders (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      `INSERT INTO orders (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [
         s.id,
+        s.merchantId ?? null,
         s.customerId,
         s.currency,
         JSON.stringify(s.items),
@@ -108,10 +111,17 @@ export class OrdersRepository {
   /** Newest first, by (created_at, id) keyset: stable under concurrent inserts, no OFFSET scans. */
   async list(
     manager: EntityManager,
-    filter: { status?: OrderStatus; customerId?: string; limit: number; after?: { createdAt: string; id: string } },
+    filter: {
+      merchantId?: string;
+      status?: OrderStatus;
+      customerId?: string;
+      limit: number;
+      after?: { createdAt: string; id: string };
+    },
   ): Promise<OrderPage> {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.merchantId) where.push(`merchant_id = $${params.push(filter.merchantId)}`);
     if (filter.status) where.push(`status = $${params.push(filter.status)}`);
     if (filter.customerId) where.push(`customer_id = $${params.push(filter.customerId)}`);
     if (filter.after) {

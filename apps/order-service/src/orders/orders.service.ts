@@ -5,6 +5,10 @@
  * Idempotency-Key: a transaction-scoped advisory lock on the key makes a concurrent request with the same key fail
  * fast (409) instead of waiting; the lock dies with the transaction, so a crashed request never blocks its key.
  * A finished request's answer is stored with a hash of its body: the same body gets the same answer, another body 422.
+ * Keys are scoped per merchant: the same key from two merchants places two orders.
+ *
+ * Object-level authorisation: a merchant reads, lists and cancels only its own orders; another merchant's order is
+ * answered exactly like one that does not exist, so order ids cannot be probed. Operators see every order.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
@@ -20,8 +24,8 @@ export class IdempotencyKeyInFlight extends Error {}
 export class IdempotencyKeyReused extends Error {}
 export class OrderNotFound extends Error {}
 
-/** Keys are per client; merchants (a later change) become the scope. */
-const DEFAULT_SCOPE = 'default';
+/** Whose orders a caller may see: one merchant's, or (for operators) everyone's. */
+export type OrderScope = { merchantId: string } | 'all';
 
 export interface Placed {
   order: OrderResponse;
@@ -36,18 +40,23 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
   ) {}
 
-  async place(request: PlaceOrderDto, idempotencyKey: string | undefined, context: WorkContext): Promise<Placed> {
+  async place(
+    merchantId: string,
+    request: PlaceOrderDto,
+    idempotencyKey: string | undefined,
+    context: WorkContext,
+  ): Promise<Placed> {
     const requestHash = hashOf(request);
     return this.messaging.transaction(async (uow) => {
       if (idempotencyKey) {
         const [{ locked }] = await uow.manager.query<{ locked: boolean }[]>(
           'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
-          [`${DEFAULT_SCOPE}:${idempotencyKey}`],
+          [`${merchantId}:${idempotencyKey}`],
         );
         if (!locked) throw new IdempotencyKeyInFlight();
         const [earlier] = await uow.manager.query<{ request_hash: string; response_body: OrderResponse }[]>(
           'SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
-          [DEFAULT_SCOPE, idempotencyKey],
+          [merchantId, idempotencyKey],
         );
         if (earlier) {
           if (earlier.request_hash !== requestHash) throw new IdempotencyKeyReused();
@@ -56,6 +65,7 @@ export class OrdersService {
       }
       const order = Order.place({
         id: randomUUID(),
+        merchantId,
         customerId: request.customerId,
         currency: request.currency,
         items: request.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
@@ -85,33 +95,36 @@ export class OrdersService {
         await uow.manager.query(
           `INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response_status, response_body)
            VALUES ($1, $2, $3, $4, 202, $5)`,
-          [DEFAULT_SCOPE, idempotencyKey, requestHash, s.id, JSON.stringify(response)],
+          [merchantId, idempotencyKey, requestHash, s.id, JSON.stringify(response)],
         );
       }
       return { order: response, replayed: false };
     }, context);
   }
 
-  async get(id: string): Promise<OrderResponse> {
-    const order = await this.orders.find(this.dataSource.manager, id);
-    if (!order) throw new OrderNotFound();
-    return toResponse(order);
+  async get(scope: OrderScope, id: string): Promise<OrderResponse> {
+    return toResponse(visible(scope, await this.orders.find(this.dataSource.manager, id)));
   }
 
-  async list(filter: {
-    status?: OrderStatus;
-    customerId?: string;
-    limit: number;
-    after?: { createdAt: string; id: string };
-  }): Promise<OrderPage> {
-    return this.orders.list(this.dataSource.manager, filter);
+  async list(
+    scope: OrderScope,
+    filter: {
+      status?: OrderStatus;
+      customerId?: string;
+      limit: number;
+      after?: { createdAt: string; id: string };
+    },
+  ): Promise<OrderPage> {
+    return this.orders.list(this.dataSource.manager, {
+      ...filter,
+      ...(scope !== 'all' && { merchantId: scope.merchantId }),
+    });
   }
 
   /** Asks the saga to cancel; the order becomes CANCELLED when the saga has undone what was done. */
-  async cancel(id: string, context: WorkContext): Promise<OrderResponse> {
+  async cancel(scope: OrderScope, id: string, context: WorkContext): Promise<OrderResponse> {
     return this.messaging.transaction(async (uow) => {
-      const order = await this.orders.find(uow.manager, id);
-      if (!order) throw new OrderNotFound();
+      const order = visible(scope, await this.orders.find(uow.manager, id));
       if (order.requestCancellation(new Date())) {
         await this.orders.update(uow.manager, order);
         uow.publish(OrderCancellationRequested.of({ orderId: id }, id));
@@ -119,6 +132,11 @@ export class OrdersService {
       return toResponse(order);
     }, context);
   }
+}
+
+function visible(scope: OrderScope, order: Order | undefined): Order {
+  if (!order || (scope !== 'all' && order.snapshot.merchantId !== scope.merchantId)) throw new OrderNotFound();
+  return order;
 }
 
 /** A stable hash of a request body: keys sorted, so field order does not make two equal requests differ. */
