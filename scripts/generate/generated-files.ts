@@ -1,11 +1,12 @@
-// npm run generate — writes every document generated from code: the RabbitMQ definitions and the AsyncAPI document
+// npm run generate — writes every document generated from code: the RabbitMQ definitions, each service's broker
+// permissions and the AsyncAPI document
 // (from the routing in libs/contracts) and the order saga's diagram and table (from its definition). `npm run generate -- --check` writes nothing and fails if a committed file is
 // stale; CI runs it.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ORDERFLOW_ROUTING } from '@orderflow/contracts';
-import { buildTopology, toRabbitDefinitions } from '@orderflow/messaging';
+import { brokerPermissions, buildTopology, toRabbitDefinitions } from '@orderflow/messaging';
 import { ORDERFLOW_VERSION } from '@orderflow/platform';
 import * as prettier from 'prettier';
 import { stringify } from 'yaml';
@@ -28,6 +29,13 @@ const files: Record<string, string> = {
       }),
   ),
   'docs/saga.md': await prettierFormatted('docs/saga.md', sagaDocument()),
+  // One file per service and kind, so provisioning scripts hand them to the management API as they are (`@file`).
+  ...Object.fromEntries(
+    Object.entries(brokerPermissions(ORDERFLOW_ROUTING)).flatMap(([service, { topic, ...standard }]) => [
+      [`deploy/rabbitmq/permissions/${service}.json`, `${JSON.stringify(standard, null, 2)}\n`],
+      [`deploy/rabbitmq/permissions/${service}.topic.json`, `${JSON.stringify(topic[0], null, 2)}\n`],
+    ]),
+  ),
 };
 
 function sagaDocument(): string {

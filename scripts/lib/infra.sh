@@ -189,8 +189,10 @@ rabbitmq_provision() {
   for svc in $(service_names); do
     local password_var="AMQP_PASSWORD_$svc"
     management PUT "/users/$svc" "{\"password\":\"${!password_var}\",\"tags\":\"\"}" >/dev/null
-    # Services never declare topology (configure: none); they write to orderflow's exchanges and read their own queues.
-    management PUT "/permissions/$VHOST/$svc" "{\"configure\":\"^\$\",\"write\":\"^orderflow\\\\.\",\"read\":\"^$svc\\\\.\"}" >/dev/null
+    # deploy/rabbitmq/permissions/ (generated from the routing): services declare nothing, write only to
+    # orderflow's exchanges and only their own events, and read only their own queues.
+    management PUT "/permissions/$VHOST/$svc" "@$ROOT/deploy/rabbitmq/permissions/$svc.json" >/dev/null
+    management PUT "/topic-permissions/$VHOST/$svc" "@$ROOT/deploy/rabbitmq/permissions/$svc.topic.json" >/dev/null
   done
 }
 
@@ -251,6 +253,12 @@ write_services_env() {
       fi
       echo "${up}_PORT=$(service_port "$svc")"
     done
+    # Application secrets: the operator token every service accepts, the key sealing merchants' webhook secrets,
+    # and the secrets the third parties (their simulators here) sign their webhooks with.
+    echo "ORDERFLOW_OPERATOR_TOKEN=$ORDERFLOW_OPERATOR_TOKEN"
+    echo "SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY"
+    echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=$PAYMENT_GATEWAY_WEBHOOK_SECRET"
+    echo "CARRIER_WEBHOOK_SECRET=$CARRIER_WEBHOOK_SECRET"
   } >"$SERVICES_ENV.tmp"
   chmod 600 "$SERVICES_ENV.tmp"
   mv "$SERVICES_ENV.tmp" "$SERVICES_ENV"

@@ -174,3 +174,35 @@ export function toRabbitDefinitions(topology: Topology): Record<string, unknown>
     })),
   };
 }
+
+/** One service's broker user rights on the vhost: standard permissions plus topic permissions on the event exchange. */
+export interface BrokerPermissions {
+  configure: string;
+  write: string;
+  read: string;
+  topic: { exchange: string; write: string; read: string }[];
+}
+
+/**
+ * Least privilege on the broker, derived from the routing so it cannot drift from what a service really does. A
+ * service declares nothing (topology is imported by operators), writes only to orderflow's exchanges, reads only
+ * its own queues, and on the topic exchange publishes only the events it owns: a compromised warehouse cannot
+ * announce that a payment was captured.
+ */
+export function brokerPermissions(routing: Routing): Record<string, BrokerPermissions> {
+  return Object.fromEntries(
+    Object.entries(routing.publishes).map(([service, types]) => {
+      const events = types.filter((t) => exchangeFor(t) === EXCHANGES.events).map((t) => escapeRegExp(t.type));
+      return [
+        service,
+        {
+          configure: '^$',
+          write: '^orderflow\\.',
+          read: `^${escapeRegExp(service)}\\.`,
+          // `^$` matches no routing key: a service that owns no event publishes none.
+          topic: [{ exchange: EXCHANGES.events, write: events.length ? `^(${events.join('|')})$` : '^$', read: '.*' }],
+        },
+      ];
+    }),
+  );
+}
