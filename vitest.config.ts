@@ -3,12 +3,13 @@ import { defineConfig } from 'vitest/config';
 // Three layers, run in this order by `npm test` (scripts/test.sh):
 //   unit         *.spec.ts beside the code, no I/O;
 //   integration  *.int-spec.ts against the real PostgreSQL and RabbitMQ of the test profile;
-//   e2e          apps/*/test/*.e2e-spec.ts against the services as real processes.
+//   e2e          apps/*/test/*.e2e-spec.ts against the services as real processes;
+//   audit        test/audit/*.audit-spec.ts over what the e2e run left behind (its captured logs).
 export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{apps,libs,simulators}/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['{apps,libs,simulators,deploy}/**/*.spec.ts'] } },
       {
         extends: true,
         test: {
@@ -31,6 +32,7 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      { extends: true, test: { name: 'audit', include: ['test/audit/**/*.audit-spec.ts'] } },
     ],
   },
 });

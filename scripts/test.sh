@@ -2,7 +2,7 @@
 # npm test: every layer, against real infrastructure brought up the way `npm run up` does it, in the test profile
 # (its own state folder and ports, so it runs beside a running dev suite). Leaves no process behind: whatever this
 # script started is stopped on exit, and the e2e tests stop the service processes they start.
-#   npm test                 unit, then integration, then e2e
+#   npm test                 unit, then integration, then e2e, then the audit of the e2e run's logs
 #   npm test -- unit|integration|e2e   one layer (extra arguments go to vitest)
 export ORDERFLOW_PROFILE=test
 source "$(dirname "$0")/lib/common.sh"
@@ -69,5 +69,11 @@ fi
 if [[ " ${layers[*]} " == *" e2e "* ]]; then
   build_services
   step "end-to-end tests (services on :$ORDERFLOW_HTTP_PORT_BASE-$((ORDERFLOW_HTTP_PORT_BASE + 4)))"
-  run_layer e2e "$@"
+  # The audit reads what this run's processes logged and which credentials it issued, and nothing older.
+  rm -rf "$STATE/captured-logs" "$STATE/issued-secrets.txt"
+  e2e_status=0
+  run_layer e2e "$@" || e2e_status=$?
+  step "audit: no credential in any log line of the end-to-end run"
+  run_layer audit
+  exit "$e2e_status"
 fi

@@ -13,6 +13,7 @@ step "starting the third parties' simulators"
 start_simulators
 start_services "${SERVICES[@]}"
 wait_services_ready "${SERVICES[@]}"
+ensure_dev_credentials
 
 # shellcheck disable=SC1090
 source "$SERVICES_ENV"
@@ -25,4 +26,11 @@ if [[ -n "${RABBITMQ_MANAGEMENT_URL:-}" ]]; then
   printf '    RabbitMQ console  http://localhost:%s  (user %s, password %s)\n' \
     "$ORDERFLOW_MANAGEMENT_PORT" "$RABBITMQ_ADMIN_USER" "$RABBITMQ_ADMIN_PASSWORD"
 fi
+echo
+# shellcheck disable=SC1091
+source "$STATE/credentials.env"
+echo "    development credentials (kept in ${STATE#"$ROOT"/}/credentials.env; load them with: source ${STATE#"$ROOT"/}/credentials.env)"
+printf '      ORDERFLOW_API_KEY=%s   (merchant %s)\n' "$ORDERFLOW_API_KEY" "$ORDERFLOW_MERCHANT_ID"
+printf '      ORDERFLOW_OPERATOR_TOKEN=%s\n' "$ORDERFLOW_OPERATOR_TOKEN"
+echo
 echo "    logs: npm run logs   status: npm run status   stop: npm run down"

@@ -1,11 +1,18 @@
 // An operator's dead-letter tools against a running service: the HTTP endpoints and the CLI list what sits in a
-// service's dead-letter queue and replay it to the queue it came from.
+// service's dead-letter queue and replay it to the queue it came from. The HTTP endpoints take the operator token.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VoidPayment } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
-import { RabbitMqManagement, ServiceProcess, testEnvironment, waitFor, connectAdminBroker } from '@orderflow/testing';
+import {
+  asOperator,
+  connectAdminBroker,
+  RabbitMqManagement,
+  ServiceProcess,
+  testEnvironment,
+  waitFor,
+} from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -35,8 +42,11 @@ async function deadLetter(): Promise<{ id: string; orderId: string }> {
   return { id: event.id, orderId };
 }
 
+/** GET from the payment service, as an operator. */
+const get = (path: string) => fetch(`${payment.url}${path}`, { headers: asOperator() });
+
 async function paymentsOf(orderId: string): Promise<{ status: string }[]> {
-  return (await (await fetch(`${payment.url}/payments?orderId=${orderId}`)).json()) as { status: string }[];
+  return (await (await get(`/payments?orderId=${orderId}`)).json()) as { status: string }[];
 }
 
 const depth = async (queue: string) =>
@@ -63,12 +73,12 @@ describe('dead letters over HTTP', () => {
       intervalMs: 500,
     });
 
-    const summary = (await (await fetch(`${payment.url}/dead-letters`)).json()) as {
+    const summary = (await (await get('/dead-letters')).json()) as {
       queue: string;
       messages: number;
     }[];
     expect(summary).toEqual([{ queue: 'payment.commands', deadLetterQueue: 'payment.commands.dlq', messages: 1 }]);
-    const listed = (await (await fetch(`${payment.url}/dead-letters/payment.commands`)).json()) as {
+    const listed = (await (await get('/dead-letters/payment.commands')).json()) as {
       messageId: string;
       reason: string;
     }[];
@@ -76,7 +86,7 @@ describe('dead letters over HTTP', () => {
 
     const res = await fetch(`${payment.url}/dead-letters/payment.commands/replay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...asOperator() },
       body: JSON.stringify({ messageIds: [id] }),
     });
     expect(res.status).toBe(201);
@@ -89,10 +99,10 @@ describe('dead letters over HTTP', () => {
   });
 
   it('refuses a queue the service does not own, and a malformed replay request', async () => {
-    expect((await fetch(`${payment.url}/dead-letters/saga.events`)).status).toBe(404);
+    expect((await get('/dead-letters/saga.events')).status).toBe(404);
     const res = await fetch(`${payment.url}/dead-letters/payment.commands/replay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...asOperator() },
       body: JSON.stringify({ messageIds: ['nope'], limit: 0 }),
     });
     expect(res.status).toBe(400);

@@ -1,15 +1,31 @@
 // The whole suite as a merchant uses it: five services and the two third-party simulators as real processes, orders
 // placed over REST, driven by messages alone to CONFIRMED and DELIVERED or to CANCELLED with their reason — and,
 // whatever happened, money kept only for orders that were not cancelled (exactly their total, once) and stock taken
-// only for those.
+// only for those. The merchant places, reads and cancels its orders with its own API key; the checks on the other
+// services (stock, payments, shipments, sagas) are an operator's, with the operator token.
 import { randomUUID } from 'node:crypto';
-import { RabbitMqManagement, ServiceProcess, SimulatorProcess, waitFor } from '@orderflow/testing';
+import {
+  asOperator,
+  bearer,
+  createMerchant,
+  RabbitMqManagement,
+  ServiceProcess,
+  SimulatorProcess,
+  type TestMerchant,
+  waitFor,
+} from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
 const gateway = new SimulatorProcess('payment-gateway', base + 10, { SLOW_DELAY_MS: '8000', ASYNC_DELAY_MS: '300' });
 const carrier = new SimulatorProcess('carrier', base + 11, { DELIVERY_DELAY_MS: '0' });
-const retries = { RETRY_MAX_ATTEMPTS: '3', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '400' };
+// The tests poll (many orders at once, several times a second) far past the default per-credential rate limit.
+const retries = {
+  RETRY_MAX_ATTEMPTS: '3',
+  RETRY_BASE_DELAY_MS: '100',
+  RETRY_MAX_DELAY_MS: '400',
+  RATE_LIMIT_REQUESTS: '1000000',
+};
 const services = {
   order: new ServiceProcess('order', retries),
   payment: new ServiceProcess('payment', {
@@ -22,6 +38,7 @@ const services = {
   saga: new ServiceProcess('saga', retries),
 };
 const all = Object.values(services);
+let merchant: TestMerchant;
 
 type Order = { orderId: string; status: string; statusReason?: string; totalAmount: number };
 type Payment = { paymentId: string; status: string; amount: number };
@@ -32,10 +49,15 @@ async function json<T>(url: string, init?: RequestInit): Promise<{ status: numbe
   return { status: res.status, body: (await res.json()) as T };
 }
 
+/** As the merchant, with its API key. */
+const asMerchant = () => bearer(merchant.apiKey);
+
 async function stock(sku: string, onHand?: number): Promise<Stock> {
   const url = `${services.warehouse.url}/stock/${sku}`;
-  if (onHand !== undefined) return (await json<Stock>(url, { method: 'PUT', body: JSON.stringify({ onHand }) })).body;
-  return (await json<Stock>(url)).body;
+  if (onHand !== undefined) {
+    return (await json<Stock>(url, { method: 'PUT', headers: asOperator(), body: JSON.stringify({ onHand }) })).body;
+  }
+  return (await json<Stock>(url, { headers: asOperator() })).body;
 }
 
 async function place(
@@ -44,6 +66,7 @@ async function place(
 ): Promise<Order> {
   const { status, body } = await json<Order>(`${services.order.url}/orders`, {
     method: 'POST',
+    headers: asMerchant(),
     body: JSON.stringify({
       customerId: 'customer-flow',
       currency: 'EUR',
@@ -65,7 +88,7 @@ async function place(
 async function settled(orderId: string, timeoutMs = 30_000): Promise<Order> {
   return waitFor(
     async () => {
-      const { body } = await json<Order>(`${services.order.url}/orders/${orderId}`);
+      const { body } = await json<Order>(`${services.order.url}/orders/${orderId}`, { headers: asMerchant() });
       // CONFIRMED is not an end: a shipment the carrier refuses, or a cancellation, still undoes it.
       return ['SHIPPED', 'DELIVERED', 'CANCELLED'].includes(body.status) && body;
     },
@@ -76,7 +99,7 @@ async function settled(orderId: string, timeoutMs = 30_000): Promise<Order> {
 async function status(orderId: string, wanted: string, timeoutMs = 30_000): Promise<Order> {
   return waitFor(
     async () => {
-      const { body } = await json<Order>(`${services.order.url}/orders/${orderId}`);
+      const { body } = await json<Order>(`${services.order.url}/orders/${orderId}`, { headers: asMerchant() });
       return body.status === wanted && body;
     },
     { timeoutMs, intervalMs: 200, what: `order ${orderId} to be ${wanted}` },
@@ -84,7 +107,7 @@ async function status(orderId: string, wanted: string, timeoutMs = 30_000): Prom
 }
 
 async function payments(orderId: string): Promise<Payment[]> {
-  return (await json<Payment[]>(`${services.payment.url}/payments?orderId=${orderId}`)).body;
+  return (await json<Payment[]>(`${services.payment.url}/payments?orderId=${orderId}`, { headers: asOperator() })).body;
 }
 
 /** Money the merchant keeps for an order: what was captured and not refunded. */
@@ -110,6 +133,7 @@ beforeAll(async () => {
   await carrier.start();
   all.forEach((s) => s.start());
   await Promise.all(all.map((s) => s.waitReady()));
+  merchant = await createMerchant(services.order.url, 'Order flow');
 }, 120_000);
 
 afterAll(async () => {
@@ -129,11 +153,14 @@ describe('an order that goes well', () => {
     expect(await stock(sku)).toMatchObject({ onHand: 7, reserved: 0, available: 7 });
 
     const [shipment] = (
-      await json<{ shipmentId: string }[]>(`${services.logistics.url}/shipments?orderId=${order.orderId}`)
+      await json<{ shipmentId: string }[]>(`${services.logistics.url}/shipments?orderId=${order.orderId}`, {
+        headers: asOperator(),
+      })
     ).body;
     expect(shipment).toBeDefined();
     const signed = await fetch(`${services.logistics.url}/shipments/${shipment.shipmentId}/delivered`, {
       method: 'POST',
+      headers: asOperator(),
     });
     expect(signed.ok).toBe(true);
     const delivered = await status(order.orderId, 'DELIVERED');
@@ -143,7 +170,9 @@ describe('an order that goes well', () => {
       'SHIPPED',
       'DELIVERED',
     ]);
-    const saga = (await json<{ state: string }>(`${services.saga.url}/sagas/${order.orderId}`)).body;
+    const saga = (
+      await json<{ state: string }>(`${services.saga.url}/sagas/${order.orderId}`, { headers: asOperator() })
+    ).body;
     expect(saga.state).toBe('Final');
   });
 
@@ -180,7 +209,10 @@ describe('an order that fails is CANCELLED with its reason, and nothing is kept'
     const sku = freshSku();
     await stock(sku, 10);
     const order = await place(sku, { token: 'tok_async' });
-    const cancel = await fetch(`${services.order.url}/orders/${order.orderId}/cancel`, { method: 'POST' });
+    const cancel = await fetch(`${services.order.url}/orders/${order.orderId}/cancel`, {
+      method: 'POST',
+      headers: asMerchant(),
+    });
     expect(cancel.status).toBe(202);
     expect(await settled(order.orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'CUSTOMER_CANCELLED' });
     // A late approval must not leave money behind either.

@@ -2,7 +2,7 @@
 // show themselves by name in the broker's console, answer errors as problem details, and stop cleanly.
 import { hostname } from 'node:os';
 import { SERVICE_NAMES } from '@orderflow/platform';
-import { RabbitMqManagement, ServiceProcess, waitFor } from '@orderflow/testing';
+import { asOperator, RabbitMqManagement, ServiceProcess, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const services = SERVICE_NAMES.map((name) => new ServiceProcess(name));
@@ -42,7 +42,10 @@ describe.each(services.map((s) => [s.service, s] as const))('%s service', (name,
 
   it('answers an unknown route with problem details and logs it under the caller’s correlation id', async () => {
     const correlationId = `e2e-${name}-${Date.now()}`;
-    const res = await fetch(`${service.url}/no-such-route`, { headers: { 'x-correlation-id': correlationId } });
+    // With the operator token, so that no access check stands before the routing this test is about.
+    const res = await fetch(`${service.url}/no-such-route`, {
+      headers: { 'x-correlation-id': correlationId, ...asOperator() },
+    });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.headers.get('x-correlation-id')).toBe(correlationId);

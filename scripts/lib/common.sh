@@ -85,6 +85,8 @@ wait_until() { # seconds description command...
 }
 
 random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
+# 32 random bytes in base64: an AES-256 key, or the body of a Standard Webhooks `whsec_` secret.
+random_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 
 ensure_node_modules() {
   if [[ ! -x "$ROOT/node_modules/.bin/nest" || ! -x "$ROOT/node_modules/.bin/node" ]]; then
@@ -113,6 +115,15 @@ load_secrets() {
     } >"$SECRETS_FILE"
     umask 022
   fi
+  # Secrets added by later versions are appended to an existing state folder, keeping the ones it has.
+  # shellcheck disable=SC1090
+  source "$SECRETS_FILE"
+  {
+    [[ -n "${ORDERFLOW_OPERATOR_TOKEN:-}" ]] || echo "ORDERFLOW_OPERATOR_TOKEN=oft_$(random_secret)$(random_secret)"
+    [[ -n "${SECRETS_ENCRYPTION_KEY:-}" ]] || echo "SECRETS_ENCRYPTION_KEY=$(random_key)"
+    [[ -n "${PAYMENT_GATEWAY_WEBHOOK_SECRET:-}" ]] || echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=whsec_$(random_key)"
+    [[ -n "${CARRIER_WEBHOOK_SECRET:-}" ]] || echo "CARRIER_WEBHOOK_SECRET=whsec_$(random_key)"
+  } >>"$SECRETS_FILE"
   # shellcheck disable=SC1090
   source "$SECRETS_FILE"
 }

@@ -14,11 +14,19 @@ service_env() {
   source "$SERVICES_ENV"
   local db_var="${up}_DATABASE_URL" amqp_var="${up}_AMQP_URL" port_var="${up}_PORT"
   printf '%s\n' "DATABASE_URL=${!db_var}" "AMQP_URL=${!amqp_var}" "PORT=${!port_var}" \
-    "NODE_ENV=${NODE_ENV:-development}" "LOG_LEVEL=${LOG_LEVEL:-info}"
+    "NODE_ENV=${NODE_ENV:-development}" "LOG_LEVEL=${LOG_LEVEL:-info}" \
+    "OPERATOR_TOKENS=${OPERATOR_TOKENS:-$ORDERFLOW_OPERATOR_TOKEN}"
   # Third parties: the simulators, unless the environment names real ones.
   case "$svc" in
-    payment) echo "PAYMENT_GATEWAY_URL=${PAYMENT_GATEWAY_URL:-http://127.0.0.1:$(simulator_port payment-gateway)}" ;;
-    logistics) echo "CARRIER_URL=${CARRIER_URL:-http://127.0.0.1:$(simulator_port carrier)}" ;;
+    order) echo "SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY" ;;
+    payment)
+      echo "PAYMENT_GATEWAY_URL=${PAYMENT_GATEWAY_URL:-http://127.0.0.1:$(simulator_port payment-gateway)}"
+      echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=$PAYMENT_GATEWAY_WEBHOOK_SECRET"
+      ;;
+    logistics)
+      echo "CARRIER_URL=${CARRIER_URL:-http://127.0.0.1:$(simulator_port carrier)}"
+      echo "CARRIER_WEBHOOK_SECRET=$CARRIER_WEBHOOK_SECRET"
+      ;;
   esac
 }
 
@@ -72,7 +80,10 @@ start_simulators() {
     local pidfile="$RUN_DIR/$sim.pid"
     pid_alive "$pidfile" && continue
     port_open "$(simulator_port "$sim")" && fail "port $(simulator_port "$sim") for the $sim simulator is taken"
-    (PORT="$(simulator_port "$sim")" exec nohup node "$(simulator_main "$sim")") </dev/null >>"$LOG_DIR/$sim-simulator.log" 2>&1 &
+    local secret
+    # shellcheck disable=SC1090
+    secret="$(source "$SERVICES_ENV"; [[ "$sim" == carrier ]] && echo "$CARRIER_WEBHOOK_SECRET" || echo "$PAYMENT_GATEWAY_WEBHOOK_SECRET")"
+    (PORT="$(simulator_port "$sim")" WEBHOOK_SECRET="$secret" exec nohup node "$(simulator_main "$sim")") </dev/null >>"$LOG_DIR/$sim-simulator.log" 2>&1 &
     echo $! >"$pidfile"
     wait_until 20 "the $sim simulator" curl -fs -o /dev/null "http://127.0.0.1:$(simulator_port "$sim")/health"
     info "$sim simulator: http://127.0.0.1:$(simulator_port "$sim")"
@@ -121,4 +132,36 @@ stop_services() {
     done
   done
   for svc in "$@"; do rm -f "$RUN_DIR/$svc.pid"; done
+}
+
+# A development merchant and the operator token, kept in the state folder (mode 600) for the README's examples.
+# A merchant file whose key no longer works (the database was reset) is replaced.
+ensure_dev_credentials() {
+  # shellcheck disable=SC1090
+  source "$SERVICES_ENV"
+  local url="http://127.0.0.1:$(service_port order)" file="$STATE/credentials.env"
+  if [[ -f "$file" ]]; then
+    # shellcheck disable=SC1090
+    source "$file"
+    if curl -fs -o /dev/null -H "Authorization: Bearer ${ORDERFLOW_API_KEY:-none}" "$url/orders?limit=1"; then return; fi
+  fi
+  step "creating a development merchant"
+  local answer
+  answer="$(curl -fsS -X POST "$url/merchants" -H "Authorization: Bearer $ORDERFLOW_OPERATOR_TOKEN" \
+    -H 'content-type: application/json' --data '{"name":"Development merchant"}')" \
+    || fail "could not create the development merchant"
+  umask 077
+  {
+    echo "# written by 'npm run up': development credentials, do not commit. Use: source ${file#"$ROOT"/}"
+    echo "export ORDERFLOW_URL=http://localhost:$(service_port order)"
+    echo "export ORDERFLOW_OPERATOR_TOKEN=$ORDERFLOW_OPERATOR_TOKEN"
+    node -e '
+      const m = JSON.parse(process.argv[1]);
+      console.log(`export ORDERFLOW_MERCHANT_ID=${m.merchantId}`);
+      console.log(`export ORDERFLOW_API_KEY=${m.apiKey}`);
+      console.log(`export ORDERFLOW_WEBHOOK_SECRET=${m.webhookSecret}`);
+    ' "$answer"
+  } >"$file.tmp"
+  umask 022
+  mv "$file.tmp" "$file"
 }

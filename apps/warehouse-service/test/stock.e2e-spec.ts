@@ -1,6 +1,6 @@
 // The warehouse against the real process, its database and the broker: stock levels over REST (validation, 404,
 // 409), and the saga's stock commands (reserve all or nothing, re-sent commands, release, pick), down to many orders
-// racing for the last units of one SKU.
+// racing for the last units of one SKU. The stock endpoints are an operator's: every call sends the operator token.
 import { randomUUID } from 'node:crypto';
 import { type MessageType, PickStock, ReleaseStock, ReserveStock } from '@orderflow/contracts';
 import {
@@ -12,7 +12,7 @@ import {
   envelope,
   EXCHANGES,
 } from '@orderflow/messaging';
-import { connectAdminBroker, ServiceProcess, waitFor } from '@orderflow/testing';
+import { asOperator, connectAdminBroker, ServiceProcess, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('warehouse');
@@ -32,14 +32,14 @@ const freshSku = () => `SKU-${randomUUID()}`;
 async function put(sku: string, body: unknown) {
   const res = await fetch(`${service.url}/stock/${sku}`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...asOperator() },
     body: JSON.stringify(body),
   });
   return { res, body: (await res.json()) as Record<string, unknown> };
 }
 
 async function get(sku: string) {
-  const res = await fetch(`${service.url}/stock/${sku}`);
+  const res = await fetch(`${service.url}/stock/${sku}`, { headers: asOperator() });
   return { res, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -6,3 +6,7 @@ export * from './messaging-rig.js';
 export * from './simulator-process.js';
 export * from './event-tap.js';
 export * from './admin-broker.js';
+export * from './credentials.js';
+export * from './captured-logs.js';
+export * from './free-port.js';
+export * from './signed-webhooks.js';

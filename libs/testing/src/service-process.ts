@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ServiceName } from '@orderflow/platform';
+import { CapturedLog } from './captured-logs.js';
 import { testEnvironment } from './test-environment.js';
 import { waitFor } from './wait-for.js';
 
@@ -38,10 +39,20 @@ export function serviceEnvironment(service: ServiceName): Record<string, string>
     PORT: String(testEnvironment.httpPort(service)),
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
+    OPERATOR_TOKENS: required('ORDERFLOW_OPERATOR_TOKEN'),
+    ...(service === 'order' && { SECRETS_ENCRYPTION_KEY: required('SECRETS_ENCRYPTION_KEY') }),
+    ...(service === 'payment' && { PAYMENT_GATEWAY_WEBHOOK_SECRET: required('PAYMENT_GATEWAY_WEBHOOK_SECRET') }),
+    ...(service === 'logistics' && { CARRIER_WEBHOOK_SECRET: required('CARRIER_WEBHOOK_SECRET') }),
     // A third party that is not running only matters to the tests that call it; they start the simulator.
     ...(service === 'payment' && { PAYMENT_GATEWAY_URL: `http://127.0.0.1:${ports.paymentGateway}` }),
     ...(service === 'logistics' && { CARRIER_URL: `http://127.0.0.1:${ports.carrier}` }),
   };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: e2e tests run through npm test, which provides it`);
+  return value;
 }
 
 export type LogLine = Record<string, unknown> & { level?: string; message?: string };
@@ -80,9 +91,11 @@ export class ServiceProcess {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const captured = new CapturedLog(this.service);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         this.rawOutput.push(line);
+        captured.append(line);
         try {
           this.lines.push(JSON.parse(line) as LogLine);
         } catch {

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CapturedLog } from './captured-logs.js';
 import { waitFor } from './wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -27,11 +28,24 @@ export class SimulatorProcess {
   async start(): Promise<this> {
     const main = `${ROOT}dist/simulators/${this.name}/simulators/${this.name}/src/main.js`;
     const child = spawn(process.execPath, [main], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(this.port), ...this.env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(this.port),
+        // Signed like the real third party signs, with the secret the receiving service is configured with.
+        WEBHOOK_SECRET:
+          (this.name === 'carrier' ? process.env.CARRIER_WEBHOOK_SECRET : process.env.PAYMENT_GATEWAY_WEBHOOK_SECRET) ??
+          '',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    const captured = new CapturedLog(`${this.name}-simulator`);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (chunk: Buffer) => {
+        this.output.push(chunk.toString());
+        captured.append(chunk.toString());
+      });
+    }
     this.child = child;
     await waitFor(
       async () => {

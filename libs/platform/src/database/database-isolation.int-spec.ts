@@ -31,11 +31,24 @@ describe.each(SERVICE_NAMES.map((s) => [s]))('%s service database role', (servic
     });
   });
 
-  it('cannot connect to another service’s database', async () => {
-    const other = SERVICE_NAMES.find((s) => s !== service)!;
-    await expect(withClient(urlFor(service, `orderflow_${other}`), () => Promise.resolve())).rejects.toThrow(
-      /permission denied|CONNECT privilege/,
-    );
+  it('cannot connect to any other service’s database', async () => {
+    const others = SERVICE_NAMES.filter((s) => s !== service).map((s) => `orderflow_${s}`);
+    for (const database of others) {
+      await expect(withClient(urlFor(service, database), () => Promise.resolve())).rejects.toThrow(
+        /permission denied|CONNECT privilege/,
+      );
+    }
+  });
+
+  it('cannot reach another service’s tables from its own database', async () => {
+    await withClient(testEnvironment.databaseUrl(service), async (client) => {
+      const other = SERVICE_NAMES.find((s) => s !== service)!;
+      // Cross-database references do not exist in PostgreSQL; dblink and postgres_fdw need an extension it cannot create.
+      await expect(client.query(`SELECT * FROM orderflow_${other}.public.outbox_messages`)).rejects.toThrow(
+        /cross-database references are not implemented/,
+      );
+      await expect(client.query('CREATE EXTENSION IF NOT EXISTS dblink')).rejects.toThrow(/permission denied/);
+    });
   });
 
   it('holds no administrative power', async () => {
