@@ -1,0 +1,279 @@
+// The Kubernetes manifests, checked without a cluster: every overlay renders, every object is valid for its kind,
+// what one object refers to exists, and the rules every orderflow pod keeps (see docs/deployment.md) hold.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  K8S_DIR,
+  ManifestValidator,
+  objectName,
+  overlayNames,
+  renderKustomization,
+  renderSecrets,
+  type K8sObject,
+} from '../../scripts/k8s/manifests.js';
+import { TOPOLOGY_FILE, topologyFile } from '../../scripts/k8s/topology.js';
+
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: Record<string, unknown>;
+  livenessProbe?: { httpGet?: { path: string } };
+  readinessProbe?: { httpGet?: { path: string } };
+  volumeMounts?: { name: string; mountPath: string }[];
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+}
+interface PodSpec {
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: Record<string, unknown>;
+  initContainers?: Container[];
+  containers: Container[];
+  volumes?: { name: string; emptyDir?: object }[];
+}
+type Deployment = K8sObject & {
+  spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+};
+
+const SERVICES = ['order-service', 'payment-service', 'warehouse-service', 'logistics-service', 'saga-orchestrator'];
+const SIMULATORS = ['payment-gateway-simulator', 'carrier-simulator'];
+
+const validator = ManifestValidator.load();
+const rendered = new Map<string, K8sObject[]>();
+let secrets: K8sObject[];
+
+beforeAll(() => {
+  // The first run on a machine without kubectl fetches it (scripts/k8s/manifests.ts), hence the long timeout.
+  for (const overlay of overlayNames()) {
+    rendered.set(overlay, renderKustomization(join(K8S_DIR, 'overlays', overlay)));
+  }
+  secrets = renderSecrets(join(K8S_DIR, 'secrets.example.env'));
+}, 180_000);
+
+const objectsOf = (overlay: string) => rendered.get(overlay)!;
+const ofKind = <T extends K8sObject>(objects: K8sObject[], kind: string) =>
+  objects.filter((o) => o.kind === kind) as T[];
+const deploymentsOf = (overlay: string) => ofKind<Deployment>(objectsOf(overlay), 'Deployment');
+const podContainers = (d: Deployment) => [
+  ...(d.spec.template.spec.initContainers ?? []),
+  ...d.spec.template.spec.containers,
+];
+
+async function problemsOf(objects: K8sObject[]): Promise<string[]> {
+  const problems = await Promise.all(
+    objects.map(async (o) => (await validator.validate(o)).map((p) => `${objectName(o)}: ${p}`)),
+  );
+  return problems.flat();
+}
+
+describe('the validator', () => {
+  const deployment = (spec: object): K8sObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'broken' },
+    spec: {
+      selector: { matchLabels: { app: 'broken' } },
+      template: { metadata: { labels: { app: 'broken' } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
+      ...spec,
+    },
+  });
+  const rabbitmqCluster = (spec: object): K8sObject => ({
+    apiVersion: 'rabbitmq.com/v1beta1',
+    kind: 'RabbitmqCluster',
+    metadata: { name: 'broken' },
+    spec: { replicas: 3, ...spec },
+  });
+
+  it('accepts a well-formed object of a built-in kind and of a custom one', async () => {
+    expect(await validator.validate(deployment({ replicas: 3 }))).toEqual([]);
+    expect(await validator.validate(rabbitmqCluster({}))).toEqual([]);
+  });
+
+  it('reports a field of the wrong type in a built-in kind', async () => {
+    expect(await validator.validate(deployment({ replicas: 'three' }))).toEqual(['spec.replicas must be integer']);
+  });
+
+  it('reports an unknown field, a wrong type and a missing required field in a custom resource', async () => {
+    expect(await validator.validate(rabbitmqCluster({ replica: 3 }))).toEqual([
+      'spec must NOT have additional properties: replica',
+    ]);
+    expect(await validator.validate(rabbitmqCluster({ replicas: 'three' }))).toEqual(['spec.replicas must be integer']);
+    const cluster = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg' }, spec: {} };
+    expect(await validator.validate(cluster)).toEqual(["spec must have required property 'instances'"]);
+  });
+
+  it('reports a kind it has no schema for, and a name Kubernetes refuses', async () => {
+    expect(await validator.validate({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x' } })).toEqual([
+      'no schema for example.com/v1/Thing: not a Kubernetes kind nor one of deploy/k8s/crds',
+    ]);
+    expect(await validator.validate({ ...deployment({}), metadata: { name: 'Not_A_Name' } })).toEqual([
+      'metadata.name "Not_A_Name" is not a DNS-1123 subdomain',
+    ]);
+  });
+});
+
+describe.each(overlayNames())('overlays/%s', (overlay) => {
+  it('renders objects that are all valid for their kind', async () => {
+    expect(objectsOf(overlay).length).toBeGreaterThan(50);
+    expect(await problemsOf(objectsOf(overlay))).toEqual([]);
+  });
+
+  it('has all five services, each with a Service, ServiceAccount, disruption budget and autoscaler', () => {
+    const names = (kind: string) => ofKind(objectsOf(overlay), kind).map((o) => o.metadata.name);
+    for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']) {
+      expect(names(kind), kind).toEqual(expect.arrayContaining(SERVICES));
+    }
+    expect(objectsOf(overlay).every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'orderflow')).toBe(true);
+  });
+
+  it('gives every pod the restricted security context, resources and a writable /tmp only', () => {
+    for (const d of deploymentsOf(overlay)) {
+      const pod = d.spec.template.spec;
+      expect(pod.automountServiceAccountToken, objectName(d)).toBe(false);
+      expect(pod.serviceAccountName, objectName(d)).toBe(d.metadata.name);
+      expect(pod.securityContext, objectName(d)).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.volumes, objectName(d)).toEqual([{ name: 'tmp', emptyDir: expect.any(Object) as object }]);
+      for (const c of podContainers(d)) {
+        const where = `${objectName(d)} ${c.name}`;
+        expect(c.securityContext, where).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(Object.keys(c.resources?.requests ?? {}).sort(), where).toEqual(['cpu', 'memory']);
+        expect(Object.keys(c.resources?.limits ?? {}).sort(), where).toEqual(['cpu', 'memory']);
+        expect(c.volumeMounts, where).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+      }
+    }
+  });
+
+  it('probes each service on /health/live and /health/ready, and migrates it before it starts', () => {
+    for (const d of deploymentsOf(overlay).filter((d) => SERVICES.includes(d.metadata.name))) {
+      const [app] = d.spec.template.spec.containers;
+      const [migrate] = d.spec.template.spec.initContainers ?? [];
+      expect(app.livenessProbe?.httpGet?.path, objectName(d)).toBe('/health/live');
+      expect(app.readinessProbe?.httpGet?.path, objectName(d)).toBe('/health/ready');
+      expect(migrate?.command, objectName(d)).toEqual(['node', 'main.js', 'migrate']);
+      // The migrate command validates the service's whole configuration, so it needs the same environment.
+      expect({ image: migrate?.image, env: migrate?.env, envFrom: migrate?.envFrom }, objectName(d)).toEqual({
+        image: app.image,
+        env: app.env,
+        envFrom: app.envFrom,
+      });
+    }
+  });
+
+  it('lets every service shut down on its own before the kubelet kills it', () => {
+    const configMaps = ofKind<K8sObject & { data?: Record<string, string> }>(objectsOf(overlay), 'ConfigMap');
+    for (const d of deploymentsOf(overlay).filter((d) => SERVICES.includes(d.metadata.name))) {
+      const [app] = d.spec.template.spec.containers;
+      const config = Object.assign(
+        {},
+        ...(app.envFrom ?? []).map(
+          (source) => configMaps.find((c) => c.metadata.name === source.configMapRef?.name)?.data,
+        ),
+      ) as Record<string, string>;
+      const preStopSeconds = app.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      const shutdownMs = Number(config.SHUTDOWN_TIMEOUT_MS ?? 10_000);
+      expect(d.spec.template.spec.terminationGracePeriodSeconds! * 1000, objectName(d)).toBeGreaterThan(
+        preStopSeconds * 1000 + shutdownMs,
+      );
+    }
+  });
+
+  it('refers only to ConfigMaps it has and to Secrets that secrets.sh makes, and their keys', () => {
+    const made = new Map(secrets.map((s) => [s.metadata.name, Object.keys((s as { data?: object }).data ?? {})]));
+    const configMaps = new Set(ofKind(objectsOf(overlay), 'ConfigMap').map((c) => c.metadata.name));
+    const missing: string[] = [];
+    for (const d of deploymentsOf(overlay)) {
+      for (const c of podContainers(d)) {
+        for (const source of c.envFrom ?? []) {
+          if (source.configMapRef && !configMaps.has(source.configMapRef.name)) missing.push(source.configMapRef.name);
+        }
+        for (const ref of (c.env ?? []).flatMap((e) => e.valueFrom?.secretKeyRef ?? [])) {
+          if (!made.get(ref.name)?.includes(ref.key)) missing.push(`${ref.name}.${ref.key}`);
+        }
+      }
+    }
+    // The operators' credential Secrets: CloudNativePG's managed roles and the topology operator's users.
+    const roles = ofKind<K8sObject & { spec: { managed: { roles: { passwordSecret: { name: string } }[] } } }>(
+      objectsOf(overlay),
+      'Cluster',
+    ).flatMap((c) => c.spec.managed.roles.map((r) => r.passwordSecret.name));
+    const users = ofKind<K8sObject & { spec: { importCredentialsSecret: { name: string } } }>(
+      objectsOf(overlay),
+      'User',
+    ).map((u) => u.spec.importCredentialsSecret.name);
+    for (const name of [...roles, ...users]) {
+      if (!['password', 'username'].every((key) => made.get(name)?.includes(key))) missing.push(name);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('denies all traffic by default', () => {
+    const policies = ofKind<K8sObject & { spec: { podSelector: object; policyTypes: string[]; ingress?: unknown } }>(
+      objectsOf(overlay),
+      'NetworkPolicy',
+    );
+    expect(policies.find((p) => p.metadata.name === 'default-deny')?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+  });
+});
+
+describe('the overlays differ where they should', () => {
+  const minReplicas = (overlay: string) =>
+    ofKind<K8sObject & { spec: { minReplicas: number; maxReplicas: number } }>(
+      objectsOf(overlay),
+      'HorizontalPodAutoscaler',
+    ).map((h) => h.spec);
+
+  it('dev runs one replica of everything, with the simulators', () => {
+    expect(minReplicas('dev').every((s) => s.minReplicas === 1 && s.maxReplicas === 1)).toBe(true);
+    expect(deploymentsOf('dev').map((d) => d.metadata.name)).toEqual(expect.arrayContaining(SIMULATORS));
+  });
+
+  it('prod runs at least two replicas of each service, the real third parties and no simulator', () => {
+    expect(minReplicas('prod').every((s) => s.minReplicas >= 2)).toBe(true);
+    const names = objectsOf('prod').map((o) => o.metadata.name);
+    expect(names.filter((name) => name.includes('simulator'))).toEqual([]);
+    const config = JSON.stringify(ofKind(objectsOf('prod'), 'ConfigMap'));
+    expect(config).not.toContain('simulator');
+    const cluster = ofKind<K8sObject & { spec: { instances: number } }>(objectsOf('prod'), 'Cluster')[0];
+    const broker = ofKind<K8sObject & { spec: { replicas: number } }>(objectsOf('prod'), 'RabbitmqCluster')[0];
+    expect([cluster.spec.instances, broker.spec.replicas]).toEqual([3, 3]);
+  });
+});
+
+describe('the Secrets secrets.sh makes from secrets.example.env', () => {
+  it('are valid Secrets, with each service URL built from its role and user', async () => {
+    expect(await problemsOf(secrets)).toEqual([]);
+    const data = (name: string, key: string) => {
+      const secret = secrets.find((s) => s.metadata.name === name) as { data: Record<string, string> } | undefined;
+      return Buffer.from(secret?.data[key] ?? '', 'base64').toString();
+    };
+    const password = data('postgres-payment', 'password');
+    expect(data('payment-service-secrets', 'DATABASE_URL')).toBe(
+      `postgresql://orderflow_payment:${password}@orderflow-postgres-rw:5432/orderflow_payment`,
+    );
+    expect(data('payment-service-secrets', 'AMQP_URL')).toBe(
+      `amqp://payment:${data('rabbitmq-payment', 'password')}@orderflow-rabbitmq:5672/orderflow`,
+    );
+  });
+});
+
+describe('the broker topology', () => {
+  it('is generated from deploy/rabbitmq/definitions.json and committed as it is generated', async () => {
+    expect(readFileSync(TOPOLOGY_FILE, 'utf8')).toBe(await topologyFile());
+  });
+});

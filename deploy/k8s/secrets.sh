@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Prints the Secrets that deploy/k8s references, made from one env file (secrets.example.env lists its keys):
+#   deploy/k8s/secrets.sh secrets.env | kubectl apply -n orderflow -f -
+# Each password is typed once; the connection URLs are built from it, so a role and its URL cannot disagree. The
+# values reach kubectl through file descriptors, never its command line; nothing is written to disk.
+set -euo pipefail
+shopt -s inherit_errexit # a failed check inside $(…) stops the script too
+
+KUBECTL="${KUBECTL:-kubectl}"
+SERVICES=(order:order-service payment:payment-service warehouse:warehouse-service logistics:logistics-service
+  saga:saga-orchestrator)
+POSTGRES_HOST=orderflow-postgres-rw:5432 # the CloudNativePG cluster's read-write service (infra/postgres)
+RABBITMQ_HOST=orderflow-rabbitmq:5672    # the RabbitmqCluster's client service (infra/rabbitmq)
+VHOST=orderflow
+
+fail() { echo "secrets.sh: $*" >&2; exit 1; }
+if (($# != 1)) || [[ ! -f "$1" ]]; then fail "usage: $0 <env file>  (see deploy/k8s/secrets.example.env)"; fi
+ENV_FILE="$1"
+
+# KEY=VALUE lines, as the example has them; read as data, never sourced as shell.
+declare -A env
+while IFS= read -r line || [[ -n "$line" ]]; do
+  [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+  [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || fail "not a KEY=VALUE line: ${line%%=*}…"
+  env["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
+done <"$ENV_FILE"
+
+value() { # KEY: its value, which must be set
+  [[ -n "${env[$1]:-}" ]] || fail "$1 is missing or empty in $ENV_FILE"
+  printf '%s' "${env[$1]}"
+}
+password() { # KEY: a value that goes into a URL
+  local v
+  v="$(value "$1")"
+  [[ "$v" =~ ^[A-Za-z0-9._~-]+$ ]] || fail "$1 must be URL-safe (letters, digits, . _ ~ -), e.g. openssl rand -hex 24"
+  printf '%s' "$v"
+}
+
+# secret NAME [--type=…] KEY=VALUE…: one Secret as YAML; the pairs go to kubectl as an env file on a descriptor.
+secret() {
+  local name="$1"; shift
+  local -a options=()
+  [[ "$1" == --type=* ]] && { options+=("$1"); shift; }
+  echo '---'
+  "$KUBECTL" create secret generic "$name" "${options[@]}" --dry-run=client -o yaml \
+    --from-env-file=<(printf '%s\n' "$@") | sed '/creationTimestamp: null/d'
+}
+
+for row in "${SERVICES[@]}"; do
+  svc="${row%%:*}" app="${row#*:}"
+  up="${svc^^}"
+  db_password="$(password "${up}_DB_PASSWORD")"
+  amqp_password="$(password "${up}_AMQP_PASSWORD")"
+  # For the operators: CloudNativePG sets the role's password from this, the topology operator the user's.
+  secret "postgres-$svc" --type=kubernetes.io/basic-auth "username=orderflow_$svc" "password=$db_password"
+  secret "rabbitmq-$svc" "username=$svc" "password=$amqp_password"
+  # For the service.
+  pairs=("DATABASE_URL=postgresql://orderflow_$svc:$db_password@$POSTGRES_HOST/orderflow_$svc"
+    "AMQP_URL=amqp://$svc:$amqp_password@$RABBITMQ_HOST/$VHOST")
+  [[ "$svc" == order ]] && pairs+=("SECRETS_ENCRYPTION_KEY=$(value SECRETS_ENCRYPTION_KEY)")
+  secret "$app-secrets" "${pairs[@]}"
+done
+secret orderflow-operator-tokens "OPERATOR_TOKENS=$(value OPERATOR_TOKENS)"
+# Shared by each service and the third party (or its simulator) that signs with it.
+secret payment-gateway-webhook "PAYMENT_GATEWAY_WEBHOOK_SECRET=$(value PAYMENT_GATEWAY_WEBHOOK_SECRET)"
+secret carrier-webhook "CARRIER_WEBHOOK_SECRET=$(value CARRIER_WEBHOOK_SECRET)"

@@ -1,0 +1,30 @@
+-- One database and one login role per service, as scripts/lib/infra.sh pg_provision makes them locally: a service
+-- owns its database and cannot connect to another's. Run once by the postgres image on an empty data directory;
+-- the passwords come from the container's environment (psql's \getenv), never from this file.
+\set ON_ERROR_STOP on
+
+\getenv order_password ORDER_DB_PASSWORD
+\getenv payment_password PAYMENT_DB_PASSWORD
+\getenv warehouse_password WAREHOUSE_DB_PASSWORD
+\getenv logistics_password LOGISTICS_DB_PASSWORD
+\getenv saga_password SAGA_DB_PASSWORD
+
+CREATE ROLE orderflow_order LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'order_password';
+CREATE DATABASE orderflow_order OWNER orderflow_order;
+REVOKE ALL ON DATABASE orderflow_order FROM PUBLIC;
+
+CREATE ROLE orderflow_payment LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'payment_password';
+CREATE DATABASE orderflow_payment OWNER orderflow_payment;
+REVOKE ALL ON DATABASE orderflow_payment FROM PUBLIC;
+
+CREATE ROLE orderflow_warehouse LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'warehouse_password';
+CREATE DATABASE orderflow_warehouse OWNER orderflow_warehouse;
+REVOKE ALL ON DATABASE orderflow_warehouse FROM PUBLIC;
+
+CREATE ROLE orderflow_logistics LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'logistics_password';
+CREATE DATABASE orderflow_logistics OWNER orderflow_logistics;
+REVOKE ALL ON DATABASE orderflow_logistics FROM PUBLIC;
+
+CREATE ROLE orderflow_saga LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'saga_password';
+CREATE DATABASE orderflow_saga OWNER orderflow_saga;
+REVOKE ALL ON DATABASE orderflow_saga FROM PUBLIC;
