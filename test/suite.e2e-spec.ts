@@ -49,6 +49,7 @@ describe.each(services.map((s) => [s.service, s] as const))('%s service', (name,
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.headers.get('x-correlation-id')).toBe(correlationId);
+    expect(res.headers.get('x-powered-by')).toBeNull();
     expect(await res.json()).toMatchObject({
       type: 'about:blank',
       title: 'Not Found',

@@ -69,6 +69,8 @@ export function configureHttp(
 ): void {
   app.useLogger(app.get(Logger));
   app.flushLogs();
+  // Nothing tells a caller which framework answers (OWASP API8).
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   app.useGlobalPipes(requestValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
