@@ -6,7 +6,7 @@
 import type { OutgoingMessage } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
 import { amqpProperties, encode, envelope, type EnvelopeContext } from './envelope/cloud-event.js';
-import { childTraceparent } from './envelope/trace-context.js';
+import { outgoingTraceContext } from './envelope/trace-context.js';
 import type { OutboxRow } from './outbox/outbox-store.js';
 import { exchangeFor } from './topology/topology.js';
 
@@ -47,7 +47,7 @@ export class UnitOfWork {
     }
     const event = envelope(messageType, message.subject, message.data, {
       ...this.context,
-      traceparent: childTraceparent(this.context.traceparent),
+      ...outgoingTraceContext(this.context),
     });
     this.rows.push({
       messageId: event.id,

@@ -6,7 +6,7 @@
  * JSON logs, validation, problem details and OpenAPI at `/docs`.
  *
  * Stop: on SIGTERM or SIGINT the service reports not-ready, stops taking requests, lets in-flight work finish,
- * closes its connections, and exits 0. If that takes longer than SHUTDOWN_TIMEOUT_MS it exits 1 anyway, so a
+ * closes its connections, flushes buffered trace spans, and exits 0. If that takes longer than SHUTDOWN_TIMEOUT_MS it exits 1 anyway, so a
  * stuck dependency cannot hold a rolling update.
  */
 import { type DynamicModule, type INestApplication } from '@nestjs/common';
@@ -20,6 +20,7 @@ import { dataSourceOptions, type ServiceSchema } from './database/database.modul
 import { Readiness } from './health/readiness.js';
 import { requestValidationPipe } from './http/request-validation.js';
 import { ServiceIdentity, type ServiceName } from './service-identity.js';
+import { startTracing, type Tracing } from './tracing/tracing.js';
 
 /** Exit status for a configuration error (sysexits EX_CONFIG), distinct from a crash. */
 export const EXIT_CONFIG = 78;
@@ -51,13 +52,15 @@ export async function runService<C extends BaseConfig>(
     process.exit(64);
   }
 
+  // Before the app exists, so the HTTP server it creates is traced (see tracing/tracing.ts).
+  const tracing = await startTracing(identity, env);
   const app = await NestFactory.create(definition.rootModule(config, identity), {
     bufferLogs: true,
     // Signed webhooks are verified over the exact bytes that were signed.
     rawBody: true,
   });
   configureHttp(app, definition);
-  shutDownGracefully(app, config.SHUTDOWN_TIMEOUT_MS);
+  shutDownGracefully(app, config.SHUTDOWN_TIMEOUT_MS, tracing);
   await app.listen(config.PORT);
   app.get(Logger).log({ message: `${definition.title} listening`, port: config.PORT, docs: '/docs' });
 }
@@ -88,7 +91,7 @@ export function configureHttp(
   });
 }
 
-function shutDownGracefully(app: INestApplication, timeoutMs: number): void {
+function shutDownGracefully(app: INestApplication, timeoutMs: number, tracing: Tracing): void {
   const logger = app.get(Logger);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -101,16 +104,25 @@ function shutDownGracefully(app: INestApplication, timeoutMs: number): void {
       process.exit(1);
     }, timeoutMs);
     deadline.unref();
-    app.close().then(
-      () => {
-        logger.log({ message: 'shut down cleanly' });
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ message: 'shutdown failed', err });
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // Last, so the spans of the work that finished during close are exported too.
+      .then(() =>
+        tracing
+          .shutdown()
+          // Losing the last spans is no reason to report a failed shutdown.
+          .catch((err: unknown) => logger.warn({ message: 'trace spans not flushed', err })),
+      )
+      .then(
+        () => {
+          logger.log({ message: 'shut down cleanly' });
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ message: 'shutdown failed', err });
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

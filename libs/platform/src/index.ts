@@ -11,3 +11,4 @@ export * from './platform.tokens.js';
 export * from './service-identity.js';
 export * from './version.js';
 export * from './metrics/metrics.js';
+export * from './tracing/tracing.js';

@@ -5,3 +5,4 @@ export * from './engine/apply-event.js';
 export * from './engine/saga-engine.js';
 export * from './store/saga-store.js';
 export * from './store/saga-tables.migration.js';
+export * from './metrics/saga-metrics.js';

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HandlesMessages, type IncomingMessage, type MessageHandlerSet, type UnitOfWork } from '@orderflow/messaging';
-import { SagaEngine } from '@orderflow/saga';
-import { orderSaga } from './order-saga.js';
+import { SagaEngine, SagaMetrics } from '@orderflow/saga';
+import { orderSaga, type OrderSagaData } from './order-saga.js';
 
 /**
  * The saga's subscriptions: every event the order saga's table names goes to the engine, which applies the table
@@ -11,7 +11,11 @@ import { orderSaga } from './order-saga.js';
 @Injectable()
 @HandlesMessages()
 export class OrderSagaHandlers implements MessageHandlerSet {
-  private readonly engine = new SagaEngine(orderSaga);
+  private readonly engine: SagaEngine<OrderSagaData>;
+
+  constructor(@Inject(SagaMetrics) metrics: SagaMetrics) {
+    this.engine = new SagaEngine(orderSaga, metrics);
+  }
 
   messageHandlers() {
     return orderSaga.events.map(

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { sagaMetricsProvider } from '@orderflow/saga';
 import { OrderSagaHandlers } from './order-saga.handlers.js';
 import { SagasController } from './sagas.controller.js';
 
-@Module({ controllers: [SagasController], providers: [OrderSagaHandlers] })
+@Module({ controllers: [SagasController], providers: [sagaMetricsProvider, OrderSagaHandlers] })
 export class OrderSagaModule {}

@@ -15,10 +15,12 @@
  * reached is waited out, holding the deliveries unacknowledged, without counting attempts.
  */
 import { createHash } from 'node:crypto';
+import { context, type Span } from '@opentelemetry/api';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { DataSource } from 'typeorm';
 import type { BrokerConnection } from '../broker/broker-connection.js';
 import { decode, type DecodedMessage } from '../envelope/cloud-event.js';
+import { endSpan, startProcessSpan } from '../envelope/trace-context.js';
 import { PermanentError, UndeliverableMessage } from '../errors.js';
 import { appendToOutbox, type OutboxRow } from '../outbox/outbox-store.js';
 import { UnitOfWork } from '../unit-of-work.js';
@@ -243,6 +245,8 @@ export class QueueConsumer {
     const runner = this.deps.dataSource.createQueryRunner();
     const duplicates: Decoded[] = [];
     const handled: Decoded[] = [];
+    // One span per message handled, open until the transaction that holds its effects commits or rolls back.
+    const spans: Span[] = [];
     let rows: OutboxRow[] = [];
     await runner.connect();
     try {
@@ -272,7 +276,9 @@ export class QueueConsumer {
           },
           this.deps.publishableTypes,
         );
-        await delivery.handler(delivery.message, uow);
+        const processing = startProcessSpan(this.queue, delivery.message);
+        spans.push(processing.span);
+        await context.with(processing.context, () => delivery.handler(delivery.message, uow));
         rows = rows.concat(uow.takeOutboxRows());
         handled.push(delivery);
       }
@@ -280,10 +286,12 @@ export class QueueConsumer {
       await runner.commitTransaction();
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      for (const span of spans) endSpan(span, err as Error);
       throw err;
     } finally {
       await runner.release();
     }
+    for (const span of spans) endSpan(span);
     if (rows.length > 0) this.deps.afterCommit();
     for (const d of [...handled, ...duplicates]) settle(d, 'ack');
     this.count(handled, 'handled');

@@ -14,6 +14,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 import type { BrokerConnection } from '../broker/broker-connection.js';
+import { endSpan, startPublishSpan } from '../envelope/trace-context.js';
 import { CLAIM_SQL, type ClaimedRow, DEFER_SQL, MARK_SENT_SQL, OUTBOX_CHANNEL, RELEASE_SQL } from './outbox-store.js';
 
 export interface RelayOptions {
@@ -163,6 +164,16 @@ export class OutboxRelay {
       if (msg.properties.messageId) returned.add(msg.properties.messageId);
     };
     channel.on('return', onReturn);
+    // One span per row, from publish to the broker's confirm (or to the failure of the batch).
+    const spans = rows.map((row) =>
+      startPublishSpan({
+        messageId: row.message_id,
+        exchange: row.exchange,
+        routingKey: row.routing_key,
+        properties: row.properties,
+      }),
+    );
+    let spansEnded = false;
     try {
       const confirms = rows.map(
         (row) =>
@@ -179,7 +190,12 @@ export class OutboxRelay {
       rows.forEach((row, i) => {
         const nacked = settled[i].status === 'rejected';
         (nacked || returned.has(row.message_id) ? failed : ok).push(row);
+        endSpan(
+          spans[i],
+          nacked ? 'not confirmed by the broker' : returned.has(row.message_id) ? 'unroutable' : undefined,
+        );
       });
+      spansEnded = true;
       if (ok.length) {
         await this.pool.query(MARK_SENT_SQL, [ok.map((r) => r.id)]);
         this.observer.published(ok, confirmedAt);
@@ -208,6 +224,7 @@ export class OutboxRelay {
         });
       }
     } catch (err) {
+      if (!spansEnded) for (const span of spans) endSpan(span, err as Error);
       // The channel died mid-batch: give the rows back now instead of waiting for the lease to expire.
       await this.pool.query(RELEASE_SQL, [rows.map((r) => r.id), (err as Error).message]).catch(() => undefined);
       throw err;

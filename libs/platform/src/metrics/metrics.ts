@@ -1,8 +1,18 @@
-import { Controller, Get, Header, Inject, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type DynamicModule,
+  type NestModule,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { OpenAccess } from '../access/access-policy.js';
 import type { ServiceIdentity } from '../service-identity.js';
+import { HttpMetrics, HttpMetricsMiddleware } from './http-metrics.js';
 
 /** The service's Prometheus registry; every metric carries `service` and `instance` labels. */
 export class MetricsRegistry extends Registry {}
@@ -22,7 +32,7 @@ export class MetricsController {
 }
 
 @Module({})
-export class MetricsModule {
+export class MetricsModule implements NestModule {
   static forService(identity: ServiceIdentity): DynamicModule {
     const registry = new MetricsRegistry();
     registry.setDefaultLabels({ service: identity.name, instance: identity.instance });
@@ -31,8 +41,15 @@ export class MetricsModule {
       module: MetricsModule,
       global: true,
       controllers: [MetricsController],
-      providers: [{ provide: MetricsRegistry, useValue: registry }],
+      providers: [
+        { provide: MetricsRegistry, useValue: registry },
+        { provide: HttpMetrics, useValue: new HttpMetrics(registry) },
+      ],
       exports: [MetricsRegistry],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 }

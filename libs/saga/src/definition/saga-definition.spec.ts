@@ -132,6 +132,15 @@ describe('defineSaga', () => {
     ]);
   });
 
+  it('refuses a compensating state that is not declared', () => {
+    expect(problemsOf((dsl) => ({ ...valid(dsl), compensating: ['Refunding'] }))).toEqual([
+      '`compensating` names "Refunding", which is not a declared state',
+    ]);
+    expect(defineSaga('undoes', (dsl) => ({ ...valid(dsl), compensating: ['Reserving'] })).compensating).toEqual([
+      'Reserving',
+    ]);
+  });
+
   it('refuses an initial row that would create an instance in no state, and a saga nothing starts', () => {
     expect(problemsOf((dsl) => ({ ...valid(dsl), initially: [dsl.when(OrderPlaced).then(() => undefined)] }))).toEqual(
       // The table is not walked for reachability until its rows are well-formed.

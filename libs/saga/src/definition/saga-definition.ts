@@ -36,6 +36,8 @@ export type SagaSpec<D, S extends string> = {
   readonly duringAny?: readonly Behavior<D>[];
   /** Per state (including `Initial` and `Final`), and a `default`; `record` when not given. */
   readonly unexpected?: { readonly [K in S | typeof INITIAL | typeof FINAL | 'default']?: UnexpectedEventPolicy };
+  /** States in which the saga undoes what it did: entering one from any other state is counted as a compensation. */
+  readonly compensating?: readonly S[];
 } & InitialDataOption<D>;
 
 /** Where a row came from; a row of `duringAny` is listed under each state it applies to. */
@@ -61,6 +63,8 @@ export interface SagaDefinition<D> {
   readonly duringAny: readonly BehaviorSpec<D>[];
   /** Every message type the saga consumes, once each, in the order first written: what to subscribe it to. */
   readonly events: readonly MessageType[];
+  /** The declared states in which the saga undoes its work; empty if the saga has none. */
+  readonly compensating: readonly string[];
   unexpectedPolicy(state: string): UnexpectedEventPolicy;
   initialData(): D;
 }
@@ -112,6 +116,7 @@ export function defineSaga<D extends object, S extends string = string>(
     during,
     duringAny,
     events: Object.freeze([...events.values()]),
+    compensating: Object.freeze([...(spec.compensating ?? [])]),
     unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
     initialData,
   });
@@ -184,6 +189,9 @@ function problemsOf<D>(
   }
   for (const state of during.keys()) {
     if (!declared.has(state)) problems.push(`\`during\` names "${state}", which is not a declared state`);
+  }
+  for (const state of definition.compensating) {
+    if (!declared.has(state)) problems.push(`\`compensating\` names "${state}", which is not a declared state`);
   }
   for (const key of Object.keys(unexpected)) {
     if (!declared.has(key) && !RESERVED_NAMES.has(key)) {

@@ -9,9 +9,13 @@
  * it; a redelivery after the commit is a duplicate the inbox absorbs. Two replicas deciding on the same version
  * cannot both commit: the loser's `SagaConcurrencyConflict` (a TransientError) sends its message down the
  * consumer's retry path, which decides again on the winner's version.
+ *
+ * The observer hears of a transition once it is written in the transaction, not once it commits (the engine does not
+ * see the commit): a conflict throws before it is told, but a commit that fails afterwards leaves a transition
+ * counted that a retry will count again. Metrics may over-count by those rare failures; the history never does.
  */
 import { type IncomingMessage, PermanentError, type UnitOfWork } from '@orderflow/messaging';
-import type { SagaDefinition } from '../definition/saga-definition.js';
+import { INITIAL, type SagaDefinition } from '../definition/saga-definition.js';
 import { SagaStore } from '../store/saga-store.js';
 import { applyEvent, type SagaDecision } from './apply-event.js';
 
@@ -27,8 +31,32 @@ export interface SagaOutcome {
   readonly version: number;
 }
 
+/** A change of state the engine wrote: what saga metrics count. */
+export interface SagaTransition {
+  readonly saga: string;
+  /** The message type that caused it. */
+  readonly event: string;
+  readonly from: string;
+  readonly to: string;
+  /** The saga enters one of its compensating states from one that is not: it starts undoing its work. */
+  readonly startsCompensation: boolean;
+  /** Seconds the instance spent in `from`, by the database clock; undefined when `from` is Initial or unknown. */
+  readonly secondsInFrom?: number;
+}
+
+export interface SagaObserver {
+  transitioned(transition: SagaTransition): void;
+}
+
 export class SagaEngine<D> {
-  constructor(readonly definition: SagaDefinition<D>) {}
+  private readonly compensating: ReadonlySet<string>;
+
+  constructor(
+    readonly definition: SagaDefinition<D>,
+    private readonly observer?: SagaObserver,
+  ) {
+    this.compensating = new Set(definition.compensating);
+  }
 
   /** Applies one message to its saga instance, in the caller's unit of work. */
   async handle(message: IncomingMessage, uow: UnitOfWork): Promise<SagaOutcome> {
@@ -46,12 +74,27 @@ export class SagaEngine<D> {
       if (how === 'send') uow.send(out);
       else uow.publish(out);
     }
+    const transitions = step.to !== step.from;
+    const secondsInFrom =
+      this.observer && transitions && step.from !== INITIAL
+        ? await store.secondsInState(type, correlationId)
+        : undefined;
     let version = instance?.version ?? 0;
     if (step.write === 'create') version = await store.create(type, correlationId, step.to, step.data);
     else if (step.write === 'update' && instance) {
       version = await store.update(type, correlationId, instance.version, step.to, step.data);
     }
     await store.appendHistory(type, correlationId, step.history);
+    if (transitions) {
+      this.observer?.transitioned({
+        saga: type,
+        event: message.type,
+        from: step.from,
+        to: step.to,
+        startsCompensation: this.compensating.has(step.to) && !this.compensating.has(step.from),
+        ...(secondsInFrom !== undefined && { secondsInFrom }),
+      });
+    }
     return { decision: step.decision, correlationId, from: step.from, to: step.to, version };
   }
 }

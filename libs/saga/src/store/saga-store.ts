@@ -102,6 +102,13 @@ export class InvalidSagaListQuery extends Error {
   override name = 'InvalidSagaListQuery';
 }
 
+/**
+ * Instances not yet completed, by saga type and state: what is in flight. Completed (`Final`) rows are kept forever,
+ * so counting them would grow without bound on every scrape; how many completed is `transitions_total{to="Final"}`.
+ */
+export const SAGAS_IN_FLIGHT_SQL = `SELECT saga_type, state, count(*)::int AS count
+  FROM saga_instances WHERE completed_at IS NULL GROUP BY saga_type, state`;
+
 const MAX_LIST_LIMIT = 500;
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const snapshotColumns = (t: string) => `${t}.saga_type, ${t}.correlation_id, ${t}.state, ${t}.version, ${t}.data,
@@ -181,6 +188,21 @@ export class SagaStore {
     );
     if (rows.length === 0) throw new SagaConcurrencyConflict(sagaType, correlationId, expectedVersion);
     return rows[0].version;
+  }
+
+  /**
+   * How long the instance has been in its current state, by the database's clock (replicas' clocks need not agree):
+   * since its last transition in the history. Undefined if the history has none (an instance older than the history).
+   */
+  async secondsInState(sagaType: string, correlationId: string): Promise<number | undefined> {
+    const rows = await this.sql.query<{ seconds: number }[]>(
+      `SELECT extract(epoch FROM clock_timestamp() - at)::float8 AS seconds
+         FROM saga_history
+        WHERE saga_type = $1 AND correlation_id = $2 AND kind = 'transition'
+        ORDER BY id DESC LIMIT 1`,
+      [sagaType, correlationId],
+    );
+    return rows[0]?.seconds;
   }
 
   /** Appends in order: ids ascend in the order given. */

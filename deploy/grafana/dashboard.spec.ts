@@ -1,0 +1,116 @@
+// The Grafana dashboard cannot drift from the code: every orderflow, HTTP and process metric a panel queries is one
+// the services register, read from the metric classes themselves in a fresh registry.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { MessagingMetrics } from '../../libs/messaging/src/metrics/messaging-metrics.js';
+import { HttpMetrics } from '../../libs/platform/src/metrics/http-metrics.js';
+import { SagaMetrics } from '../../libs/saga/src/metrics/saga-metrics.js';
+
+interface Panel {
+  title?: string;
+  type: string;
+  datasource?: { uid?: string };
+  targets?: { expr?: string }[];
+  panels?: Panel[];
+}
+interface Dashboard {
+  schemaVersion: number;
+  panels: Panel[];
+}
+
+/** Metrics of ours, and the process metrics every service exports; the broker's (`rabbitmq_*`) are not ours. */
+const CHECKED_NAME = /\b(?:orderflow|http_server|process|nodejs)_[a-z0-9_]+/g;
+
+const dashboard = JSON.parse(readFileSync(join(import.meta.dirname, 'orderflow-dashboard.json'), 'utf8')) as Dashboard;
+
+/** Every name a service's /metrics can show, histograms with their series suffixes. */
+function registeredNames(): Set<string> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new HttpMetrics(registry);
+  new MessagingMetrics(registry, {} as pg.Pool);
+  new SagaMetrics(
+    registry,
+    () => Promise.resolve([]),
+    () => undefined,
+  );
+  const names = new Set<string>();
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name } = metric as unknown as { name: string };
+    names.add(name);
+    if (metric instanceof Histogram) for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+  }
+  return names;
+}
+
+function panelsOf(panels: readonly Panel[]): Panel[] {
+  return panels.flatMap((p) => [p, ...panelsOf(p.panels ?? [])]);
+}
+
+/** Each metric name a panel queries that no service registers, as `panel title: name`. */
+function unknownMetrics(board: Dashboard, known: ReadonlySet<string>): string[] {
+  return panelsOf(board.panels).flatMap((panel) =>
+    (panel.targets ?? [])
+      .flatMap(({ expr = '' }) =>
+        [...expr.matchAll(CHECKED_NAME)].map(([name]) => name).filter((name) => !known.has(name)),
+      )
+      .map((name) => `${panel.title}: ${name}`),
+  );
+}
+
+describe('the Grafana dashboard', () => {
+  const known = registeredNames();
+
+  it('queries only metrics the code registers', () => {
+    expect(unknownMetrics(dashboard, known)).toEqual([]);
+  });
+
+  it('would fail on a metric the code does not register', () => {
+    const drifted: Dashboard = {
+      schemaVersion: 39,
+      panels: [
+        {
+          type: 'row',
+          panels: [
+            {
+              title: 'Renamed',
+              type: 'timeseries',
+              targets: [{ expr: 'sum(rate(orderflow_relay_published_total[5m])) / sum(orderflow_outbox_pending)' }],
+            },
+          ],
+        },
+      ],
+    };
+    expect(unknownMetrics(drifted, known)).toEqual(['Renamed: orderflow_outbox_pending']);
+  });
+
+  it('uses every metric family it is meant to show', () => {
+    const used = new Set(
+      panelsOf(dashboard.panels).flatMap((p) => (p.targets ?? []).flatMap((t) => t.expr?.match(CHECKED_NAME) ?? [])),
+    );
+    for (const name of [
+      'http_server_requests_total',
+      'http_server_request_duration_seconds_bucket',
+      'orderflow_outbox_pending_messages',
+      'orderflow_outbox_oldest_pending_age_seconds',
+      'orderflow_relay_publish_latency_seconds_bucket',
+      'orderflow_messages_total',
+      'orderflow_sagas',
+      'orderflow_saga_transitions_total',
+      'orderflow_saga_compensations_total',
+      'orderflow_saga_step_duration_seconds_bucket',
+    ]) {
+      expect(used, name).toContain(name);
+    }
+  });
+
+  it("is importable with a Prometheus data source of the importer's choice", () => {
+    expect(dashboard.schemaVersion).toBe(39);
+    const queried = panelsOf(dashboard.panels).filter((p) => p.type !== 'row');
+    expect(queried.length).toBeGreaterThan(0);
+    for (const panel of queried) expect(panel.datasource?.uid, panel.title).toBe('${DS_PROMETHEUS}');
+  });
+});
