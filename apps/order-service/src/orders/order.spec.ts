@@ -48,6 +48,14 @@ describe('Order', () => {
     expect(order.snapshot.status).toBe('SHIPPED');
   });
 
+  it('takes a delivery that overtook its shipment report, and then ignores the late SHIPPED', () => {
+    const order = place();
+    order.recordStatus('CONFIRMED', new Date());
+    expect(order.recordStatus('DELIVERED', new Date())).toBe(true);
+    expect(order.recordStatus('SHIPPED', new Date())).toBe(false);
+    expect(order.snapshot.status).toBe('DELIVERED');
+  });
+
   it('keeps the reason of a cancellation', () => {
     const order = place();
     order.recordStatus('CANCELLED', new Date(), 'OUT_OF_STOCK');

@@ -57,7 +57,8 @@ export interface OrderState {
 /** Where each status may go next. A report that would move an order backwards is stale and is ignored. */
 const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   PENDING: ['CONFIRMED', 'CANCELLED'],
-  CONFIRMED: ['SHIPPED', 'CANCELLED'],
+  // DELIVERED may overtake SHIPPED (two replicas handle the two reports at once); SHIPPED after it is then stale.
+  CONFIRMED: ['SHIPPED', 'DELIVERED', 'CANCELLED'],
   SHIPPED: ['DELIVERED'],
   DELIVERED: [],
   CANCELLED: [],

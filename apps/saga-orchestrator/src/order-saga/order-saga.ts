@@ -54,6 +54,7 @@ export type OrderSagaState =
   | 'CapturingPayment'
   | 'BookingShipment'
   | 'Picking'
+  | 'DeliveredBeforePicking'
   | 'AwaitingDelivery'
   | 'ReleasingStock'
   | 'VoidingPayment'
@@ -124,6 +125,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     'CapturingPayment',
     'BookingShipment',
     'Picking',
+    'DeliveredBeforePicking',
     'AwaitingDelivery',
     'ReleasingStock',
     'VoidingPayment',
@@ -170,7 +172,12 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
         .send(releaseStock)
         .transitionTo('ReleasingStockForRefund'),
     ],
-    Picking: [when(StockPicked).publish(orderShipped).transitionTo('AwaitingDelivery')],
+    Picking: [
+      when(StockPicked).publish(orderShipped).transitionTo('AwaitingDelivery'),
+      // A quick carrier (or a slow warehouse) reports the delivery first: remember it, finish when picking does.
+      when(ShipmentDelivered).transitionTo('DeliveredBeforePicking'),
+    ],
+    DeliveredBeforePicking: [when(StockPicked).publish(orderShipped).publish(orderDelivered).finalize()],
     AwaitingDelivery: [when(ShipmentDelivered).publish(orderDelivered).finalize()],
 
     // ---- undoing: before the capture, release stock then void; after it, release stock then refund ----
@@ -197,4 +204,12 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
 
   duringAny: [ignore(OrderCancellationRequested)],
   unexpected: { default: 'record' },
+  // The undoing half of the table; entering it is what orderflow_saga_compensations_total counts.
+  compensating: [
+    'ReleasingStock',
+    'VoidingPayment',
+    'CancellingAfterCapture',
+    'ReleasingStockForRefund',
+    'RefundingPayment',
+  ],
 }));
