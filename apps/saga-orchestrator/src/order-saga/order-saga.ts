@@ -54,6 +54,7 @@ export type OrderSagaState =
   | 'CapturingPayment'
   | 'BookingShipment'
   | 'Picking'
+  | 'DeliveredBeforeBooking'
   | 'DeliveredBeforePicking'
   | 'AwaitingDelivery'
   | 'ReleasingStock'
@@ -125,6 +126,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     'CapturingPayment',
     'BookingShipment',
     'Picking',
+    'DeliveredBeforeBooking',
     'DeliveredBeforePicking',
     'AwaitingDelivery',
     'ReleasingStock',
@@ -166,6 +168,8 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     ],
     BookingShipment: [
       when(ShipmentCreated).send(pickStock).transitionTo('Picking'),
+      // Replicas publish independently: the carrier's delivery report can overtake the booking's confirmation.
+      when(ShipmentDelivered).transitionTo('DeliveredBeforeBooking'),
       when(ShipmentRejected).then(shipmentFailure).send(releaseStock).transitionTo('ReleasingStockForRefund'),
       when(OrderCancellationRequested)
         .then(because('CUSTOMER_CANCELLED'))
@@ -177,6 +181,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       // A quick carrier (or a slow warehouse) reports the delivery first: remember it, finish when picking does.
       when(ShipmentDelivered).transitionTo('DeliveredBeforePicking'),
     ],
+    DeliveredBeforeBooking: [when(ShipmentCreated).send(pickStock).transitionTo('DeliveredBeforePicking')],
     DeliveredBeforePicking: [when(StockPicked).publish(orderShipped).publish(orderDelivered).finalize()],
     AwaitingDelivery: [when(ShipmentDelivered).publish(orderDelivered).finalize()],
 
