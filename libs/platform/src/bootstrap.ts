@@ -16,7 +16,7 @@ import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { type BaseConfig, ConfigurationError, loadConfig } from './config/service-config.js';
-import { dataSourceOptions, type ServiceSchema } from './database/database.module.js';
+import { dataSourceOptions, migrateExclusively, type ServiceSchema } from './database/database.module.js';
 import { Readiness } from './health/readiness.js';
 import { requestValidationPipe } from './http/request-validation.js';
 import { ServiceIdentity, type ServiceName } from './service-identity.js';
@@ -132,8 +132,8 @@ async function migrate(config: BaseConfig, identity: ServiceIdentity, schema: Se
   const dataSource = new DataSource(dataSourceOptions(config, identity, schema));
   try {
     await dataSource.initialize();
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    writeLine('info', identity, 'migrations applied', { applied: applied.map((m) => m.name) });
+    const applied = await migrateExclusively(dataSource);
+    writeLine('info', identity, 'migrations applied', { applied });
     return 0;
   } catch (err) {
     writeLine('error', identity, 'migrations failed', { reason: (err as Error).message });

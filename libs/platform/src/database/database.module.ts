@@ -40,6 +40,30 @@ export function dataSourceOptions(
   };
 }
 
+/** Any constant: every replica of every service takes the same key, each in its own database. */
+const MIGRATION_LOCK_KEY = 7_314_905_263;
+
+/**
+ * Runs pending migrations while holding a session-level advisory lock, so that replicas migrating at once (every pod's
+ * init container on a first deploy) take turns: the first applies them, the others then find nothing pending.
+ * Without it two runners both see a migration as pending and one fails half-way (or a data migration runs twice).
+ */
+export async function migrateExclusively(dataSource: DataSource): Promise<string[]> {
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((migration) => migration.name);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
 @Module({})
 export class DatabaseModule implements OnModuleInit {
   constructor(
