@@ -73,7 +73,12 @@ if [[ " ${layers[*]} " == *" e2e "* ]]; then
   rm -rf "$STATE/captured-logs" "$STATE/issued-secrets.txt"
   e2e_status=0
   run_layer e2e "$@" || e2e_status=$?
-  step "audit: no credential in any log line of the end-to-end run"
-  run_layer audit
+  # The audit expects the traffic of the whole layer (every service logged); a run of chosen files skips it.
+  if [[ $# -eq 0 ]]; then
+    step "audit: no credential in any log line of the end-to-end run"
+    run_layer audit
+  else
+    info "audit of the logs skipped: it runs after the whole end-to-end layer"
+  fi
   exit "$e2e_status"
 fi

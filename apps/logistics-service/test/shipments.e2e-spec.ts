@@ -3,12 +3,12 @@
 // customer (once, however often and however concurrently reported), and the REST reads and their validation.
 // The REST endpoints are an operator's (operator token); the test's own carrier reports are signed like the carrier's.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
 import {
   asOperator,
   EventTap,
+  freePort,
   ServiceProcess,
   signedWebhookHeaders,
   SimulatorProcess,
@@ -24,15 +24,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 let admin: BrokerConnection;
 let tap: EventTap;
 let db: pg.Client;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function sendCreateShipment(orderId: string, country = 'GB'): Promise<void> {
   const command = envelope(
