@@ -156,9 +156,11 @@ export class SagaStore {
   /** Inserts version 1; a concurrent creator that committed (or commits) first makes this a conflict. */
   async create(sagaType: string, correlationId: string, state: string, data: unknown): Promise<number> {
     const rows = await this.sql.query<{ version: number }[]>(
-      `INSERT INTO saga_instances (saga_type, correlation_id, state, data, version, created_at, updated_at, completed_at)
-       VALUES ($1, $2, $3::text, $4::jsonb, 1, clock_timestamp(), clock_timestamp(),
-               CASE WHEN $3::text = '${FINAL}' THEN clock_timestamp() END)
+      // One reading of the clock: two clock_timestamp() calls can differ by a microsecond, and a new instance's
+      // created and updated times must be the same instant.
+      `WITH now AS (SELECT clock_timestamp() AS at)
+       INSERT INTO saga_instances (saga_type, correlation_id, state, data, version, created_at, updated_at, completed_at)
+       SELECT $1, $2, $3::text, $4::jsonb, 1, now.at, now.at, CASE WHEN $3::text = '${FINAL}' THEN now.at END FROM now
        ON CONFLICT DO NOTHING
        RETURNING version`,
       [sagaType, correlationId, state, JSON.stringify(data)],
