@@ -18,7 +18,11 @@ service_env() {
     "OPERATOR_TOKENS=${OPERATOR_TOKENS:-$ORDERFLOW_OPERATOR_TOKEN}"
   # Third parties: the simulators, unless the environment names real ones.
   case "$svc" in
-    order) echo "SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY" ;;
+    order)
+      echo "SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY"
+      # Merchants' callback endpoints run on this machine in development and tests.
+      echo "CALLBACK_ALLOW_PRIVATE_NETWORKS=${CALLBACK_ALLOW_PRIVATE_NETWORKS:-true}"
+      ;;
     payment)
       echo "PAYMENT_GATEWAY_URL=${PAYMENT_GATEWAY_URL:-http://127.0.0.1:$(simulator_port payment-gateway)}"
       echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=$PAYMENT_GATEWAY_WEBHOOK_SECRET"

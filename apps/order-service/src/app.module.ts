@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@orderflow/messaging';
 import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
+import { SchedulingModule } from '@orderflow/scheduling';
 import type { OrderServiceConfig } from './config.js';
 import { schema } from './database.js';
 import { MerchantsModule } from './merchants/merchants.module.js';
@@ -15,6 +16,7 @@ export class AppModule {
         PlatformModule.forService(identity, config),
         DatabaseModule.forService(schema),
         MessagingModule.forService(),
+        SchedulingModule.forRoot(),
         MerchantsModule,
         OrdersModule,
       ],

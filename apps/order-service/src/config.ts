@@ -1,10 +1,58 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema } from '@orderflow/platform';
+import { baseConfigSchema, booleanFlag } from '@orderflow/platform';
+import { schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
+import { DEFAULT_RETRY_INTERVALS, parseDuration, parseIntervals } from './notifications/retry-schedule.js';
+
+function durationList(description: string) {
+  return z
+    .string()
+    .default(DEFAULT_RETRY_INTERVALS)
+    .transform((value, ctx) => {
+      try {
+        return parseIntervals(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${description}: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    });
+}
+
+function duration(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+}
 
 export const configSchema = baseConfigSchema({ port: 3000 })
   .extend(messagingConfigShape)
+  .extend(schedulingConfigShape)
   .extend({
+    /** Waits between attempts to deliver a merchant notification, e.g. `4m,10m,1h` (docs/webhooks.md). */
+    NOTIFICATION_RETRY_SCHEDULE: durationList('NOTIFICATION_RETRY_SCHEDULE'),
+    /** Delay from a status change to the first attempt to notify the merchant. */
+    NOTIFICATION_FIRST_ATTEMPT_DELAY: duration('0s'),
+    /** When set (e.g. `success`), an attempt is acknowledged only by a 2xx whose body is exactly this. */
+    NOTIFICATION_ACK_BODY: z.string().min(1).max(100).optional(),
+    NOTIFICATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    NOTIFICATION_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(1_048_576).default(65_536),
+    /** Attempts under way at once in each replica. */
+    NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    /** Attempts under way at once to one merchant, across every replica: a slow merchant holds up no one else. */
+    NOTIFICATION_CONCURRENCY_PER_MERCHANT: z.coerce.number().int().min(1).max(64).default(4),
+    /**
+     * Lets callback URLs reach loopback, private and link-local addresses. For development and tests only: in
+     * production it would let anyone who can place an order make this service call inside your network.
+     */
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
     /**
      * Encrypts merchants' webhook signing secrets at rest (AES-256-GCM): 32 random bytes, base64. The database alone
      * then holds nothing that can sign a notification.

@@ -1,8 +1,10 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
+import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreateOrders1763881200000 } from './migrations/1763881200000-create-orders.js';
 import { OrderDetailsAndIdempotency1763920000000 } from './migrations/1763920000000-order-details-and-idempotency.js';
 import { Merchants1764000000000 } from './migrations/1764000000000-merchants.js';
+import { Notifications1764100000001 } from './migrations/1764100000001-notifications.js';
 
 /** This service's own database: its entities and, in order, the migrations that build it. */
 export const schema: ServiceSchema = {
@@ -12,5 +14,7 @@ export const schema: ServiceSchema = {
     CreateMessagingTables1763900000000,
     OrderDetailsAndIdempotency1763920000000,
     Merchants1764000000000,
+    CreateScheduledJobs1764100000000,
+    Notifications1764100000001,
   ],
 };

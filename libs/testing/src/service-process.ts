@@ -40,7 +40,11 @@ export function serviceEnvironment(service: ServiceName): Record<string, string>
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     OPERATOR_TOKENS: required('ORDERFLOW_OPERATOR_TOKEN'),
-    ...(service === 'order' && { SECRETS_ENCRYPTION_KEY: required('SECRETS_ENCRYPTION_KEY') }),
+    ...(service === 'order' && {
+      SECRETS_ENCRYPTION_KEY: required('SECRETS_ENCRYPTION_KEY'),
+      // The tests' merchant endpoints listen on 127.0.0.1.
+      CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+    }),
     ...(service === 'payment' && { PAYMENT_GATEWAY_WEBHOOK_SECRET: required('PAYMENT_GATEWAY_WEBHOOK_SECRET') }),
     ...(service === 'logistics' && { CARRIER_WEBHOOK_SECRET: required('CARRIER_WEBHOOK_SECRET') }),
     // A third party that is not running only matters to the tests that call it; they start the simulator.

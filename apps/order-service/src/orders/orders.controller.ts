@@ -32,6 +32,7 @@ import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
+import { InvalidCallbackUrl } from '../notifications/callback-urls.js';
 import { OrderNotCancellable, OrderTotalTooLarge } from './order.js';
 import { decodeCursor } from './orders.repository.js';
 import {
@@ -89,6 +90,7 @@ export class OrdersController {
         throw new UnprocessableEntityException('This Idempotency-Key was used with a different request body');
       }
       if (err instanceof OrderTotalTooLarge) throw new UnprocessableEntityException(err.message);
+      if (err instanceof InvalidCallbackUrl) throw new BadRequestException(err.message);
       throw err;
     }
   }

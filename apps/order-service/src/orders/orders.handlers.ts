@@ -1,18 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { type DataOf, OrderStatusChanged } from '@orderflow/contracts';
 import { HandleMessage, type IncomingMessage, PermanentError, type UnitOfWork } from '@orderflow/messaging';
+import { NotificationsService } from '../notifications/notifications.service.js';
 import { OrdersRepository } from './orders.repository.js';
 
-/** The saga reports each new status; the order records it (duplicates and stale reports change nothing). */
+/**
+ * The saga reports each new status; the order records it (duplicates and stale reports change nothing) and, in the
+ * same transaction, the merchant's notification of it.
+ */
 @Injectable()
 export class OrderStatusUpdates {
-  constructor(private readonly orders: OrdersRepository) {}
+  constructor(
+    private readonly orders: OrdersRepository,
+    private readonly notifications: NotificationsService,
+  ) {}
 
   @HandleMessage(OrderStatusChanged)
   async onStatusChanged(message: IncomingMessage<DataOf<typeof OrderStatusChanged>>, uow: UnitOfWork): Promise<void> {
     const { orderId, status, statusReason } = message.data;
     const order = await this.orders.find(uow.manager, orderId);
     if (!order) throw new PermanentError(`no order ${orderId}`);
-    if (order.recordStatus(status, new Date(message.time), statusReason)) await this.orders.update(uow.manager, order);
+    if (!order.recordStatus(status, new Date(message.time), statusReason)) return;
+    await this.orders.update(uow.manager, order);
+    await this.notifications.statusChanged(uow.manager, order, new Date());
   }
 }

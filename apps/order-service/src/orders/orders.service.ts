@@ -15,6 +15,7 @@ import { Injectable } from '@nestjs/common';
 import { OrderCancellationRequested, OrderPlaced } from '@orderflow/contracts';
 import { Messaging, type WorkContext } from '@orderflow/messaging';
 import { DataSource } from 'typeorm';
+import { CallbackUrls } from '../notifications/callback-urls.js';
 import type { PlaceOrderDto } from './dto/place-order.dto.js';
 import { type OrderResponse, toResponse } from './dto/order.response.js';
 import { Order, type OrderStatus } from './order.js';
@@ -38,8 +39,10 @@ export class OrdersService {
     private readonly messaging: Messaging,
     private readonly dataSource: DataSource,
     private readonly orders: OrdersRepository,
+    private readonly callbackUrls: CallbackUrls,
   ) {}
 
+  /** Throws InvalidCallbackUrl when the order's callback URL may not be called (see notifications/callback-url.ts). */
   async place(
     merchantId: string,
     request: PlaceOrderDto,
@@ -47,6 +50,7 @@ export class OrdersService {
     context: WorkContext,
   ): Promise<Placed> {
     const requestHash = hashOf(request);
+    if (request.callbackUrl !== undefined) await this.callbackUrls.check(request.callbackUrl);
     return this.messaging.transaction(async (uow) => {
       if (idempotencyKey) {
         const [{ locked }] = await uow.manager.query<{ locked: boolean }[]>(

@@ -1,0 +1,103 @@
+/**
+ * Merchant notifications: created in the transaction that records an order's new status (so a change is notified
+ * if and only if it committed), with the delivery job scheduled in that same transaction; read by the order's
+ * merchant and by operators; redelivered by operators.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@orderflow/platform';
+import { JobRunner, JobStore } from '@orderflow/scheduling';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { OrderServiceConfig } from '../config.js';
+import type { Order } from '../orders/order.js';
+import { Notification } from './notification.js';
+import { NotificationsRepository, type NotificationWithAttempts } from './notifications.repository.js';
+import { type RetrySchedule, scheduleFor } from './retry-schedule.js';
+
+/** The scheduler topic of notification deliveries; a job's key is the notification id. */
+export const DELIVER_NOTIFICATION = 'notification.deliver';
+
+export class NotificationNotFound extends Error {}
+
+@Injectable()
+export class NotificationsService {
+  private readonly fallbackSchedule: RetrySchedule;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) config: OrderServiceConfig,
+    private readonly dataSource: DataSource,
+    private readonly notifications: NotificationsRepository,
+    private readonly jobs: JobStore,
+    private readonly runner: JobRunner,
+  ) {
+    this.fallbackSchedule = {
+      strategy: config.NOTIFICATION_RETRY_SCHEDULE,
+      firstAttemptDelayMs: config.NOTIFICATION_FIRST_ATTEMPT_DELAY,
+    };
+  }
+
+  /**
+   * Notifies the order's merchant of the status the order just took, in the caller's transaction. Orders without a
+   * callback URL, and orders from before merchants existed (no one to sign for), notify no one.
+   */
+  async statusChanged(manager: EntityManager, order: Order, now: Date): Promise<void> {
+    const s = order.snapshot;
+    if (!s.callbackUrl || !s.merchantId) return;
+    const policy = await this.notifications.merchantPolicy(manager, s.merchantId);
+    const notification = Notification.create({
+      id: randomUUID(),
+      orderId: s.id,
+      merchantId: s.merchantId,
+      callbackUrl: s.callbackUrl,
+      status: s.status,
+      statusReason: s.status === 'CANCELLED' ? s.statusReason : undefined,
+      sequence: s.history.length,
+      occurredAt: new Date(s.updatedAt),
+      schedule: scheduleFor(s.status, policy, this.fallbackSchedule),
+      now,
+    });
+    await this.notifications.insert(manager, notification);
+    await this.scheduleNext(manager, notification);
+  }
+
+  /** The order's notifications, or undefined when the caller may not see the order (or there is none). */
+  async forOrder(
+    scope: { merchantId: string } | 'all',
+    orderId: string,
+  ): Promise<NotificationWithAttempts[] | undefined> {
+    const owner = await this.notifications.orderOwner(this.dataSource.manager, orderId);
+    if (!owner || (scope !== 'all' && owner.merchantId !== scope.merchantId)) return undefined;
+    return this.notifications.forOrder(this.dataSource.manager, orderId);
+  }
+
+  async failed(limit: number): Promise<NotificationWithAttempts[]> {
+    return this.notifications.failed(this.dataSource.manager, limit);
+  }
+
+  /** Starts a new round of attempts now; throws NotificationNotRedeliverable while an attempt is under way. */
+  async redeliver(id: string): Promise<NotificationWithAttempts> {
+    await this.dataSource.transaction(async (manager) => {
+      const notification = await this.notifications.find(manager, id, true);
+      if (!notification) throw new NotificationNotFound();
+      const underWay = await this.notifications.openAttempt(manager, id);
+      notification.redeliver(new Date(), underWay !== undefined);
+      await this.notifications.update(manager, notification);
+      await this.scheduleNext(manager, notification);
+    });
+    this.runner.wake(DELIVER_NOTIFICATION);
+    const found = await this.notifications.withAttemptsById(this.dataSource.manager, id);
+    if (!found) throw new NotificationNotFound();
+    return found;
+  }
+
+  async scheduleNext(manager: EntityManager, notification: Notification): Promise<void> {
+    const s = notification.snapshot;
+    if (!s.nextAttemptAt) return;
+    await this.jobs.schedule(manager, {
+      topic: DELIVER_NOTIFICATION,
+      key: s.id,
+      dueAt: s.nextAttemptAt,
+      group: s.merchantId,
+    });
+  }
+}
