@@ -309,6 +309,79 @@ describe('merchant notifications', () => {
   });
 });
 
+describe("a merchant's own schedule", () => {
+  async function setPolicy(merchantId: string, body: unknown) {
+    return fetch(`${service.url}/merchants/${merchantId}/notification-policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...asOperator() },
+      body: JSON.stringify(body),
+    });
+  }
+
+  it('replaces the default per merchant and per status, with an optional delay before the first attempt', async () => {
+    const own = await createMerchant(service.url, 'Own schedule');
+    const policy = {
+      default: { strategy: 'fixed', interval: '500ms', retries: 1 },
+      byStatus: { CANCELLED: { strategy: 'intervals', intervals: [], firstAttemptDelay: '2s' } },
+    };
+    const set = await setPolicy(own.merchantId, policy);
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual(policy);
+    const read = await fetch(`${service.url}/merchants/${own.merchantId}/notification-policy`, {
+      headers: asOperator(),
+    });
+    expect(await read.json()).toEqual(policy);
+
+    const receiver = await new Receiver().start();
+    receiver.answer = () => 503;
+    try {
+      const placeAsOwn = async () =>
+        ((await (await place(service.url, receiver.url, own)).json()) as { orderId: string }).orderId;
+      const [confirmedId, cancelledId] = [await placeAsOwn(), await placeAsOwn()];
+      const reportedAt = Date.now();
+      await reportStatus(confirmedId, 'CONFIRMED');
+      await reportStatus(cancelledId, 'CANCELLED', 'OUT_OF_STOCK');
+      const asOwn = bearer(own.apiKey);
+      const views = await waitFor(
+        async () => {
+          const both = await Promise.all([confirmedId, cancelledId].map((id) => notificationsOf(id, asOwn)));
+          const all = both.flatMap((b) => b.body.notifications);
+          return all.length === 2 && all.every((n) => n.state === 'FAILED') && all;
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: 'both notifications to fail' },
+      );
+      // The merchant's default: one retry. Its CANCELLED schedule: no retry, after a 2 s wait.
+      expect(views.map((n) => [n.status, n.attempts.length])).toEqual([
+        ['CONFIRMED', 2],
+        ['CANCELLED', 1],
+      ]);
+      const cancelledAttempt = receiver.received.find((r) => JSON.parse(r.body).status === 'CANCELLED')!;
+      expect(Number(cancelledAttempt.headers['webhook-timestamp']) * 1000).toBeGreaterThanOrEqual(reportedAt + 1_000);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('refuses a schedule that is not one, naming what is wrong', async () => {
+    for (const bad of [
+      { default: { strategy: 'fixed', interval: 'soon', retries: 1 } },
+      { default: { strategy: 'exponential', initial: '1m', factor: 2, max: '10s', retries: 3 } },
+      { default: { strategy: 'sometimes' } },
+      { byStatus: { CONFIRMED: { strategy: 'intervals', intervals: ['8d'] } } },
+    ]) {
+      const res = await setPolicy(merchant.merchantId, bad);
+      expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+    }
+    expect((await setPolicy(randomUUID(), {})).status).toBe(404);
+    const res = await fetch(`${service.url}/merchants/${merchant.merchantId}/notification-policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...bearer(merchant.apiKey) },
+      body: '{}',
+    });
+    expect(res.status).toBe(401);
+  });
+});
+
 describe('a notifying process that is killed', () => {
   it('between attempts: the schedule resumes after restart with nothing lost or doubled', async () => {
     const receiver = await new Receiver().start();

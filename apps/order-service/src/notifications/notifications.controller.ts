@@ -1,17 +1,22 @@
 import {
+  BadRequestException,
+  Body,
   ConflictException,
   Controller,
+  Delete,
   Get,
   HttpCode,
   NotFoundException,
   Param,
   ParseUUIDPipe,
   Post,
+  Put,
   Query,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
@@ -20,8 +25,10 @@ import {
 import { CurrentPrincipal, MerchantAccess, type Principal } from '@orderflow/platform';
 import { NotificationListResponse, NotificationResponse, toResponse } from './dto/notification.response.js';
 import { NotificationsQuery } from './dto/failed-notifications.query.js';
+import { fromPolicy, NotificationPolicyDto, toPolicy } from './dto/notification-policy.dto.js';
+import { InvalidRetrySchedule } from './retry-schedule.js';
 import { NotificationNotRedeliverable } from './notification.js';
-import { NotificationNotFound, NotificationsService } from './notifications.service.js';
+import { MerchantUnknown, NotificationNotFound, NotificationsService } from './notifications.service.js';
 
 /**
  * What merchants were told and how each attempt went: the order's merchant reads its own orders' notifications;
@@ -53,6 +60,42 @@ export class NotificationsController {
     return { notifications: (await this.notifications.failed(query.limit)).map(toResponse) };
   }
 
+  @Get('merchants/:id/notification-policy')
+  @ApiTags('merchants')
+  @ApiOkResponse({ type: NotificationPolicyDto, description: 'Empty when the merchant follows the default schedule' })
+  @ApiNotFoundResponse({ description: 'No such merchant' })
+  async policy(@Param('id', new ParseUUIDPipe()) merchantId: string): Promise<NotificationPolicyDto> {
+    return fromPolicy(await this.merchantPolicy(() => this.notifications.policy(merchantId)));
+  }
+
+  @Put('merchants/:id/notification-policy')
+  @ApiTags('merchants')
+  @ApiOkResponse({ type: NotificationPolicyDto, description: 'Applies to notifications created from now on' })
+  @ApiNotFoundResponse({ description: 'No such merchant' })
+  async setPolicy(
+    @Param('id', new ParseUUIDPipe()) merchantId: string,
+    @Body() body: NotificationPolicyDto,
+  ): Promise<NotificationPolicyDto> {
+    let policy;
+    try {
+      policy = toPolicy(body);
+    } catch (err) {
+      if (err instanceof InvalidRetrySchedule) throw new BadRequestException(err.message);
+      throw err;
+    }
+    await this.merchantPolicy(() => this.notifications.setPolicy(merchantId, policy));
+    return fromPolicy(policy);
+  }
+
+  @Delete('merchants/:id/notification-policy')
+  @ApiTags('merchants')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The merchant follows the default schedule again' })
+  @ApiNotFoundResponse({ description: 'No such merchant' })
+  async clearPolicy(@Param('id', new ParseUUIDPipe()) merchantId: string): Promise<void> {
+    await this.merchantPolicy(() => this.notifications.setPolicy(merchantId, undefined));
+  }
+
   @Post('notifications/:id/redeliver')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: NotificationResponse, description: 'A new round of attempts starts now' })
@@ -64,6 +107,15 @@ export class NotificationsController {
     } catch (err) {
       if (err instanceof NotificationNotFound) throw new NotFoundException('No notification with this id');
       if (err instanceof NotificationNotRedeliverable) throw new ConflictException(err.message);
+      throw err;
+    }
+  }
+
+  private async merchantPolicy<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof MerchantUnknown) throw new NotFoundException('No merchant with this id');
       throw err;
     }
   }

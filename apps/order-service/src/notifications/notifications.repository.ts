@@ -197,6 +197,24 @@ export class NotificationsRepository {
     return row?.notification_policy ?? undefined;
   }
 
+  /** Sets (or, with undefined, clears) the merchant's policy; false when there is no such merchant. */
+  async setMerchantPolicy(
+    manager: EntityManager,
+    merchantId: string,
+    policy: NotificationPolicy | undefined,
+  ): Promise<boolean> {
+    const [, affected] = await manager.query<[unknown, number]>(
+      `UPDATE merchants SET notification_policy = $2 WHERE id = $1`,
+      [merchantId, policy === undefined ? null : JSON.stringify(policy)],
+    );
+    return affected === 1;
+  }
+
+  async merchantExists(manager: EntityManager, merchantId: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(`SELECT 1 FROM merchants WHERE id = $1`, [merchantId]);
+    return rows.length === 1;
+  }
+
   private async withAttempts(manager: EntityManager, rows: NotificationRow[]): Promise<NotificationWithAttempts[]> {
     if (rows.length === 0) return [];
     const attempts = await manager.query<AttemptRow[]>(

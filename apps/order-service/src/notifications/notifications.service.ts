@@ -12,12 +12,13 @@ import type { OrderServiceConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
 import { Notification } from './notification.js';
 import { NotificationsRepository, type NotificationWithAttempts } from './notifications.repository.js';
-import { type RetrySchedule, scheduleFor } from './retry-schedule.js';
+import { type NotificationPolicy, type RetrySchedule, scheduleFor } from './retry-schedule.js';
 
 /** The scheduler topic of notification deliveries; a job's key is the notification id. */
 export const DELIVER_NOTIFICATION = 'notification.deliver';
 
 export class NotificationNotFound extends Error {}
+export class MerchantUnknown extends Error {}
 
 @Injectable()
 export class NotificationsService {
@@ -88,6 +89,18 @@ export class NotificationsService {
     const found = await this.notifications.withAttemptsById(this.dataSource.manager, id);
     if (!found) throw new NotificationNotFound();
     return found;
+  }
+
+  /** The merchant's own schedule, if it has one; throws NotificationNotFound for an unknown merchant. */
+  async policy(merchantId: string): Promise<NotificationPolicy | undefined> {
+    if (!(await this.notifications.merchantExists(this.dataSource.manager, merchantId))) throw new MerchantUnknown();
+    return this.notifications.merchantPolicy(this.dataSource.manager, merchantId);
+  }
+
+  /** Applies to notifications created from now on; those under way keep the schedule they started with. */
+  async setPolicy(merchantId: string, policy: NotificationPolicy | undefined): Promise<void> {
+    if (!(await this.notifications.setMerchantPolicy(this.dataSource.manager, merchantId, policy)))
+      throw new MerchantUnknown();
   }
 
   async scheduleNext(manager: EntityManager, notification: Notification): Promise<void> {
