@@ -8,6 +8,7 @@ export ORDERFLOW_PROFILE=test
 source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/infra.sh"
 source "$ROOT/scripts/lib/services.sh"
+source "$ROOT/scripts/lib/browser.sh"
 
 layers=(unit integration e2e)
 if [[ $# -gt 0 && " ${layers[*]} " == *" $1 "* ]]; then layers=("$1"); shift; fi
@@ -67,6 +68,7 @@ if [[ " ${layers[*]} " == *" integration "* ]]; then
 fi
 
 if [[ " ${layers[*]} " == *" e2e "* ]]; then
+  ensure_chromium
   build_services
   step "end-to-end tests (services on :$ORDERFLOW_HTTP_PORT_BASE-$((ORDERFLOW_HTTP_PORT_BASE + 4)))"
   # The audit reads what this run's processes logged and which credentials it issued, and nothing older.

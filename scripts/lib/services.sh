@@ -31,6 +31,15 @@ service_env() {
       echo "CARRIER_URL=${CARRIER_URL:-http://127.0.0.1:$(simulator_port carrier)}"
       echo "CARRIER_WEBHOOK_SECRET=$CARRIER_WEBHOOK_SECRET"
       ;;
+    saga)
+      # The operator console reaches every service's dead letters, and the order service's notifications, here.
+      local other port_of urls=()
+      for other in $(service_names); do
+        port_of="$(upper "$other")_PORT"
+        urls+=("$other=http://127.0.0.1:${!port_of}")
+      done
+      echo "CONSOLE_SERVICE_URLS=${CONSOLE_SERVICE_URLS:-$(IFS=,; echo "${urls[*]}")}"
+      ;;
   esac
 }
 

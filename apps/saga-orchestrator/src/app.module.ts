@@ -1,9 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@orderflow/messaging';
 import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
+import { SchedulingModule } from '@orderflow/scheduling';
 import type { SagaServiceConfig } from './config.js';
+import { ConsoleModule } from './console/console.module.js';
 import { schema } from './database.js';
 import { OrderSagaModule } from './order-saga/order-saga.module.js';
+import { SagaRetention } from './saga-retention.js';
 
 @Module({})
 export class AppModule {
@@ -14,8 +17,11 @@ export class AppModule {
         PlatformModule.forService(identity, config),
         DatabaseModule.forService(schema),
         MessagingModule.forService(),
+        SchedulingModule.forRoot(),
         OrderSagaModule,
+        ConsoleModule.register(config, identity),
       ],
+      providers: [SagaRetention],
     };
   }
 }

@@ -1,10 +1,22 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
-import { CreateSagaTables1763910000000 } from '@orderflow/saga';
+import {
+  CreateSagaTables1763910000000,
+  SagaHistoryDeadlinesAndOperators1764200000000,
+  SagaInstancesByCompletion1764300000000,
+} from '@orderflow/saga';
+import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreateSagaInstances1763881200000 } from './migrations/1763881200000-create-saga-instances.js';
 
 /** This service's own database: its entities and, in order, the migrations that build it. */
 export const schema: ServiceSchema = {
   entities: [],
-  migrations: [CreateSagaInstances1763881200000, CreateMessagingTables1763900000000, CreateSagaTables1763910000000],
+  migrations: [
+    CreateSagaInstances1763881200000,
+    CreateMessagingTables1763900000000,
+    CreateSagaTables1763910000000,
+    CreateScheduledJobs1764100000000,
+    SagaHistoryDeadlinesAndOperators1764200000000,
+    SagaInstancesByCompletion1764300000000,
+  ],
 };

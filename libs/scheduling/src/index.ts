@@ -5,3 +5,4 @@ export * from './scheduled-jobs.migration.js';
 export * from './scheduling-config.js';
 export * from './scheduling-metrics.js';
 export * from './scheduling.module.js';
+export * from './duration.js';

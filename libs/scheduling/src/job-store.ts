@@ -137,6 +137,15 @@ export class JobStore {
     return rows.length > 0;
   }
 
+  /** Cancels every job of a group; returns their keys. */
+  async unscheduleGroup(db: Queryable, topic: string, group: string): Promise<string[]> {
+    const rows = (await db.query(
+      `WITH d AS (DELETE FROM scheduled_jobs WHERE topic = $1 AND group_key = $2 RETURNING key) SELECT key FROM d`,
+      [topic, group],
+    )) as { key: string }[];
+    return rows.map((r) => r.key);
+  }
+
   /** The job's due time, or undefined if none is scheduled under that key. */
   async dueAt(db: Queryable, topic: string, key: string): Promise<Date | undefined> {
     const rows = (await db.query(`SELECT due_at FROM scheduled_jobs WHERE topic = $1 AND key = $2`, [topic, key])) as {

@@ -6,7 +6,8 @@
  * - `(topic, key)` is unique: scheduling the same job again moves it instead of doubling it.
  * - `lease_token` / `lease_until`: set when a runner claims the job. A runner that dies leaves a lease that
  *   expires, and the job is claimed again; a runner settles only while its token is still the row's.
- * - `group_key` names a group whose jobs share a concurrency limit across replicas (a merchant's deliveries).
+ * - `group_key` names a group whose jobs share a concurrency limit across replicas (a merchant's deliveries) and
+ *   can be cancelled together (a saga instance's deadlines).
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -31,9 +32,8 @@ export class CreateScheduledJobs1764100000000 implements MigrationInterface {
       )
     `);
     await queryRunner.query(`CREATE INDEX scheduled_jobs_due ON scheduled_jobs (topic, due_at)`);
-    await queryRunner.query(
-      `CREATE INDEX scheduled_jobs_leased ON scheduled_jobs (topic, group_key) WHERE lease_until IS NOT NULL`,
-    );
+    // Counting a group's leased jobs, and cancelling all of one group's jobs (a saga instance's deadlines).
+    await queryRunner.query(`CREATE INDEX scheduled_jobs_group ON scheduled_jobs (topic, group_key)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

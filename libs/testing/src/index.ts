@@ -10,3 +10,4 @@ export * from './credentials.js';
 export * from './captured-logs.js';
 export * from './free-port.js';
 export * from './signed-webhooks.js';
+export * from './browser.js';

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServiceName } from '@orderflow/platform';
+import { SERVICE_NAMES, type ServiceName } from '@orderflow/platform';
 import { CapturedLog } from './captured-logs.js';
 import { testEnvironment } from './test-environment.js';
 import { waitFor } from './wait-for.js';
@@ -50,6 +50,12 @@ export function serviceEnvironment(service: ServiceName): Record<string, string>
     // A third party that is not running only matters to the tests that call it; they start the simulator.
     ...(service === 'payment' && { PAYMENT_GATEWAY_URL: `http://127.0.0.1:${ports.paymentGateway}` }),
     ...(service === 'logistics' && { CARRIER_URL: `http://127.0.0.1:${ports.carrier}` }),
+    // The operator console reaches every service of the test profile (those a test did not start answer 502).
+    ...(service === 'saga' && {
+      CONSOLE_SERVICE_URLS: SERVICE_NAMES.map(
+        (name) => `${name}=http://127.0.0.1:${testEnvironment.httpPort(name)}`,
+      ).join(','),
+    }),
   };
 }
 

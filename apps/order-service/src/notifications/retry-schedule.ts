@@ -5,6 +5,8 @@
  * 25 hours.
  */
 
+import { InvalidDuration, parseDuration as durationMs } from '@orderflow/scheduling';
+
 export type RetryStrategy =
   | { kind: 'intervals'; intervalsMs: number[] }
   | { kind: 'fixed'; intervalMs: number; retries: number }
@@ -26,16 +28,18 @@ export interface NotificationPolicy {
 
 export class InvalidRetrySchedule extends Error {}
 
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const MAX_DELAY_MS = 7 * UNITS.d;
+const MAX_DELAY_MS = 7 * 86_400_000;
 const MAX_RETRIES = 50;
 
 /** "90s", "4m", "1.5h", "250ms" → milliseconds. */
 export function parseDuration(text: string): number {
-  const match = DURATION.exec(text.trim());
-  if (!match) throw new InvalidRetrySchedule(`"${text}" is not a duration (use e.g. 250ms, 30s, 4m, 1h, 1d)`);
-  const ms = Math.round(Number(match[1]) * UNITS[match[2]]);
+  let ms: number;
+  try {
+    ms = durationMs(text);
+  } catch (err) {
+    if (err instanceof InvalidDuration) throw new InvalidRetrySchedule(err.message);
+    throw err;
+  }
   if (ms > MAX_DELAY_MS) throw new InvalidRetrySchedule(`"${text}" is longer than the longest delay, 7d`);
   return ms;
 }

@@ -34,7 +34,7 @@ import {
   VoidPayment,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
-import { defineSaga, type SagaContext } from '@orderflow/saga';
+import { deadline, defineSaga, OperatorResolve, type SagaContext } from '@orderflow/saga';
 
 export type CancellationReason =
   'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'SHIPPING_UNAVAILABLE' | 'CUSTOMER_CANCELLED' | 'TIMED_OUT';
@@ -46,6 +46,8 @@ export interface OrderSagaData {
   shippingAddress: DataOf<typeof OrderPlaced>['shippingAddress'];
   /** Why the order is being cancelled, once it is. */
   reason?: CancellationReason;
+  /** Why the saga stopped and waits for an operator, while it does. */
+  attention?: { reason: string; state: string; at: string };
 }
 
 export type OrderSagaState =
@@ -61,7 +63,22 @@ export type OrderSagaState =
   | 'VoidingPayment'
   | 'CancellingAfterCapture'
   | 'ReleasingStockForRefund'
-  | 'RefundingPayment';
+  | 'RefundingPayment'
+  | 'NeedsAttention';
+
+// ---- deadlines: how long each waiting state waits (SAGA_DEADLINES overrides the delays) ----------------------
+
+const MINUTE = 60_000;
+/** Before the money is taken, a step that does not answer is given up: the order is cancelled TIMED_OUT. */
+export const paymentDeadline = deadline('payment', { after: 5 * MINUTE });
+export const stockDeadline = deadline('stock', { after: 2 * MINUTE });
+export const bookingDeadline = deadline('booking', { after: 10 * MINUTE });
+/** Once the money is taken, the step is asked again, then an operator is called. */
+export const captureDeadline = deadline('capture', { after: MINUTE, retries: 3 });
+export const pickingDeadline = deadline('picking', { after: 30 * MINUTE, retries: 3 });
+export const deliveryDeadline = deadline('delivery', { after: 14 * 24 * 60 * MINUTE });
+/** Undoing is never given up: the compensating command is sent again, then an operator is called. */
+export const compensationDeadline = deadline('compensation', { after: MINUTE, retries: 5 });
 
 // ---- activities: what the saga remembers -------------------------------------------------------------------
 
@@ -84,6 +101,12 @@ function shipmentFailure(ctx: SagaContext<OrderSagaData, DataOf<typeof ShipmentR
   // A carrier that never answered within the step's attempts is a time-out; a refusal is a refusal.
   ctx.data.reason = ctx.message.data.code === 'CARRIER_ERROR' ? 'TIMED_OUT' : 'SHIPPING_UNAVAILABLE';
 }
+
+/** Stops the saga where it is until an operator resolves it; the order keeps its status meanwhile. */
+const park = (reason: string) =>
+  function needsAttention(ctx: SagaContext<OrderSagaData>) {
+    ctx.data.attention = { reason, state: ctx.state, at: ctx.message.time };
+  };
 
 // ---- commands and events: what the saga says ---------------------------------------------------------------
 
@@ -134,6 +157,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     'CancellingAfterCapture',
     'ReleasingStockForRefund',
     'RefundingPayment',
+    'NeedsAttention',
   ],
   initialData: () => ({
     items: [],
@@ -153,6 +177,8 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
         .then(because('CUSTOMER_CANCELLED'))
         .send(voidPayment)
         .transitionTo('VoidingPayment'),
+      // A void settles the payment whatever the gateway says later: a late approval is voided by the payment service.
+      when(paymentDeadline.expired).then(because('TIMED_OUT')).send(voidPayment).transitionTo('VoidingPayment'),
     ],
     ReservingStock: [
       when(StockReserved).send(capturePayment).transitionTo('CapturingPayment'),
@@ -161,10 +187,14 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
         .then(because('CUSTOMER_CANCELLED'))
         .send(releaseStock)
         .transitionTo('ReleasingStock'),
+      when(stockDeadline.expired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
     ],
     CapturingPayment: [
       when(PaymentCaptured).publish(orderConfirmed).send(createShipment).transitionTo('BookingShipment'),
       when(OrderCancellationRequested).then(because('CUSTOMER_CANCELLED')).transitionTo('CancellingAfterCapture'),
+      // A capture may have happened unreported: asking again is safe (the payment service captures once).
+      when(captureDeadline.retry).send(capturePayment).transitionTo('CapturingPayment'),
+      when(captureDeadline.expired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
     ],
     BookingShipment: [
       when(ShipmentCreated).send(pickStock).transitionTo('Picking'),
@@ -175,36 +205,88 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
         .then(because('CUSTOMER_CANCELLED'))
         .send(releaseStock)
         .transitionTo('ReleasingStockForRefund'),
+      when(bookingDeadline.expired)
+        .then(because('TIMED_OUT'))
+        .send(releaseStock)
+        .transitionTo('ReleasingStockForRefund'),
     ],
     Picking: [
       when(StockPicked).publish(orderShipped).transitionTo('AwaitingDelivery'),
       // A quick carrier (or a slow warehouse) reports the delivery first: remember it, finish when picking does.
       when(ShipmentDelivered).transitionTo('DeliveredBeforePicking'),
+      when(pickingDeadline.retry).send(pickStock).transitionTo('Picking'),
+      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('NeedsAttention'),
     ],
-    DeliveredBeforeBooking: [when(ShipmentCreated).send(pickStock).transitionTo('DeliveredBeforePicking')],
-    DeliveredBeforePicking: [when(StockPicked).publish(orderShipped).publish(orderDelivered).finalize()],
-    AwaitingDelivery: [when(ShipmentDelivered).publish(orderDelivered).finalize()],
+    DeliveredBeforeBooking: [
+      when(ShipmentCreated).send(pickStock).transitionTo('DeliveredBeforePicking'),
+      when(bookingDeadline.expired)
+        .then(park('the carrier delivered a shipment it never confirmed'))
+        .transitionTo('NeedsAttention'),
+    ],
+    DeliveredBeforePicking: [
+      when(StockPicked).publish(orderShipped).publish(orderDelivered).finalize(),
+      when(pickingDeadline.retry).send(pickStock).transitionTo('DeliveredBeforePicking'),
+      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('NeedsAttention'),
+    ],
+    AwaitingDelivery: [
+      when(ShipmentDelivered).publish(orderDelivered).finalize(),
+      when(deliveryDeadline.expired)
+        .then(park('the carrier never reported the delivery'))
+        .transitionTo('NeedsAttention'),
+    ],
 
     // ---- undoing: before the capture, release stock then void; after it, release stock then refund ----
     ReleasingStock: [
       when(StockReleased).send(voidPayment).transitionTo('VoidingPayment'),
+      when(compensationDeadline.retry).send(releaseStock).transitionTo('ReleasingStock'),
+      when(compensationDeadline.expired).then(park('the stock was not released')).transitionTo('NeedsAttention'),
       ignore(StockReserved),
       ignore(StockUnavailable),
     ],
     VoidingPayment: [
       when(PaymentVoided).publish(orderCancelled).finalize(),
+      when(compensationDeadline.retry).send(voidPayment).transitionTo('VoidingPayment'),
+      when(compensationDeadline.expired).then(park('the payment was not voided')).transitionTo('NeedsAttention'),
       // A late authorisation or decline: the void already sent settles the payment either way.
       ignore(PaymentAuthorized),
       ignore(PaymentDeclined),
     ],
-    CancellingAfterCapture: [when(PaymentCaptured).send(releaseStock).transitionTo('ReleasingStockForRefund')],
+    CancellingAfterCapture: [
+      when(PaymentCaptured).send(releaseStock).transitionTo('ReleasingStockForRefund'),
+      when(captureDeadline.retry).send(capturePayment).transitionTo('CancellingAfterCapture'),
+      when(captureDeadline.expired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
+    ],
     ReleasingStockForRefund: [
       when(StockReleased).send(refundPayment).transitionTo('RefundingPayment'),
+      when(compensationDeadline.retry).send(releaseStock).transitionTo('ReleasingStockForRefund'),
+      when(compensationDeadline.expired).then(park('the stock was not released')).transitionTo('NeedsAttention'),
       // The carrier's booking is not cancelled: the contracts have no such command yet (docs/saga.md).
       ignore(ShipmentCreated),
       ignore(ShipmentRejected),
     ],
-    RefundingPayment: [when(PaymentRefunded).publish(orderCancelled).finalize()],
+    RefundingPayment: [
+      when(PaymentRefunded).publish(orderCancelled).finalize(),
+      when(compensationDeadline.retry).send(refundPayment).transitionTo('RefundingPayment'),
+      when(compensationDeadline.expired).then(park('the payment was not refunded')).transitionTo('NeedsAttention'),
+    ],
+
+    // ---- parked: an operator has to look; the history says why ----
+    NeedsAttention: [when(OperatorResolve).finalize()],
+  },
+  deadlines: {
+    AwaitingPayment: paymentDeadline,
+    ReservingStock: stockDeadline,
+    CapturingPayment: captureDeadline,
+    BookingShipment: bookingDeadline,
+    Picking: pickingDeadline,
+    DeliveredBeforeBooking: bookingDeadline,
+    DeliveredBeforePicking: pickingDeadline,
+    AwaitingDelivery: deliveryDeadline,
+    ReleasingStock: compensationDeadline,
+    VoidingPayment: compensationDeadline,
+    CancellingAfterCapture: captureDeadline,
+    ReleasingStockForRefund: compensationDeadline,
+    RefundingPayment: compensationDeadline,
   },
 
   duringAny: [ignore(OrderCancellationRequested)],

@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { FINAL, InvalidSagaListQuery, SagaStore } from '@orderflow/saga';
 import { DataSource } from 'typeorm';
+import { SagaCountsRepository } from '../console/saga-counts.repository.js';
 import { orderSaga } from './order-saga.js';
 
 const STATES = [...orderSaga.states, FINAL];
@@ -34,9 +35,19 @@ export class ListSagasQuery {
 @Controller('sagas')
 export class SagasController {
   private readonly store: SagaStore;
+  private readonly counts: SagaCountsRepository;
 
   constructor(dataSource: DataSource) {
     this.store = new SagaStore(dataSource.manager);
+    this.counts = new SagaCountsRepository(dataSource.manager);
+  }
+
+  // Before `:orderId`, which would take "counts" for an order id.
+  @Get('counts')
+  @ApiOkResponse({ description: 'How many order sagas are in each state, Final included; 0 for a state with none' })
+  async countsByState(): Promise<{ counts: Record<string, number> }> {
+    const found = await this.counts.countsByState(orderSaga.type);
+    return { counts: { ...Object.fromEntries(STATES.map((state) => [state, 0])), ...found } };
   }
 
   @Get(':orderId')

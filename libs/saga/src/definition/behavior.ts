@@ -10,6 +10,7 @@
  */
 import type { DataOf, MessageType, OutgoingMessage } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
+import type { SagaDeadline } from './deadline.js';
 
 /** What an activity sees: the instance's data (mutable) and the event being handled. */
 export interface SagaContext<D, E = unknown> {
@@ -32,14 +33,13 @@ export type Activity<D, E = unknown> = (context: SagaContext<D, E>) => void | Pr
 /** Makes one outgoing message from the instance's data and the event, e.g. `(d, m) => ReserveStock.of(…, m.subject)`. */
 export type MessageFactory<D, E = unknown> = (data: D, message: IncomingMessage<E>) => OutgoingMessage;
 
-/**
- * One step of a behaviour. The name (the function's own name) is for people: history, diagrams, error messages.
- * Scheduling and requests, when they come, are further kinds here.
- */
+/** One step of a behaviour. The name (the function's own name) is for people: history, diagrams, error messages. */
 export type BehaviorStep<D> =
   | { readonly kind: 'then'; readonly name: string; readonly run: Activity<D> }
   | { readonly kind: 'send'; readonly name: string; readonly build: MessageFactory<D> }
-  | { readonly kind: 'publish'; readonly name: string; readonly build: MessageFactory<D> };
+  | { readonly kind: 'publish'; readonly name: string; readonly build: MessageFactory<D> }
+  | { readonly kind: 'schedule'; readonly name: string; readonly deadline: SagaDeadline }
+  | { readonly kind: 'unschedule'; readonly name: string; readonly deadline: SagaDeadline };
 
 /**
  * Where the instance goes once the steps ran. `stay` keeps the state (the data may still change); `ignore` means
@@ -84,6 +84,19 @@ export class WhenBehavior<D, S extends string, E> implements Behavior<D> {
   /** Publishes the event that `build` makes; it leaves through the outbox when the unit of work commits. */
   publish(build: MessageFactory<D, E>): WhenBehavior<D, S, E> {
     return this.with({ kind: 'publish', name: nameOf(build, 'event'), build: build as MessageFactory<D> });
+  }
+
+  /**
+   * Schedules the deadline for the state the row leads to. Leaving a state cancels every deadline scheduled for it,
+   * so a row that moves on need not unschedule anything.
+   */
+  schedule(deadline: SagaDeadline): WhenBehavior<D, S, E> {
+    return this.with({ kind: 'schedule', name: deadline.name, deadline });
+  }
+
+  /** Cancels the deadline while staying in the state (a row that leaves the state cancels it anyway). */
+  unschedule(deadline: SagaDeadline): WhenBehavior<D, S, E> {
+    return this.with({ kind: 'unschedule', name: deadline.name, deadline });
   }
 
   transitionTo(state: S): Behavior<D> {

@@ -9,6 +9,7 @@
  */
 import type { MessageType } from '@orderflow/contracts';
 import { type Behavior, type BehaviorSpec, type SagaDsl, sagaDsl } from './behavior.js';
+import { isLocalEvent, type SagaDeadline } from './deadline.js';
 
 export const INITIAL = 'Initial';
 export const FINAL = 'Final';
@@ -38,6 +39,11 @@ export type SagaSpec<D, S extends string> = {
   readonly unexpected?: { readonly [K in S | typeof INITIAL | typeof FINAL | 'default']?: UnexpectedEventPolicy };
   /** States in which the saga undoes what it did: entering one from any other state is counted as a compensation. */
   readonly compensating?: readonly S[];
+  /**
+   * How long each state waits: entering the state schedules its deadline, leaving it cancels it, and a row for the
+   * deadline's `retry` that stays in the state schedules it again. The state must have rows for the deadline's events.
+   */
+  readonly deadlines?: { readonly [K in S]?: SagaDeadline };
 } & InitialDataOption<D>;
 
 /** Where a row came from; a row of `duringAny` is listed under each state it applies to. */
@@ -61,8 +67,12 @@ export interface SagaDefinition<D> {
   readonly initially: readonly BehaviorSpec<D>[];
   readonly during: ReadonlyMap<string, readonly BehaviorSpec<D>[]>;
   readonly duringAny: readonly BehaviorSpec<D>[];
-  /** Every message type the saga consumes, once each, in the order first written: what to subscribe it to. */
+  /** Every message type the saga consumes from the broker, once each, in the order first written: its subscriptions. */
   readonly events: readonly MessageType[];
+  /** Every deadline it schedules (a state's, or a row's), by name. */
+  readonly deadlines: ReadonlyMap<string, SagaDeadline>;
+  /** The deadline of each state that has one. */
+  readonly stateDeadlines: ReadonlyMap<string, SagaDeadline>;
   /** The declared states in which the saga undoes its work; empty if the saga has none. */
   readonly compensating: readonly string[];
   unexpectedPolicy(state: string): UnexpectedEventPolicy;
@@ -105,9 +115,18 @@ export function defineSaga<D extends object, S extends string = string>(
   const unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>> = spec.unexpected ?? {};
   const events = new Map<string, MessageType>();
   for (const behavior of [...initially, ...[...during.values()].flat(), ...duringAny]) {
-    if (!events.has(behavior.event.type)) events.set(behavior.event.type, behavior.event);
+    // Deadlines and operators' actions are the saga's own messages, never on the broker: nothing to subscribe to.
+    if (!events.has(behavior.event.type) && !isLocalEvent(behavior.event.type))
+      events.set(behavior.event.type, behavior.event);
   }
   const initialData = (spec as { initialData?: () => D }).initialData ?? (() => ({}) as D);
+  const stateDeadlines = new Map<string, SagaDeadline>(
+    Object.entries(spec.deadlines ?? {}).filter((e): e is [string, SagaDeadline] => e[1] !== undefined),
+  );
+  const deadlines = new Map<string, SagaDeadline>([...stateDeadlines.values()].map((d) => [d.name, d]));
+  for (const behavior of [...initially, ...[...during.values()].flat(), ...duringAny]) {
+    for (const step of behavior.steps) if (step.kind === 'schedule') deadlines.set(step.deadline.name, step.deadline);
+  }
 
   const definition: SagaDefinition<D> = Object.freeze({
     type,
@@ -116,6 +135,8 @@ export function defineSaga<D extends object, S extends string = string>(
     during,
     duringAny,
     events: Object.freeze([...events.values()]),
+    deadlines,
+    stateDeadlines,
     compensating: Object.freeze([...(spec.compensating ?? [])]),
     unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
     initialData,
@@ -222,6 +243,18 @@ function problemsOf<D>(
   if (problems.length > 0) return problems;
 
   const rules = rulesOf(definition);
+  for (const [state, deadline] of definition.stateDeadlines) {
+    if (!declared.has(state)) {
+      problems.push(`\`deadlines\` names "${state}", which is not a declared state`);
+      continue;
+    }
+    const handles = (type: string) => rules.some((r) => r.from === state && r.event === type);
+    if (!handles(deadline.expired.type))
+      problems.push(`${state} has a deadline but no row for ${deadline.expired.type}`);
+    if (deadline.retries > 0 && !handles(deadline.retry.type)) {
+      problems.push(`${state}'s deadline retries, but ${state} has no row for ${deadline.retry.type}`);
+    }
+  }
   for (const state of states) {
     if (!rules.some((r) => r.from === state && r.to !== state)) {
       problems.push(`the state "${state}" has no row that leaves it: an instance there would wait forever`);

@@ -10,6 +10,7 @@
 import type { OutgoingMessage } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import type { SagaContext } from '../definition/behavior.js';
+import type { DeadlineData, SagaDeadline } from '../definition/deadline.js';
 import { FINAL, INITIAL, ruleFor, type SagaDefinition } from '../definition/saga-definition.js';
 import type { SagaHistoryRecord } from '../store/saga-store.js';
 
@@ -32,6 +33,12 @@ export interface OutgoingSagaMessage {
  */
 export type SagaDecision = 'applied' | 'ignored' | 'unexpected';
 
+/** A deadline a row asked for: scheduled for the state the row leads to, as its `attempt`-th firing there. */
+export interface DeadlineRequest {
+  readonly deadline: SagaDeadline;
+  readonly attempt: number;
+}
+
 export interface SagaStep<D> {
   readonly decision: SagaDecision;
   readonly from: string;
@@ -41,6 +48,8 @@ export interface SagaStep<D> {
   readonly data: D;
   readonly outgoing: readonly OutgoingSagaMessage[];
   readonly history: readonly SagaHistoryRecord[];
+  readonly schedule: readonly DeadlineRequest[];
+  readonly unschedule: readonly SagaDeadline[];
 }
 
 export async function applyEvent<D>(
@@ -62,6 +71,8 @@ export async function applyEvent<D>(
       write: 'none',
       data: instance?.data ?? definition.initialData(),
       outgoing: [],
+      schedule: [],
+      unschedule: [],
       history: [
         decision === 'ignored'
           ? { kind: 'ignored', ...eventRecord, detail: { reason } }
@@ -90,10 +101,24 @@ export async function applyEvent<D>(
       outgoing.push({ how: 'publish', message: out });
     },
   };
+  const schedule: DeadlineRequest[] = [];
+  const unschedule: SagaDeadline[] = [];
   for (const step of rule.behavior.steps) {
     if (step.kind === 'then') await step.run(context);
     else if (step.kind === 'send') context.send(step.build(context.data, message));
-    else context.publish(step.build(context.data, message));
+    else if (step.kind === 'publish') context.publish(step.build(context.data, message));
+    else if (step.kind === 'schedule') {
+      // A retry that stays where it is counts on; anywhere else the deadline starts over.
+      const again = message.type === step.deadline.retry.type && rule.to === from;
+      schedule.push({ deadline: step.deadline, attempt: again ? (message.data as DeadlineData).attempt + 1 : 1 });
+    } else unschedule.push(step.deadline);
+  }
+  // The state's own deadline: set on entering it, set again by a retry that stays.
+  const own = definition.stateDeadlines.get(rule.to);
+  if (own && !schedule.some((r) => r.deadline === own)) {
+    if (rule.to !== from) schedule.push({ deadline: own, attempt: 1 });
+    else if (message.type === own.retry.type)
+      schedule.push({ deadline: own, attempt: (message.data as DeadlineData).attempt + 1 });
   }
 
   const history: SagaHistoryRecord[] = [
@@ -127,6 +152,8 @@ export async function applyEvent<D>(
     data: context.data,
     outgoing,
     history,
+    schedule,
+    unschedule,
   };
 }
 

@@ -15,9 +15,32 @@
  * counted that a retry will count again. Metrics may over-count by those rare failures; the history never does.
  */
 import { type IncomingMessage, PermanentError, type UnitOfWork } from '@orderflow/messaging';
-import { INITIAL, type SagaDefinition } from '../definition/saga-definition.js';
-import { SagaStore } from '../store/saga-store.js';
-import { applyEvent, type SagaDecision } from './apply-event.js';
+import type { Clock, JobStore } from '@orderflow/scheduling';
+import { randomUUID } from 'node:crypto';
+import type { DeadlineData } from '../definition/deadline.js';
+import { OPERATOR_ACTIONS, type OperatorAction, type OperatorActionData } from '../definition/operator-actions.js';
+import { FINAL, INITIAL, ruleFor, type SagaDefinition } from '../definition/saga-definition.js';
+import { type SagaHistoryRecord, SagaStore } from '../store/saga-store.js';
+import { applyEvent, type SagaDecision, type SagaStep } from './apply-event.js';
+
+/** The scheduler topic of saga deadlines; a job's group is its instance, its key the instance and the deadline. */
+export const SAGA_DEADLINE_TOPIC = 'saga.deadline';
+
+/** What a deadline job carries: whose deadline, which firing, and the state it was scheduled for. */
+export interface DeadlinePayload {
+  readonly sagaType: string;
+  readonly correlationId: string;
+  readonly deadline: string;
+  readonly attempt: number;
+  readonly state: string;
+}
+
+/** Where the engine schedules deadlines, by which clock, and any delays configured instead of the definition's. */
+export interface DeadlineScheduling {
+  readonly jobs: JobStore;
+  readonly clock: Clock;
+  readonly delays?: ReadonlyMap<string, number>;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -44,8 +67,13 @@ export interface SagaTransition {
   readonly secondsInFrom?: number;
 }
 
+/** The instance does not exist, or its state offers no such action. */
+export class SagaActionNotAllowed extends Error {}
+
 export interface SagaObserver {
   transitioned(transition: SagaTransition): void;
+  /** A deadline fired in the state it was set for: `retry` or `expired`. */
+  deadlineFired?(saga: string, deadline: string, outcome: 'retry' | 'expired'): void;
 }
 
 export class SagaEngine<D> {
@@ -54,8 +82,96 @@ export class SagaEngine<D> {
   constructor(
     readonly definition: SagaDefinition<D>,
     private readonly observer?: SagaObserver,
+    private readonly scheduling?: DeadlineScheduling,
   ) {
     this.compensating = new Set(definition.compensating);
+    if (definition.deadlines.size > 0 && !scheduling)
+      throw new Error(`saga "${definition.type}" schedules deadlines: its engine needs a scheduler`);
+  }
+
+  /**
+   * Applies an operator's action to an instance, in the caller's unit of work, if its state has a row for it; the
+   * history records who and why. Throws SagaActionNotAllowed otherwise.
+   */
+  async operatorAction(
+    correlationId: string,
+    action: OperatorAction,
+    data: OperatorActionData,
+    uow: UnitOfWork,
+  ): Promise<SagaOutcome> {
+    const { type } = this.definition;
+    const store = new SagaStore(uow.manager);
+    const instance = await store.load<D>(type, correlationId);
+    if (!instance) throw new SagaActionNotAllowed(`no saga for order ${correlationId}`);
+    const event = OPERATOR_ACTIONS[action];
+    const rule = ruleFor(this.definition, instance.state, event.type);
+    if (!rule || rule.behavior.outcome.kind === 'ignore') {
+      const where = instance.state === FINAL ? 'a finished saga' : `state ${instance.state}`;
+      throw new SagaActionNotAllowed(`${action} is not possible in ${where}`);
+    }
+    const messageId = randomUUID();
+    await store.appendHistory(type, correlationId, [
+      { kind: 'operator', messageType: event.type, messageId, fromState: instance.state, detail: { action, ...data } },
+    ]);
+    return this.handle(
+      {
+        id: messageId,
+        type: event.type,
+        subject: correlationId,
+        data,
+        source: 'orderflow/operator',
+        time: new Date().toISOString(),
+        correlationId,
+        attempt: 1,
+        lastAttempt: false,
+        queue: 'operator',
+      },
+      uow,
+    );
+  }
+
+  /**
+   * Fires a due deadline into its instance, in the caller's unit of work (the one that settles the job). A deadline
+   * for a state the instance has left is recorded and does nothing: leaving a state cancels its deadlines, so this
+   * only happens when the two raced.
+   */
+  async fireDeadline(
+    payload: DeadlinePayload,
+    jobId: string,
+    dueAt: Date,
+    uow: UnitOfWork,
+  ): Promise<SagaOutcome | undefined> {
+    const { type } = this.definition;
+    const store = new SagaStore(uow.manager);
+    const deadline = this.definition.deadlines.get(payload.deadline);
+    const instance = await store.load<D>(type, payload.correlationId);
+    if (!deadline || !instance || instance.state !== payload.state) {
+      await store.appendHistory(type, payload.correlationId, [
+        {
+          kind: 'deadline',
+          messageType: deadline?.expired.type ?? `deadline.${payload.deadline}`,
+          fromState: instance?.state ?? INITIAL,
+          detail: { action: 'stale', deadline: payload.deadline, scheduledFor: payload.state },
+        },
+      ]);
+      return undefined;
+    }
+    const outcome = payload.attempt <= deadline.retries ? 'retry' : 'expired';
+    const data: DeadlineData = { deadline: deadline.name, attempt: payload.attempt };
+    const message: IncomingMessage = {
+      id: jobId,
+      type: (outcome === 'retry' ? deadline.retry : deadline.expired).type,
+      subject: payload.correlationId,
+      data,
+      source: 'orderflow/scheduler',
+      time: dueAt.toISOString(),
+      correlationId: payload.correlationId,
+      attempt: 1,
+      lastAttempt: false,
+      queue: SAGA_DEADLINE_TOPIC,
+    };
+    this.observer?.deadlineFired?.(type, deadline.name, outcome);
+    return this.handle(message, uow);
   }
 
   /** Applies one message to its saga instance, in the caller's unit of work. */
@@ -85,6 +201,9 @@ export class SagaEngine<D> {
       version = await store.update(type, correlationId, instance.version, step.to, step.data);
     }
     await store.appendHistory(type, correlationId, step.history);
+    if (step.write !== 'none') {
+      await store.appendHistory(type, correlationId, await this.applyDeadlines(uow, correlationId, step));
+    }
     if (transitions) {
       this.observer?.transitioned({
         saga: type,
@@ -96,5 +215,58 @@ export class SagaEngine<D> {
       });
     }
     return { decision: step.decision, correlationId, from: step.from, to: step.to, version };
+  }
+
+  /** Leaving a state cancels its deadlines; then the row's own unschedules and schedules apply. */
+  private async applyDeadlines(
+    uow: UnitOfWork,
+    correlationId: string,
+    step: SagaStep<D>,
+  ): Promise<SagaHistoryRecord[]> {
+    if (!this.scheduling) return [];
+    const { jobs, clock, delays } = this.scheduling;
+    const { type } = this.definition;
+    const group = `${type}:${correlationId}`;
+    const history: SagaHistoryRecord[] = [];
+    const cancelled = (name: string): SagaHistoryRecord => ({
+      kind: 'deadline',
+      messageType: this.definition.deadlines.get(name)?.expired.type ?? `deadline.${name}`,
+      fromState: step.from,
+      detail: { action: 'cancelled', deadline: name },
+    });
+    if (step.to !== step.from) {
+      for (const key of await jobs.unscheduleGroup(uow.manager, SAGA_DEADLINE_TOPIC, group)) {
+        history.push(cancelled(key.slice(group.length + 1)));
+      }
+    }
+    for (const deadline of step.unschedule) {
+      if (await jobs.unschedule(uow.manager, SAGA_DEADLINE_TOPIC, `${group}:${deadline.name}`))
+        history.push(cancelled(deadline.name));
+    }
+    for (const { deadline, attempt } of step.schedule) {
+      const delayMs = delays?.get(deadline.name) ?? deadline.delayMs;
+      const dueAt = new Date(clock.now().getTime() + delayMs);
+      const payload: DeadlinePayload = {
+        sagaType: type,
+        correlationId,
+        deadline: deadline.name,
+        attempt,
+        state: step.to,
+      };
+      await jobs.schedule(uow.manager, {
+        topic: SAGA_DEADLINE_TOPIC,
+        key: `${group}:${deadline.name}`,
+        group,
+        dueAt,
+        payload,
+      });
+      history.push({
+        kind: 'deadline',
+        messageType: (attempt <= deadline.retries ? deadline.retry : deadline.expired).type,
+        toState: step.to,
+        detail: { action: 'scheduled', deadline: deadline.name, dueAt: dueAt.toISOString(), attempt },
+      });
+    }
+    return history;
   }
 }

@@ -29,6 +29,7 @@ export class SagaMetrics implements SagaObserver {
   private readonly transitions: Counter<'saga' | 'from' | 'to' | 'event'>;
   private readonly timeInState: Histogram<'saga' | 'state'>;
   private readonly compensations: Counter<'saga'>;
+  private readonly deadlines: Counter<'saga' | 'deadline' | 'outcome'>;
 
   constructor(
     registry: Registry,
@@ -69,6 +70,16 @@ export class SagaMetrics implements SagaObserver {
       labelNames: ['saga'],
       registers: [registry],
     });
+    this.deadlines = new Counter({
+      name: 'orderflow_saga_deadlines_total',
+      help: 'Deadlines that passed while their state still waited, by outcome: retry (the step is asked again) or expired',
+      labelNames: ['saga', 'deadline', 'outcome'],
+      registers: [registry],
+    });
+  }
+
+  deadlineFired(saga: string, deadline: string, outcome: 'retry' | 'expired'): void {
+    this.deadlines.inc({ saga, deadline, outcome });
   }
 
   transitioned({ saga, event, from, to, startsCompensation, secondsInFrom }: SagaTransition): void {

@@ -17,7 +17,17 @@ export interface SqlExecutor {
   query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T>;
 }
 
-export type SagaHistoryKind = 'event' | 'transition' | 'command' | 'published' | 'ignored' | 'unexpected';
+export type SagaHistoryKind =
+  | 'event'
+  | 'transition'
+  | 'command'
+  | 'published'
+  | 'ignored'
+  | 'unexpected'
+  /** A deadline scheduled or cancelled (its firing is an `event` of the deadline's type). */
+  | 'deadline'
+  /** An operator's action, with who and why. */
+  | 'operator';
 
 export interface SagaHistoryRecord {
   readonly kind: SagaHistoryKind;
@@ -103,8 +113,8 @@ export class InvalidSagaListQuery extends Error {
 }
 
 /**
- * Instances not yet completed, by saga type and state: what is in flight. Completed (`Final`) rows are kept forever,
- * so counting them would grow without bound on every scrape; how many completed is `transitions_total{to="Final"}`.
+ * Instances not yet completed, by saga type and state: what is in flight. Completed (`Final`) rows are kept for the
+ * retention period, so counting them would cost more each scrape; how many completed is `transitions_total{to="Final"}`.
  */
 export const SAGAS_IN_FLIGHT_SQL = `SELECT saga_type, state, count(*)::int AS count
   FROM saga_instances WHERE completed_at IS NULL GROUP BY saga_type, state`;
@@ -286,6 +296,33 @@ export class SagaStore {
     const items = rows.slice(0, limit).map(toSnapshot);
     const last = items.at(-1);
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+
+  /**
+   * Deletes up to `batchSize` instances that reached `Final` more than `retentionMs` ago, with all their history, in
+   * one statement (its own short transaction when run on the data source); returns how many instances went, by saga
+   * type. Only `Final` instances qualify: running or parked ones are kept however old they are.
+   *
+   * `SKIP LOCKED`: concurrent prunes take disjoint batches and never wait for each other. The cutoff is read from the
+   * statement's clock (`now()`, stable) rather than `clock_timestamp()` (volatile), because only a stable bound can
+   * end an index range scan: a volatile one is a filter, and the last, short batch would read every completed row.
+   */
+  async pruneCompleted(retentionMs: number, batchSize: number): Promise<{ sagaType: string; count: number }[]> {
+    return this.sql.query<{ sagaType: string; count: number }[]>(
+      `WITH doomed AS MATERIALIZED (
+         SELECT saga_type, correlation_id FROM saga_instances
+          WHERE state = '${FINAL}' AND completed_at < now() - $1::float8 * interval '1 millisecond'
+          ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+       history AS (
+         DELETE FROM saga_history h USING doomed d
+          WHERE h.saga_type = d.saga_type AND h.correlation_id = d.correlation_id),
+       instances AS (
+         DELETE FROM saga_instances i USING doomed d
+          WHERE i.saga_type = d.saga_type AND i.correlation_id = d.correlation_id
+         RETURNING i.saga_type)
+       SELECT saga_type AS "sagaType", count(*)::int AS count FROM instances GROUP BY saga_type`,
+      [retentionMs, batchSize],
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  *
  * - `saga_instances`: one row per (saga type, correlation id). `version` is the optimistic-concurrency token every
  *   update must match; `completed_at` is set exactly when the state is `Final` (a check constraint holds it), and
- *   completed rows are kept. A database whose earlier migration created the table keyed by correlation id alone is
+ *   completed rows are kept until the retention prunes them (saga-pruner.ts). A database whose earlier migration created the table keyed by correlation id alone is
  *   upgraded in place: two saga types may then follow the same order.
  * - `saga_history`: append-only, written in the transaction that changed the instance, so it can be trusted as the
  *   record of what the saga saw and did. No foreign key: events for an instance that does not exist are recorded too.

@@ -1,0 +1,199 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpException,
+  Inject,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { CONSOLE_SERVICES } from './console.tokens.js';
+import type { ConsoleService } from './console-services.js';
+import { type ServiceAnswer, ServiceProxy, type ServiceRequest } from './service-proxy.js';
+
+export class DeadLetterListQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit = 50;
+}
+
+export class FailedNotificationsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit = 50;
+}
+
+export class ReplayMessagesRequest {
+  @ApiProperty({ type: [String], format: 'uuid', description: 'The dead letters to put back on their queue' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1_000)
+  @IsUUID('all', { each: true })
+  messageIds: string[];
+}
+
+/** `<service>.<purpose>`: a queue the named service owns (the service itself says whether it exists). */
+const QUEUE = /^[a-z]+\.[a-z0-9][a-z0-9.-]{0,99}$/;
+
+/**
+ * The operator console's view of the other services, so that the browser talks to one origin: each route forwards
+ * to one fixed path of one configured service with the operator's own credential, and answers with that service's
+ * status and body (its problem details on failure).
+ */
+@ApiTags('console')
+@Controller('console/api')
+export class ConsoleApiController {
+  constructor(
+    @Inject(CONSOLE_SERVICES) private readonly services: readonly ConsoleService[],
+    private readonly proxy: ServiceProxy,
+  ) {}
+
+  @Get('dead-letters')
+  @ApiOkResponse({ description: "Each configured service's dead-letter queues and their depth, or why it did not say" })
+  async deadLetterSummary(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const services = await Promise.all(
+      this.services.map(async (service) => {
+        const answer = await this.proxy.call(service, this.request(req, res, 'GET', '/dead-letters'));
+        if (answer.kind === 'answer' && answer.status === 200 && Array.isArray(answer.body)) {
+          return { service: service.name, ok: true, queues: answer.body as unknown[] };
+        }
+        const { status, detail } = failureOf(service, answer);
+        return { service: service.name, ok: false, status, detail };
+      }),
+    );
+    return { configured: this.services.length > 0, services };
+  }
+
+  @Get('dead-letters/:service/:queue')
+  @ApiOkResponse({ description: 'The dead letters of one queue, looked at without taking them' })
+  async deadLetters(
+    @Param('service') name: string,
+    @Param('queue') queue: string,
+    @Query() query: DeadLetterListQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const service = this.service(name);
+    const path = `/dead-letters/${this.queueOf(service, queue)}?limit=${query.limit}`;
+    return this.forward(service, this.request(req, res, 'GET', path), res);
+  }
+
+  @Post('dead-letters/:service/:queue/replay')
+  @ApiOkResponse({ description: 'What the service replayed' })
+  async replay(
+    @Param('service') name: string,
+    @Param('queue') queue: string,
+    @Body() body: ReplayMessagesRequest,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const service = this.service(name);
+    const path = `/dead-letters/${this.queueOf(service, queue)}/replay`;
+    return this.forward(
+      service,
+      { ...this.request(req, res, 'POST', path), body: { messageIds: body.messageIds } },
+      res,
+    );
+  }
+
+  @Get('notifications/failed')
+  @ApiOkResponse({ description: "The order service's failed merchant notifications, most recent first" })
+  async failedNotifications(
+    @Query() query: FailedNotificationsQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const path = `/notifications?state=FAILED&limit=${query.limit}`;
+    return this.forward(this.service('order'), this.request(req, res, 'GET', path), res);
+  }
+
+  @Post('notifications/:id/redeliver')
+  @ApiOkResponse({ description: 'The notification, with a new round of attempts under way' })
+  async redeliver(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    return this.forward(this.service('order'), this.request(req, res, 'POST', `/notifications/${id}/redeliver`), res);
+  }
+
+  private service(name: string): ConsoleService {
+    const service = this.services.find((s) => s.name === name);
+    if (!service) {
+      throw new NotFoundException(
+        this.services.length === 0
+          ? 'The console reaches no service: CONSOLE_SERVICE_URLS is not set'
+          : `The console reaches ${this.services.map((s) => s.name).join(', ')} only (CONSOLE_SERVICE_URLS)`,
+      );
+    }
+    return service;
+  }
+
+  private queueOf(service: ConsoleService, queue: string): string {
+    if (!QUEUE.test(queue) || !queue.startsWith(`${service.name}.`)) {
+      throw new BadRequestException(
+        `The queue must be one of the ${service.name} service's: ${service.name}.<purpose>`,
+      );
+    }
+    return encodeURIComponent(queue);
+  }
+
+  private request(req: Request, res: Response, method: ServiceRequest['method'], path: string): ServiceRequest {
+    const correlationId = res.getHeader('x-correlation-id');
+    return {
+      method,
+      path,
+      authorization: req.headers.authorization,
+      ...(typeof correlationId === 'string' && { correlationId }),
+    };
+  }
+
+  /** The service's own status and body; its problem details as ours when it failed. */
+  private async forward(service: ConsoleService, request: ServiceRequest, res: Response): Promise<unknown> {
+    const answer = await this.proxy.call(service, request);
+    if (answer.kind === 'answer' && answer.status < 400) {
+      res.status(answer.status);
+      return answer.body;
+    }
+    if (answer.kind === 'answer' && isProblem(answer.body)) {
+      // The service's `instance` is a path of that service; the filter puts ours in its place.
+      const problem: Record<string, unknown> = { ...answer.body, service: service.name };
+      delete problem.instance;
+      throw new HttpException(problem, answer.status);
+    }
+    const { status, detail } = failureOf(service, answer);
+    throw new HttpException(
+      { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', detail, service: service.name },
+      status,
+    );
+  }
+}
+
+function isProblem(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && ('title' in body || 'type' in body);
+}
+
+function failureOf(service: ConsoleService, answer: ServiceAnswer): { status: number; detail: string } {
+  if (answer.kind === 'unavailable') return answer;
+  const detail = isProblem(answer.body) && typeof answer.body.detail === 'string' ? answer.body.detail : undefined;
+  return { status: answer.status, detail: detail ?? `the ${service.name} service answered ${answer.status}` };
+}

@@ -1,0 +1,185 @@
+// Saga deadlines with the whole suite as real processes: a payment that does not answer in time is given up by the
+// saga's own deadline (the payment service itself would wait longer), the order is cancelled TIMED_OUT and the late
+// approval is released; a deadline pending while the orchestrator is killed still fires after it restarts, once.
+// The payment deadline is compressed to 2 s by configuration (SAGA_DEADLINES); the default stays minutes.
+import { randomUUID } from 'node:crypto';
+import {
+  asOperator,
+  bearer,
+  createMerchant,
+  RabbitMqManagement,
+  ServiceProcess,
+  SimulatorProcess,
+  type TestMerchant,
+  waitFor,
+} from '@orderflow/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
+// The gateway answers tok_slow after 6 s and tok_async's approval comes after 4 s: both after the saga's 2 s.
+const gateway = new SimulatorProcess('payment-gateway', base + 10, { SLOW_DELAY_MS: '6000', ASYNC_DELAY_MS: '4000' });
+const carrier = new SimulatorProcess('carrier', base + 11, { DELIVERY_DELAY_MS: '0' });
+const common = { RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '400', RATE_LIMIT_REQUESTS: '1000000' };
+const sagaOverrides = { ...common, SAGA_DEADLINES: 'payment=2s', SCHEDULER_POLL_INTERVAL_MS: '100' };
+const services = {
+  order: new ServiceProcess('order', common),
+  // The payment service waits for the slow gateway longer than the saga waits for the payment service.
+  payment: new ServiceProcess('payment', {
+    ...common,
+    PAYMENT_GATEWAY_URL: gateway.url,
+    PAYMENT_GATEWAY_TIMEOUT_MS: '10000',
+  }),
+  warehouse: new ServiceProcess('warehouse', common),
+  logistics: new ServiceProcess('logistics', { ...common, CARRIER_URL: carrier.url }),
+  saga: new ServiceProcess('saga', sagaOverrides),
+};
+let merchant: TestMerchant;
+
+type Order = { orderId: string; status: string; statusReason?: string };
+type Payment = { status: string; amount: number };
+type HistoryEntry = {
+  kind: string;
+  messageType: string;
+  fromState?: string;
+  toState?: string;
+  detail: Record<string, unknown>;
+};
+type Saga = { state: string; history: HistoryEntry[] };
+
+async function json<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  return (await res.json()) as T;
+}
+
+async function place(token: string): Promise<string> {
+  const sku = `DEADLINE-${randomUUID().slice(0, 8)}`;
+  await json(`${services.warehouse.url}/stock/${sku}`, {
+    method: 'PUT',
+    headers: asOperator(),
+    body: JSON.stringify({ onHand: 5 }),
+  });
+  const order = await json<Order>(`${services.order.url}/orders`, {
+    method: 'POST',
+    headers: bearer(merchant.apiKey),
+    body: JSON.stringify({
+      customerId: 'customer-deadlines',
+      currency: 'EUR',
+      items: [{ sku, quantity: 1, unitPrice: 1500 }],
+      payment: { method: 'card', token },
+      shippingAddress: {
+        name: 'Grace Hopper',
+        line1: '1 Navy Way',
+        city: 'Arlington',
+        postalCode: '22202',
+        country: 'US',
+      },
+    }),
+  });
+  return order.orderId;
+}
+
+const saga = (orderId: string) => json<Saga>(`${services.saga.url}/sagas/${orderId}`, { headers: asOperator() });
+
+async function settled(orderId: string, timeoutMs = 30_000): Promise<Order> {
+  return waitFor(
+    async () => {
+      const order = await json<Order>(`${services.order.url}/orders/${orderId}`, { headers: bearer(merchant.apiKey) });
+      return ['SHIPPED', 'DELIVERED', 'CANCELLED'].includes(order.status) && order;
+    },
+    { timeoutMs, intervalMs: 200, what: `order ${orderId} to settle` },
+  );
+}
+
+/** Once the gateway's late answer is in, nothing may hold or keep the customer's money. */
+async function moneyReleased(orderId: string): Promise<Payment[]> {
+  return waitFor(
+    async () => {
+      const payments = await json<Payment[]>(`${services.payment.url}/payments?orderId=${orderId}`, {
+        headers: asOperator(),
+      });
+      return (
+        payments.length > 0 &&
+        payments.every((p) => !['PENDING', 'AUTHORIZED', 'CAPTURED'].includes(p.status)) &&
+        payments
+      );
+    },
+    { timeoutMs: 20_000, intervalMs: 250, what: `the payment of ${orderId} to hold nothing` },
+  );
+}
+
+const deadlineFirings = (s: Saga) =>
+  s.history.filter((h) => h.kind === 'event' && h.messageType === 'deadline.payment-expired.v1');
+
+beforeAll(async () => {
+  const management = new RabbitMqManagement();
+  for (const queue of [
+    'saga.events',
+    'payment.commands',
+    'warehouse.commands',
+    'logistics.commands',
+    'order.status-updates',
+  ]) {
+    await management.delete(`/queues/orderflow/${queue}/contents`);
+  }
+  await gateway.start();
+  await carrier.start();
+  Object.values(services).forEach((s) => s.start());
+  await Promise.all(Object.values(services).map((s) => s.waitReady()));
+  merchant = await createMerchant(services.order.url, 'Deadlines');
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(services).map((s) => s.stop().catch(() => s.kill())));
+  await gateway.stop();
+  await carrier.stop();
+});
+
+describe('the payment deadline', () => {
+  it.each([
+    ['a gateway that answers after the deadline', 'tok_slow'],
+    ['an asynchronous approval that arrives after the deadline', 'tok_async'],
+  ])('%s: the order is cancelled TIMED_OUT and the late approval released', async (_what, token) => {
+    const orderId = await place(token);
+    expect(await settled(orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'TIMED_OUT' });
+
+    const s = await saga(orderId);
+    expect(s.state).toBe('Final');
+    expect(deadlineFirings(s)).toHaveLength(1);
+    expect(s.history.find((h) => h.kind === 'deadline' && h.detail.action === 'scheduled')).toMatchObject({
+      toState: 'AwaitingPayment',
+      detail: { deadline: 'payment', attempt: 1 },
+    });
+    expect(await moneyReleased(orderId)).not.toHaveLength(0);
+  });
+
+  it('is withdrawn when the payment answers in time, and never fires', async () => {
+    const orderId = await place('tok_ok');
+    expect((await settled(orderId)).status).not.toBe('CANCELLED');
+    const s = await saga(orderId);
+    expect(
+      s.history.some(
+        (h) => h.kind === 'deadline' && h.detail.action === 'cancelled' && h.detail.deadline === 'payment',
+      ),
+    ).toBe(true);
+    expect(deadlineFirings(s)).toHaveLength(0);
+  });
+});
+
+describe('an orchestrator killed while a deadline is pending', () => {
+  it('fires the deadline after its restart, once', async () => {
+    const orderId = await place('tok_slow');
+    await waitFor(async () => (await saga(orderId)).state === 'AwaitingPayment', { what: 'the saga to await payment' });
+    services.saga.kill();
+    await services.saga.exitCode();
+    // Past the deadline while no orchestrator runs.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    services.saga = new ServiceProcess('saga', sagaOverrides);
+    await services.saga.start().waitReady();
+
+    expect(await settled(orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'TIMED_OUT' });
+    // Long after, still once.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(deadlineFirings(await saga(orderId))).toHaveLength(1);
+    await moneyReleased(orderId);
+  });
+});
