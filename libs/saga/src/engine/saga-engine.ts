@@ -200,10 +200,9 @@ export class SagaEngine<D> {
     else if (step.write === 'update' && instance) {
       version = await store.update(type, correlationId, instance.version, step.to, step.data);
     }
-    await store.appendHistory(type, correlationId, step.history);
-    if (step.write !== 'none') {
-      await store.appendHistory(type, correlationId, await this.applyDeadlines(uow, correlationId, step));
-    }
+    // One insert for the step's history and its deadlines' (a round trip per message matters on this path).
+    const deadlines = step.write === 'none' ? [] : await this.applyDeadlines(uow, correlationId, step);
+    await store.appendHistory(type, correlationId, [...step.history, ...deadlines]);
     if (transitions) {
       this.observer?.transitioned({
         saga: type,
