@@ -77,7 +77,9 @@ const placed = (orderId: string) =>
     shippingAddress: { name: 'A', line1: 'Street 1', city: 'Town', postalCode: '1000', country: 'BE' },
   });
 
-function setUp() {
+/** Each test its own clock, so it must not meet another test's deadlines, which would be due by its clock too. */
+async function setUp() {
+  await rig.dataSource.query(`DELETE FROM scheduled_jobs WHERE topic = $1`, [SAGA_DEADLINE_TOPIC]);
   const clock = new ManualClock(new Date('2026-11-23T12:00:00Z'));
   const jobs = new JobStore(clock);
   const engine = new SagaEngine(saga, undefined, { jobs, clock });
@@ -98,7 +100,7 @@ const commandsSent = async (orderId: string) =>
 
 describe('a state deadline', () => {
   it('is scheduled on entering the state and fires only when due, retrying the step, then giving up', async () => {
-    const { clock, jobs, engine, runner } = setUp();
+    const { clock, jobs, engine, runner } = await setUp();
     const orderId = randomUUID();
     await handle(engine as SagaEngine<unknown>, placed(orderId));
     const key = `${saga.type}:${orderId}:payment`;
@@ -134,7 +136,7 @@ describe('a state deadline', () => {
   });
 
   it('is cancelled when the state moves on, and never fires', async () => {
-    const { clock, jobs, engine, runner } = setUp();
+    const { clock, jobs, engine, runner } = await setUp();
     const orderId = randomUUID();
     await handle(engine as SagaEngine<unknown>, placed(orderId));
     await handle(
@@ -150,7 +152,7 @@ describe('a state deadline', () => {
   });
 
   it('fires once when two replicas race for it', async () => {
-    const { clock, engine, runner } = setUp();
+    const { clock, engine, runner } = await setUp();
     const orders = Array.from({ length: 20 }, () => randomUUID());
     for (const orderId of orders) await handle(engine as SagaEngine<unknown>, placed(orderId));
     clock.advance(HOUR);
@@ -163,7 +165,7 @@ describe('a state deadline', () => {
 
 describe("an operator's action", () => {
   it('is taken only where the state has a row for it, and recorded with who and why', async () => {
-    const { clock, engine, runner } = setUp();
+    const { clock, engine, runner } = await setUp();
     const orderId = randomUUID();
     await handle(engine as SagaEngine<unknown>, placed(orderId));
     const act = () =>
