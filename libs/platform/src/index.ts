@@ -12,3 +12,4 @@ export * from './service-identity.js';
 export * from './version.js';
 export * from './metrics/metrics.js';
 export * from './tracing/tracing.js';
+export * from './maintenance/batched-maintenance.js';

@@ -3,6 +3,7 @@
  * long locks, never blocks a relay or a consumer (SKIP LOCKED), and leaves autovacuum a steady trickle instead of
  * a mass delete. Any replica may run it; concurrent runs share the work.
  */
+import { BatchedMaintenance } from '@orderflow/platform';
 import type pg from 'pg';
 import { PRUNE_INBOX_SQL, PRUNE_SENT_SQL } from './outbox-store.js';
 
@@ -14,30 +15,22 @@ export interface PruneOptions {
 }
 
 export class OutboxPruner {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly maintenance: BatchedMaintenance;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: PruneOptions,
-    private readonly onError: (err: Error) => void,
-  ) {}
+    onError: (err: Error) => void,
+  ) {
+    this.maintenance = new BatchedMaintenance(() => this.pruneOnce(), options.intervalMs, onError);
+  }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.pruneOnce()
-        .then(() => undefined)
-        .catch((err: Error) => this.onError(err))
-        .finally(() => (this.running = undefined));
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.maintenance.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.maintenance.stop();
   }
 
   /** Prunes until a batch comes back short; returns how many rows of each table went. */
@@ -47,14 +40,10 @@ export class OutboxPruner {
     return { outbox, inbox };
   }
 
-  private async pruneTable(sql: string, retentionMs: number): Promise<number> {
-    let total = 0;
-    for (;;) {
+  private pruneTable(sql: string, retentionMs: number): Promise<number> {
+    return this.maintenance.batches(async () => {
       const { rowCount } = await this.pool.query(sql, [retentionMs, this.options.batchSize]);
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < this.options.batchSize || this.stopped) return total;
-      // A breath between batches keeps the prune from competing with business traffic.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return rowCount ?? 0;
+    }, this.options.batchSize);
   }
 }

@@ -11,6 +11,7 @@
  * Not covered: an event that arrives for an instance while it is being pruned is recorded in a history row of its own,
  * which then outlives the instance, like the history of an order the saga never started; such rows are not pruned.
  */
+import { BatchedMaintenance } from '@orderflow/platform';
 import { Counter, type Registry } from 'prom-client';
 import { type SqlExecutor, SagaStore } from './saga-store.js';
 
@@ -27,9 +28,7 @@ export interface SagaPrunerOptions {
 
 export class SagaPruner {
   private readonly store: SagaStore;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly maintenance: BatchedMaintenance;
 
   /** `sql` runs each statement in its own transaction: the data source, not a unit of work's manager. */
   constructor(
@@ -37,42 +36,29 @@ export class SagaPruner {
     private readonly options: SagaPrunerOptions,
   ) {
     this.store = new SagaStore(sql);
+    this.maintenance = new BatchedMaintenance(() => this.pruneOnce(), options.intervalMs, options.onError);
   }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => {
-      // A run still going when the next tick comes is left to finish: two runs of one replica would only compete.
-      this.running ??= this.pruneOnce()
-        .then(() => undefined)
-        .catch((err: Error) => this.options.onError(err))
-        .finally(() => (this.running = undefined));
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.maintenance.start();
   }
 
   /** Stops the timer and waits for a run in progress, which ends after its current batch. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.maintenance.stop();
   }
 
   /** Prunes until a batch comes back short; returns how many instances went. */
-  async pruneOnce(): Promise<number> {
+  pruneOnce(): Promise<number> {
     const { retentionMs, batchSize, onPruned } = this.options;
-    let total = 0;
-    for (;;) {
+    return this.maintenance.batches(async () => {
       let batch = 0;
       for (const { sagaType, count } of await this.store.pruneCompleted(retentionMs, batchSize)) {
         batch += count;
         onPruned?.(sagaType, count);
       }
-      total += batch;
-      if (batch < batchSize || this.stopped) return total;
-      // A breath between batches keeps the prune from competing with business traffic.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return batch;
+    }, batchSize);
   }
 }
 
