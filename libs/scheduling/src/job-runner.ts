@@ -130,9 +130,10 @@ export class JobRunner {
     for (;;) {
       await t.pumping;
       const jobs = await this.claim(topic, t, t.options.concurrency);
-      if (jobs.length === 0 && t.inFlight.size === 0) return this.started - before;
+      // A pump woken by a job that just ended may be claiming right now: what it claims is part of this drain.
+      if (jobs.length === 0 && t.inFlight.size === 0 && !t.pumping) return this.started - before;
       for (const job of jobs) this.track(topic, t, job);
-      await Promise.race([...t.inFlight]);
+      if (t.inFlight.size > 0) await Promise.race([...t.inFlight]);
     }
   }
 
