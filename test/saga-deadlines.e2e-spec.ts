@@ -1,7 +1,9 @@
 // Saga deadlines with the whole suite as real processes: a payment that does not answer in time is given up by the
 // saga's own deadline (the payment service itself would wait longer), the order is cancelled TIMED_OUT and the late
 // approval is released; a deadline pending while the orchestrator is killed still fires after it restarts, once.
-// The payment deadline is compressed to 2 s by configuration (SAGA_DEADLINES); the default stays minutes.
+// The payment deadline is compressed to 3 s and the delivery deadline to 3 s by configuration (SAGA_DEADLINES); the
+// defaults stay minutes and days. The carrier reports a delivery only when told to (its test hook), so an order whose
+// delivery is not reported parks in ShipmentNeedsAttention, where an operator retries or resolves it.
 import { randomUUID } from 'node:crypto';
 import {
   asOperator,
@@ -16,11 +18,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
-// The gateway answers tok_slow after 6 s and tok_async's approval comes after 4 s: both after the saga's 2 s.
+// The gateway answers tok_slow after 6 s and tok_async's approval comes after 4 s: both after the saga's 3 s.
 const gateway = new SimulatorProcess('payment-gateway', base + 10, { SLOW_DELAY_MS: '6000', ASYNC_DELAY_MS: '4000' });
 const carrier = new SimulatorProcess('carrier', base + 11, { DELIVERY_DELAY_MS: '0' });
 const common = { RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '400', RATE_LIMIT_REQUESTS: '1000000' };
-const sagaOverrides = { ...common, SAGA_DEADLINES: 'payment=2s', SCHEDULER_POLL_INTERVAL_MS: '100' };
+const sagaOverrides = { ...common, SAGA_DEADLINES: 'payment=3s,delivery=3s', SCHEDULER_POLL_INTERVAL_MS: '100' };
 const services = {
   order: new ServiceProcess('order', common),
   // The payment service waits for the slow gateway longer than the saga waits for the payment service.
@@ -172,7 +174,7 @@ describe('an orchestrator killed while a deadline is pending', () => {
     services.saga.kill();
     await services.saga.exitCode();
     // Past the deadline while no orchestrator runs.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
     services.saga = new ServiceProcess('saga', sagaOverrides);
     await services.saga.start().waitReady();
 
@@ -180,6 +182,87 @@ describe('an orchestrator killed while a deadline is pending', () => {
     // Long after, still once.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(deadlineFirings(await saga(orderId))).toHaveLength(1);
+    await moneyReleased(orderId);
+  });
+});
+
+describe('an operator', () => {
+  async function act(
+    orderId: string,
+    action: string,
+    body: unknown = { note: `${action} by the e2e test` },
+    headers = asOperator(),
+  ) {
+    const res = await fetch(`${services.saga.url}/sagas/${orderId}/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Saga & { detail?: string } };
+  }
+
+  async function parked(orderId: string): Promise<Saga> {
+    return waitFor(
+      async () => {
+        const s = await saga(orderId);
+        return s.state === 'ShipmentNeedsAttention' && s;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: `the saga of ${orderId} to park` },
+    );
+  }
+
+  it('finds an order whose delivery never came parked with the reason, retries it, and it completes', async () => {
+    const orderId = await place('tok_ok');
+    const stuck = await parked(orderId);
+    expect((stuck as Saga & { data: { attention?: { reason: string; state: string } } }).data.attention).toMatchObject({
+      reason: 'the carrier never reported the delivery',
+      state: 'AwaitingDelivery',
+    });
+    // Not offered here: the goods are on their way, nothing can be undone by the saga.
+    expect((await act(orderId, 'compensate')).status).toBe(409);
+    expect((await act(orderId, 'retry', {})).status).toBe(400);
+    expect((await act(orderId, 'retry', { note: 'x' }, bearer(merchant.apiKey))).status).toBe(401);
+
+    const retried = await act(orderId, 'retry', { note: 'the carrier says it is on the van' });
+    expect(retried.status).toBe(200);
+    expect(retried.body.state).toBe('AwaitingDelivery');
+    expect(retried.body.history.find((h) => h.kind === 'operator')).toMatchObject({
+      messageType: 'operator.retry.v1',
+      fromState: 'ShipmentNeedsAttention',
+      detail: { action: 'retry', note: 'the carrier says it is on the van' },
+    });
+    const [shipment] = await json<{ shipmentId: string }[]>(`${services.logistics.url}/shipments?orderId=${orderId}`, {
+      headers: asOperator(),
+    });
+    const delivered = await fetch(`${services.logistics.url}/shipments/${shipment.shipmentId}/delivered`, {
+      method: 'POST',
+      headers: asOperator(),
+    });
+    expect(delivered.ok).toBe(true);
+    await waitFor(async () => (await saga(orderId)).state === 'Final', { what: 'the saga to complete' });
+    expect(
+      (await json<Order>(`${services.order.url}/orders/${orderId}`, { headers: bearer(merchant.apiKey) })).status,
+    ).toBe('DELIVERED');
+  });
+
+  it('resolves a parked saga by hand, with a note, and nothing is possible after that', async () => {
+    const orderId = await place('tok_ok');
+    await parked(orderId);
+    const resolved = await act(orderId, 'resolve', { note: 'delivered, confirmed by phone; ticket 4711' });
+    expect(resolved.status).toBe(200);
+    expect(resolved.body.state).toBe('Final');
+    expect(resolved.body.history.filter((h) => h.kind === 'operator').map((h) => h.detail.note)).toEqual([
+      'delivered, confirmed by phone; ticket 4711',
+    ]);
+    expect((await act(orderId, 'resolve')).status).toBe(409);
+    expect((await act(randomUUID(), 'resolve')).status).toBe(404);
+  });
+
+  it('forces the compensation of an order still waiting for its payment: released and cancelled', async () => {
+    const orderId = await place('tok_async');
+    await waitFor(async () => (await saga(orderId)).state === 'AwaitingPayment', { what: 'the saga to await payment' });
+    expect((await act(orderId, 'compensate', { note: 'the customer phoned: stop it' })).status).toBe(200);
+    expect(await settled(orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'TIMED_OUT' });
     await moneyReleased(orderId);
   });
 });

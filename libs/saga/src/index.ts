@@ -1,5 +1,6 @@
 export * from './definition/behavior.js';
 export * from './definition/deadline.js';
+export * from './definition/local-events.js';
 export * from './definition/operator-actions.js';
 export * from './definition/saga-definition.js';
 export * from './diagram/mermaid.js';

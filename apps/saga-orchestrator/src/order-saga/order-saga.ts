@@ -12,6 +12,7 @@ import {
   CapturePayment,
   CreateShipment,
   type DataOf,
+  type OutgoingMessage,
   OrderCancellationRequested,
   OrderPlaced,
   OrderStatusChanged,
@@ -34,7 +35,14 @@ import {
   VoidPayment,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
-import { deadline, defineSaga, OperatorResolve, type SagaContext } from '@orderflow/saga';
+import {
+  deadline,
+  defineSaga,
+  OperatorCompensate,
+  OperatorResolve,
+  OperatorRetry,
+  type SagaContext,
+} from '@orderflow/saga';
 
 export type CancellationReason =
   'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'SHIPPING_UNAVAILABLE' | 'CUSTOMER_CANCELLED' | 'TIMED_OUT';
@@ -46,8 +54,10 @@ export interface OrderSagaData {
   shippingAddress: DataOf<typeof OrderPlaced>['shippingAddress'];
   /** Why the order is being cancelled, once it is. */
   reason?: CancellationReason;
-  /** Why the saga stopped and waits for an operator, while it does. */
-  attention?: { reason: string; state: string; at: string };
+  /** Why the saga stopped and waits for an operator, and where, while it does. */
+  attention?: { reason: string; state: OrderSagaState; at: string };
+  /** The state the saga last parked from: where an operator's retry takes it back to. */
+  parkedIn?: OrderSagaState;
 }
 
 export type OrderSagaState =
@@ -64,7 +74,8 @@ export type OrderSagaState =
   | 'CancellingAfterCapture'
   | 'ReleasingStockForRefund'
   | 'RefundingPayment'
-  | 'NeedsAttention';
+  | 'NeedsAttention'
+  | 'ShipmentNeedsAttention';
 
 // ---- deadlines: how long each waiting state waits (SAGA_DEADLINES overrides the delays) ----------------------
 
@@ -105,8 +116,50 @@ function shipmentFailure(ctx: SagaContext<OrderSagaData, DataOf<typeof ShipmentR
 /** Stops the saga where it is until an operator resolves it; the order keeps its status meanwhile. */
 const park = (reason: string) =>
   function needsAttention(ctx: SagaContext<OrderSagaData>) {
-    ctx.data.attention = { reason, state: ctx.state, at: ctx.message.time };
+    ctx.data.attention = { reason, state: ctx.state as OrderSagaState, at: ctx.message.time };
+    ctx.data.parkedIn = ctx.state as OrderSagaState;
   };
+
+/** Where an operator's retry sends a parked saga back to: the state it stopped in. */
+const PARKED_BEFORE_SHIPPING = [
+  'CapturingPayment',
+  'CancellingAfterCapture',
+  'ReleasingStock',
+  'VoidingPayment',
+  'ReleasingStockForRefund',
+  'RefundingPayment',
+] as const;
+const PARKED_WHILE_SHIPPING = [
+  'Picking',
+  'DeliveredBeforeBooking',
+  'DeliveredBeforePicking',
+  'AwaitingDelivery',
+] as const;
+// Any other answer (a saga parked before this field existed) is refused by the engine, not guessed.
+const parkedIn = <T extends OrderSagaState>(d: OrderSagaData) => d.parkedIn as T;
+
+/** Sends again the command of the step the saga stopped in (a delivery has none: waiting again is all it takes). */
+function resumeParkedStep(ctx: SagaContext<OrderSagaData>) {
+  const resend: Partial<Record<OrderSagaState, (d: OrderSagaData, m: IncomingMessage) => OutgoingMessage>> = {
+    CapturingPayment: capturePayment,
+    CancellingAfterCapture: capturePayment,
+    ReleasingStock: releaseStock,
+    VoidingPayment: voidPayment,
+    ReleasingStockForRefund: releaseStock,
+    RefundingPayment: refundPayment,
+    Picking: pickStock,
+    DeliveredBeforePicking: pickStock,
+  };
+  const build = ctx.data.parkedIn && resend[ctx.data.parkedIn];
+  if (build) ctx.send(build(ctx.data, ctx.message));
+  ctx.data.attention = undefined;
+}
+
+/** An operator forced the compensation; the contracts have no reason for that, so a stuck order counts as timed out. */
+function operatorGaveUp(ctx: SagaContext<OrderSagaData>) {
+  ctx.data.reason ??= 'TIMED_OUT';
+  ctx.data.attention = undefined;
+}
 
 // ---- commands and events: what the saga says ---------------------------------------------------------------
 
@@ -158,6 +211,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     'ReleasingStockForRefund',
     'RefundingPayment',
     'NeedsAttention',
+    'ShipmentNeedsAttention',
   ],
   initialData: () => ({
     items: [],
@@ -171,6 +225,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
   during: {
     // ---- the way forward ----
     AwaitingPayment: [
+      when(OperatorCompensate).then(operatorGaveUp).send(voidPayment).transitionTo('VoidingPayment'),
       when(PaymentAuthorized).send(reserveStock).transitionTo('ReservingStock'),
       when(PaymentDeclined).then(paymentFailure).publish(orderCancelled).finalize(),
       when(OrderCancellationRequested)
@@ -181,6 +236,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       when(paymentDeadline.expired).then(because('TIMED_OUT')).send(voidPayment).transitionTo('VoidingPayment'),
     ],
     ReservingStock: [
+      when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStock'),
       when(StockReserved).send(capturePayment).transitionTo('CapturingPayment'),
       when(StockUnavailable).then(because('OUT_OF_STOCK')).send(voidPayment).transitionTo('VoidingPayment'),
       when(OrderCancellationRequested)
@@ -190,6 +246,8 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       when(stockDeadline.expired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
     ],
     CapturingPayment: [
+      when(OperatorRetry).send(capturePayment).transitionTo('CapturingPayment'),
+      when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStockForRefund'),
       when(PaymentCaptured).publish(orderConfirmed).send(createShipment).transitionTo('BookingShipment'),
       when(OrderCancellationRequested).then(because('CUSTOMER_CANCELLED')).transitionTo('CancellingAfterCapture'),
       // A capture may have happened unreported: asking again is safe (the payment service captures once).
@@ -197,6 +255,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       when(captureDeadline.expired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
     ],
     BookingShipment: [
+      when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStockForRefund'),
       when(ShipmentCreated).send(pickStock).transitionTo('Picking'),
       // Replicas publish independently: the carrier's delivery report can overtake the booking's confirmation.
       when(ShipmentDelivered).transitionTo('DeliveredBeforeBooking'),
@@ -211,32 +270,34 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
         .transitionTo('ReleasingStockForRefund'),
     ],
     Picking: [
+      when(OperatorRetry).send(pickStock).transitionTo('Picking'),
       when(StockPicked).publish(orderShipped).transitionTo('AwaitingDelivery'),
       // A quick carrier (or a slow warehouse) reports the delivery first: remember it, finish when picking does.
       when(ShipmentDelivered).transitionTo('DeliveredBeforePicking'),
       when(pickingDeadline.retry).send(pickStock).transitionTo('Picking'),
-      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('NeedsAttention'),
+      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('ShipmentNeedsAttention'),
     ],
     DeliveredBeforeBooking: [
       when(ShipmentCreated).send(pickStock).transitionTo('DeliveredBeforePicking'),
       when(bookingDeadline.expired)
         .then(park('the carrier delivered a shipment it never confirmed'))
-        .transitionTo('NeedsAttention'),
+        .transitionTo('ShipmentNeedsAttention'),
     ],
     DeliveredBeforePicking: [
       when(StockPicked).publish(orderShipped).publish(orderDelivered).finalize(),
       when(pickingDeadline.retry).send(pickStock).transitionTo('DeliveredBeforePicking'),
-      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('NeedsAttention'),
+      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('ShipmentNeedsAttention'),
     ],
     AwaitingDelivery: [
       when(ShipmentDelivered).publish(orderDelivered).finalize(),
       when(deliveryDeadline.expired)
         .then(park('the carrier never reported the delivery'))
-        .transitionTo('NeedsAttention'),
+        .transitionTo('ShipmentNeedsAttention'),
     ],
 
     // ---- undoing: before the capture, release stock then void; after it, release stock then refund ----
     ReleasingStock: [
+      when(OperatorRetry).send(releaseStock).transitionTo('ReleasingStock'),
       when(StockReleased).send(voidPayment).transitionTo('VoidingPayment'),
       when(compensationDeadline.retry).send(releaseStock).transitionTo('ReleasingStock'),
       when(compensationDeadline.expired).then(park('the stock was not released')).transitionTo('NeedsAttention'),
@@ -244,6 +305,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       ignore(StockUnavailable),
     ],
     VoidingPayment: [
+      when(OperatorRetry).send(voidPayment).transitionTo('VoidingPayment'),
       when(PaymentVoided).publish(orderCancelled).finalize(),
       when(compensationDeadline.retry).send(voidPayment).transitionTo('VoidingPayment'),
       when(compensationDeadline.expired).then(park('the payment was not voided')).transitionTo('NeedsAttention'),
@@ -252,11 +314,13 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       ignore(PaymentDeclined),
     ],
     CancellingAfterCapture: [
+      when(OperatorRetry).send(capturePayment).transitionTo('CancellingAfterCapture'),
       when(PaymentCaptured).send(releaseStock).transitionTo('ReleasingStockForRefund'),
       when(captureDeadline.retry).send(capturePayment).transitionTo('CancellingAfterCapture'),
       when(captureDeadline.expired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
     ],
     ReleasingStockForRefund: [
+      when(OperatorRetry).send(releaseStock).transitionTo('ReleasingStockForRefund'),
       when(StockReleased).send(refundPayment).transitionTo('RefundingPayment'),
       when(compensationDeadline.retry).send(releaseStock).transitionTo('ReleasingStockForRefund'),
       when(compensationDeadline.expired).then(park('the stock was not released')).transitionTo('NeedsAttention'),
@@ -265,13 +329,24 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       ignore(ShipmentRejected),
     ],
     RefundingPayment: [
+      when(OperatorRetry).send(refundPayment).transitionTo('RefundingPayment'),
       when(PaymentRefunded).publish(orderCancelled).finalize(),
       when(compensationDeadline.retry).send(refundPayment).transitionTo('RefundingPayment'),
       when(compensationDeadline.expired).then(park('the payment was not refunded')).transitionTo('NeedsAttention'),
     ],
 
     // ---- parked: an operator has to look; the history says why ----
-    NeedsAttention: [when(OperatorResolve).finalize()],
+    // Money may have been taken: retrying the step, or undoing everything (release, then refund or void) are both safe.
+    NeedsAttention: [
+      when(OperatorRetry).then(resumeParkedStep).transitionToOneOf(PARKED_BEFORE_SHIPPING, parkedIn),
+      when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStockForRefund'),
+      when(OperatorResolve).finalize(),
+    ],
+    // The goods are with the warehouse or the carrier: an operator retries, or settles it outside and resolves.
+    ShipmentNeedsAttention: [
+      when(OperatorRetry).then(resumeParkedStep).transitionToOneOf(PARKED_WHILE_SHIPPING, parkedIn),
+      when(OperatorResolve).finalize(),
+    ],
   },
   deadlines: {
     AwaitingPayment: paymentDeadline,

@@ -47,6 +47,8 @@ export type BehaviorStep<D> =
  */
 export type BehaviorOutcome =
   | { readonly kind: 'transition'; readonly to: string }
+  /** One of `to`, chosen from the instance's data once the steps ran. */
+  | { readonly kind: 'choice'; readonly to: readonly string[]; readonly choose: (data: unknown) => string }
   | { readonly kind: 'finalize' }
   | { readonly kind: 'stay' }
   | { readonly kind: 'ignore' };
@@ -101,6 +103,16 @@ export class WhenBehavior<D, S extends string, E> implements Behavior<D> {
 
   transitionTo(state: S): Behavior<D> {
     return { spec: { ...this.spec, outcome: { kind: 'transition', to: state } } };
+  }
+
+  /**
+   * Moves to one of `states`, chosen from the data once the steps ran — e.g. back to the state a parked saga stopped
+   * in. Every possible target is named here, so the table and its diagram still show every way out of the state.
+   */
+  transitionToOneOf<T extends S>(states: readonly T[], choose: (data: D) => T): Behavior<D> {
+    return {
+      spec: { ...this.spec, outcome: { kind: 'choice', to: states, choose: choose as (data: unknown) => string } },
+    };
   }
 
   /** Moves the instance to `Final` and marks it completed; it is kept, and later events are unexpected there. */

@@ -11,6 +11,7 @@
  */
 import { defineEvent, type MessageType } from '@orderflow/contracts';
 import { z } from 'zod';
+import { markLocal } from './local-events.js';
 
 const deadlineData = z.object({
   deadline: z.string(),
@@ -27,13 +28,6 @@ export interface SagaDeadline {
   readonly retries: number;
   readonly retry: MessageType<typeof deadlineData>;
   readonly expired: MessageType<typeof deadlineData>;
-}
-
-const local = new Set<string>();
-
-/** Marks a message type as the saga's own (a deadline, an operator's action): never subscribed or published. */
-export function markLocal(type: string): void {
-  local.add(type);
 }
 
 /**
@@ -54,12 +48,7 @@ export function deadline(name: string, options: { after: number; retries?: numbe
     deadlineData,
     `The ${name} deadline passed for the last time`,
   );
-  local.add(retry.type);
-  local.add(expired.type);
+  markLocal(retry.type);
+  markLocal(expired.type);
   return Object.freeze({ name, delayMs: options.after, retries, retry, expired });
-}
-
-/** True for the saga's own message types (deadlines, operators' actions): never on the broker. */
-export function isLocalEvent(type: string): boolean {
-  return local.has(type);
 }

@@ -5,7 +5,7 @@
  */
 import { defineEvent } from '@orderflow/contracts';
 import { z } from 'zod';
-import { markLocal } from './deadline.js';
+import { markLocal } from './local-events.js';
 
 const actionData = z.object({
   /** The operator's subject (a token fingerprint or an OIDC subject). */

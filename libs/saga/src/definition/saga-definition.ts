@@ -9,7 +9,8 @@
  */
 import type { MessageType } from '@orderflow/contracts';
 import { type Behavior, type BehaviorSpec, type SagaDsl, sagaDsl } from './behavior.js';
-import { isLocalEvent, type SagaDeadline } from './deadline.js';
+import type { SagaDeadline } from './deadline.js';
+import { isLocalEvent } from './local-events.js';
 
 export const INITIAL = 'Initial';
 export const FINAL = 'Final';
@@ -154,33 +155,41 @@ export function ruleFor<D>(definition: SagaDefinition<D>, state: string, eventTy
   const match = (behaviors: readonly BehaviorSpec<D>[]) => behaviors.find((b) => b.event.type === eventType);
   if (state === INITIAL) {
     const behavior = match(definition.initially);
-    return behavior && rule(INITIAL, 'initially', behavior);
+    return behavior && rule(INITIAL, 'initially', behavior)[0];
   }
   if (state === FINAL || !definition.states.includes(state)) return undefined;
   const own = match(definition.during.get(state) ?? []);
-  if (own) return rule(state, 'during', own);
+  if (own) return rule(state, 'during', own)[0];
   const any = match(definition.duringAny);
-  return any && rule(state, 'duringAny', any);
+  return any && rule(state, 'duringAny', any)[0];
 }
 
 /** Every row of the table, in the order written: `initially`, then each state's own rows and its `duringAny` rows. */
 export function rulesOf<D>(definition: SagaDefinition<D>): SagaRule<D>[] {
-  const rules = definition.initially.map((b) => rule(INITIAL, 'initially', b));
+  const rules = definition.initially.flatMap((b) => rule(INITIAL, 'initially', b));
   for (const state of definition.states) {
     const own = definition.during.get(state) ?? [];
-    rules.push(...own.map((b) => rule(state, 'during', b)));
+    rules.push(...own.flatMap((b) => rule(state, 'during', b)));
     const overridden = new Set(own.map((b) => b.event.type));
     rules.push(
-      ...definition.duringAny.filter((b) => !overridden.has(b.event.type)).map((b) => rule(state, 'duringAny', b)),
+      ...definition.duringAny.filter((b) => !overridden.has(b.event.type)).flatMap((b) => rule(state, 'duringAny', b)),
     );
   }
   return rules;
 }
 
-function rule<D>(from: string, source: RuleSource, behavior: BehaviorSpec<D>): SagaRule<D> {
+/** The row, or for a choice one row per possible target (the engine picks among them when the event comes). */
+function rule<D>(from: string, source: RuleSource, behavior: BehaviorSpec<D>): SagaRule<D>[] {
   const { outcome } = behavior;
-  const to = outcome.kind === 'transition' ? outcome.to : outcome.kind === 'finalize' ? FINAL : from;
-  return { from, event: behavior.event.type, source, behavior, to };
+  const targets =
+    outcome.kind === 'transition'
+      ? [outcome.to]
+      : outcome.kind === 'choice'
+        ? outcome.to
+        : outcome.kind === 'finalize'
+          ? [FINAL]
+          : [from];
+  return targets.map((to) => ({ from, event: behavior.event.type, source, behavior, to }));
 }
 
 function problemsOf<D>(
@@ -233,10 +242,12 @@ function problemsOf<D>(
     for (const { event, outcome } of behaviors) {
       if (events.has(event.type)) problems.push(`${where} has two rows for ${event.type}`);
       events.add(event.type);
-      if (outcome.kind === 'transition' && !declared.has(outcome.to)) {
-        const hint = outcome.to === FINAL ? ' (use finalize())' : '';
-        problems.push(`${where}, ${event.type} goes to "${outcome.to}", which is not a declared state${hint}`);
+      const targets = outcome.kind === 'transition' ? [outcome.to] : outcome.kind === 'choice' ? outcome.to : [];
+      for (const to of targets.filter((t) => !declared.has(t))) {
+        const hint = to === FINAL ? ' (use finalize())' : '';
+        problems.push(`${where}, ${event.type} goes to "${to}", which is not a declared state${hint}`);
       }
+      if (outcome.kind === 'choice' && outcome.to.length === 0) problems.push(`${where}, ${event.type} has no state to choose`);
     }
   }
   // The checks below walk the table, which only means something once its names are right.

@@ -11,7 +11,8 @@ import type { OutgoingMessage } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import type { SagaContext } from '../definition/behavior.js';
 import type { DeadlineData, SagaDeadline } from '../definition/deadline.js';
-import { FINAL, INITIAL, ruleFor, type SagaDefinition } from '../definition/saga-definition.js';
+import { OperatorRetry } from '../definition/operator-actions.js';
+import { FINAL, INITIAL, ruleFor, type SagaDefinition, type SagaRule } from '../definition/saga-definition.js';
 import type { SagaHistoryRecord } from '../store/saga-store.js';
 
 /** An instance as stored: `version` is what the optimistic update expects to find. */
@@ -101,31 +102,33 @@ export async function applyEvent<D>(
       outgoing.push({ how: 'publish', message: out });
     },
   };
-  const schedule: DeadlineRequest[] = [];
+  const scheduled: SagaDeadline[] = [];
   const unschedule: SagaDeadline[] = [];
   for (const step of rule.behavior.steps) {
     if (step.kind === 'then') await step.run(context);
     else if (step.kind === 'send') context.send(step.build(context.data, message));
     else if (step.kind === 'publish') context.publish(step.build(context.data, message));
-    else if (step.kind === 'schedule') {
-      // A retry that stays where it is counts on; anywhere else the deadline starts over.
-      const again = message.type === step.deadline.retry.type && rule.to === from;
-      schedule.push({ deadline: step.deadline, attempt: again ? (message.data as DeadlineData).attempt + 1 : 1 });
-    } else unschedule.push(step.deadline);
+    else if (step.kind === 'schedule') scheduled.push(step.deadline);
+    else unschedule.push(step.deadline);
   }
-  // The state's own deadline: set on entering it, set again by a retry that stays.
-  const own = definition.stateDeadlines.get(rule.to);
+  const to = targetOf(rule, context.data);
+  // A deadline's retry that stays where it is counts on; anywhere else, and after an operator's retry, it starts over.
+  const attemptOf = (deadline: SagaDeadline) =>
+    message.type === deadline.retry.type && to === from ? (message.data as DeadlineData).attempt + 1 : 1;
+  const schedule: DeadlineRequest[] = scheduled.map((deadline) => ({ deadline, attempt: attemptOf(deadline) }));
+  // The state's own deadline: set on entering it, set again by a retry (the deadline's or an operator's) that stays.
+  const own = definition.stateDeadlines.get(to);
   if (own && !schedule.some((r) => r.deadline === own)) {
-    if (rule.to !== from) schedule.push({ deadline: own, attempt: 1 });
-    else if (message.type === own.retry.type)
-      schedule.push({ deadline: own, attempt: (message.data as DeadlineData).attempt + 1 });
+    if (to !== from || message.type === own.retry.type || message.type === OperatorRetry.type) {
+      schedule.push({ deadline: own, attempt: attemptOf(own) });
+    }
   }
 
   const history: SagaHistoryRecord[] = [
     {
       kind: 'event',
       ...eventRecord,
-      toState: rule.to,
+      toState: to,
       detail: { source: message.source, data: redacted(message.data) },
     },
     ...outgoing.map(({ how, message: out }): SagaHistoryRecord => ({
@@ -134,20 +137,20 @@ export async function applyEvent<D>(
       detail: { subject: out.subject, data: redacted(out.data) },
     })),
   ];
-  if (rule.to !== from) {
+  if (to !== from) {
     history.push({
       kind: 'transition',
       messageType: message.type,
       messageId: message.id,
       fromState: from,
-      toState: rule.to,
-      detail: { rule: rule.source, ...(rule.to === FINAL && { completed: true }) },
+      toState: to,
+      detail: { rule: rule.source, ...(to === FINAL && { completed: true }) },
     });
   }
   return {
     decision: 'applied',
     from,
-    to: rule.to,
+    to,
     write: instance ? 'update' : 'create',
     data: context.data,
     outgoing,
@@ -155,6 +158,17 @@ export async function applyEvent<D>(
     schedule,
     unschedule,
   };
+}
+
+/** Where the row leads: its one target, or for a choice the state chosen from the data (one of those it names). */
+function targetOf<D>(rule: SagaRule<D>, data: D): string {
+  const { outcome } = rule.behavior;
+  if (outcome.kind !== 'choice') return rule.to;
+  const chosen = outcome.choose(data);
+  if (!outcome.to.includes(chosen)) {
+    throw new Error(`${rule.event} in ${rule.from} chose "${chosen}", which is not one of ${outcome.to.join(', ')}`);
+  }
+  return chosen;
 }
 
 /** Fields that hold credentials; the history, which operators read, keeps that they were there, not what they were. */
