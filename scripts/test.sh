@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/infra.sh"
 source "$ROOT/scripts/lib/services.sh"
 source "$ROOT/scripts/lib/browser.sh"
+source "$ROOT/scripts/lib/amqp-client.sh"
 
 layers=(unit integration e2e)
 if [[ $# -gt 0 && " ${layers[*]} " == *" $1 "* ]]; then layers=("$1"); shift; fi
@@ -69,6 +70,7 @@ fi
 
 if [[ " ${layers[*]} " == *" e2e "* ]]; then
   ensure_chromium
+  ensure_pika
   build_services
   step "end-to-end tests (services on :$ORDERFLOW_HTTP_PORT_BASE-$((ORDERFLOW_HTTP_PORT_BASE + 4)))"
   # The audit reads what this run's processes logged and which credentials it issued, and nothing older.

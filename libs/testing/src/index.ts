@@ -11,3 +11,4 @@ export * from './captured-logs.js';
 export * from './free-port.js';
 export * from './signed-webhooks.js';
 export * from './browser.js';
+export * from './pika-injector.js';
