@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import {
   type DataOf,
   type MessageType,
+  OrderCancellationRequested,
   OrderPlaced,
   PaymentAuthorized,
+  PaymentVoided,
   PaymentCaptured,
   ShipmentCreated,
   ShipmentDelivered,
@@ -188,5 +190,22 @@ describe('events injected by another AMQP client', () => {
     const orderId = randomUUID();
     await injectWithPika(arrange(eventsOf(orderId)));
     expect(await netEffect(orderId)).toEqual(inOrder);
+  });
+
+  it("a cancellation that overtakes its order's placement waits for the saga, then cancels it", async () => {
+    const orderId = randomUUID();
+    const e = eventsOf(orderId);
+    await injectWithPika([event(OrderCancellationRequested, orderId, { orderId }), e.placed]);
+    await waitFor(async () => (await sagaOf(orderId)).state === 'VoidingPayment', {
+      timeoutMs: 20_000,
+      what: 'the parked cancellation to be applied',
+    });
+    await injectWithPika([event(PaymentVoided, orderId, { orderId, paymentId: randomUUID() })]);
+    const effect = await netEffect(orderId);
+    expect(effect).toMatchObject({
+      state: 'Final',
+      commands: ['payment.authorize.v1', 'payment.void.v1'],
+      statuses: ['CANCELLED'],
+    });
   });
 });

@@ -38,6 +38,7 @@ import type { IncomingMessage } from '@orderflow/messaging';
 import {
   deadline,
   defineSaga,
+  request,
   OperatorCompensate,
   OperatorResolve,
   OperatorRetry,
@@ -76,20 +77,6 @@ export type OrderSagaState =
   | 'RefundingPayment'
   | 'NeedsAttention'
   | 'ShipmentNeedsAttention';
-
-// ---- deadlines: how long each waiting state waits (SAGA_DEADLINES overrides the delays) ----------------------
-
-const MINUTE = 60_000;
-/** Before the money is taken, a step that does not answer is given up: the order is cancelled TIMED_OUT. */
-export const paymentDeadline = deadline('payment', { after: 5 * MINUTE });
-export const stockDeadline = deadline('stock', { after: 2 * MINUTE });
-export const bookingDeadline = deadline('booking', { after: 10 * MINUTE });
-/** Once the money is taken, the step is asked again, then an operator is called. */
-export const captureDeadline = deadline('capture', { after: MINUTE, retries: 3 });
-export const pickingDeadline = deadline('picking', { after: 30 * MINUTE, retries: 3 });
-export const deliveryDeadline = deadline('delivery', { after: 14 * 24 * 60 * MINUTE });
-/** Undoing is never given up: the compensating command is sent again, then an operator is called. */
-export const compensationDeadline = deadline('compensation', { after: MINUTE, retries: 5 });
 
 // ---- activities: what the saga remembers -------------------------------------------------------------------
 
@@ -193,6 +180,45 @@ const orderCancelled = (d: OrderSagaData, m: IncomingMessage) =>
     m.subject,
   );
 
+// ---- requests and deadlines: what each waiting state waits for, and how long (SAGA_DEADLINES overrides) -----
+
+const MINUTE = 60_000;
+/** Before the money is taken, a step that does not answer is given up: the order is cancelled TIMED_OUT. */
+export const authorization = request('payment', {
+  send: authorizePayment,
+  completed: PaymentAuthorized,
+  faulted: PaymentDeclined,
+  timeout: 5 * MINUTE,
+});
+export const reservation = request('stock', {
+  send: reserveStock,
+  completed: StockReserved,
+  faulted: StockUnavailable,
+  timeout: 2 * MINUTE,
+});
+export const booking = request('booking', {
+  send: createShipment,
+  completed: ShipmentCreated,
+  faulted: ShipmentRejected,
+  timeout: 10 * MINUTE,
+});
+/** Once the money is taken, the step is asked again, then an operator is called. */
+export const capture = request('capture', {
+  send: capturePayment,
+  completed: PaymentCaptured,
+  timeout: MINUTE,
+  retries: 3,
+});
+export const picking = request('picking', {
+  send: pickStock,
+  completed: StockPicked,
+  timeout: 30 * MINUTE,
+  retries: 3,
+});
+export const deliveryDeadline = deadline('delivery', { after: 14 * 24 * 60 * MINUTE });
+/** Undoing is never given up: the compensating command is sent again, then an operator is called. */
+export const compensationDeadline = deadline('compensation', { after: MINUTE, retries: 5 });
+
 // ---- the table ------------------------------------------------------------------------------------------------
 
 export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ when, ignore }) => ({
@@ -220,43 +246,43 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     shippingAddress: { name: '', line1: '', city: '', postalCode: '', country: 'ZZ' },
   }),
 
-  initially: [when(OrderPlaced).then(rememberOrder).send(authorizePayment).transitionTo('AwaitingPayment')],
+  initially: [when(OrderPlaced).then(rememberOrder).request(authorization).transitionTo('AwaitingPayment')],
 
   during: {
     // ---- the way forward ----
     AwaitingPayment: [
       when(OperatorCompensate).then(operatorGaveUp).send(voidPayment).transitionTo('VoidingPayment'),
-      when(PaymentAuthorized).send(reserveStock).transitionTo('ReservingStock'),
+      when(authorization.completed).request(reservation).transitionTo('ReservingStock'),
       when(PaymentDeclined).then(paymentFailure).publish(orderCancelled).finalize(),
       when(OrderCancellationRequested)
         .then(because('CUSTOMER_CANCELLED'))
         .send(voidPayment)
         .transitionTo('VoidingPayment'),
       // A void settles the payment whatever the gateway says later: a late approval is voided by the payment service.
-      when(paymentDeadline.expired).then(because('TIMED_OUT')).send(voidPayment).transitionTo('VoidingPayment'),
+      when(authorization.timeoutExpired).then(because('TIMED_OUT')).send(voidPayment).transitionTo('VoidingPayment'),
     ],
     ReservingStock: [
       when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStock'),
-      when(StockReserved).send(capturePayment).transitionTo('CapturingPayment'),
+      when(reservation.completed).request(capture).transitionTo('CapturingPayment'),
       when(StockUnavailable).then(because('OUT_OF_STOCK')).send(voidPayment).transitionTo('VoidingPayment'),
       when(OrderCancellationRequested)
         .then(because('CUSTOMER_CANCELLED'))
         .send(releaseStock)
         .transitionTo('ReleasingStock'),
-      when(stockDeadline.expired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
+      when(reservation.timeoutExpired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
     ],
     CapturingPayment: [
       when(OperatorRetry).send(capturePayment).transitionTo('CapturingPayment'),
       when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStockForRefund'),
-      when(PaymentCaptured).publish(orderConfirmed).send(createShipment).transitionTo('BookingShipment'),
+      when(capture.completed).publish(orderConfirmed).request(booking).transitionTo('BookingShipment'),
       when(OrderCancellationRequested).then(because('CUSTOMER_CANCELLED')).transitionTo('CancellingAfterCapture'),
       // A capture may have happened unreported: asking again is safe (the payment service captures once).
-      when(captureDeadline.retry).send(capturePayment).transitionTo('CapturingPayment'),
-      when(captureDeadline.expired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
+      when(capture.retry).request(capture).transitionTo('CapturingPayment'),
+      when(capture.timeoutExpired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
     ],
     BookingShipment: [
       when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStockForRefund'),
-      when(ShipmentCreated).send(pickStock).transitionTo('Picking'),
+      when(booking.completed).request(picking).transitionTo('Picking'),
       // Replicas publish independently: the carrier's delivery report can overtake the booking's confirmation.
       when(ShipmentDelivered).transitionTo('DeliveredBeforeBooking'),
       when(ShipmentRejected).then(shipmentFailure).send(releaseStock).transitionTo('ReleasingStockForRefund'),
@@ -264,29 +290,29 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
         .then(because('CUSTOMER_CANCELLED'))
         .send(releaseStock)
         .transitionTo('ReleasingStockForRefund'),
-      when(bookingDeadline.expired)
+      when(booking.timeoutExpired)
         .then(because('TIMED_OUT'))
         .send(releaseStock)
         .transitionTo('ReleasingStockForRefund'),
     ],
     Picking: [
       when(OperatorRetry).send(pickStock).transitionTo('Picking'),
-      when(StockPicked).publish(orderShipped).transitionTo('AwaitingDelivery'),
+      when(picking.completed).publish(orderShipped).transitionTo('AwaitingDelivery'),
       // A quick carrier (or a slow warehouse) reports the delivery first: remember it, finish when picking does.
       when(ShipmentDelivered).transitionTo('DeliveredBeforePicking'),
-      when(pickingDeadline.retry).send(pickStock).transitionTo('Picking'),
-      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('ShipmentNeedsAttention'),
+      when(picking.retry).request(picking).transitionTo('Picking'),
+      when(picking.timeoutExpired).then(park('the stock was not picked')).transitionTo('ShipmentNeedsAttention'),
     ],
     DeliveredBeforeBooking: [
       when(ShipmentCreated).send(pickStock).transitionTo('DeliveredBeforePicking'),
-      when(bookingDeadline.expired)
+      when(booking.timeoutExpired)
         .then(park('the carrier delivered a shipment it never confirmed'))
         .transitionTo('ShipmentNeedsAttention'),
     ],
     DeliveredBeforePicking: [
       when(StockPicked).publish(orderShipped).publish(orderDelivered).finalize(),
-      when(pickingDeadline.retry).send(pickStock).transitionTo('DeliveredBeforePicking'),
-      when(pickingDeadline.expired).then(park('the stock was not picked')).transitionTo('ShipmentNeedsAttention'),
+      when(picking.retry).send(pickStock).transitionTo('DeliveredBeforePicking'),
+      when(picking.timeoutExpired).then(park('the stock was not picked')).transitionTo('ShipmentNeedsAttention'),
     ],
     AwaitingDelivery: [
       when(ShipmentDelivered).publish(orderDelivered).finalize(),
@@ -316,8 +342,8 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     CancellingAfterCapture: [
       when(OperatorRetry).send(capturePayment).transitionTo('CancellingAfterCapture'),
       when(PaymentCaptured).send(releaseStock).transitionTo('ReleasingStockForRefund'),
-      when(captureDeadline.retry).send(capturePayment).transitionTo('CancellingAfterCapture'),
-      when(captureDeadline.expired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
+      when(capture.retry).send(capturePayment).transitionTo('CancellingAfterCapture'),
+      when(capture.timeoutExpired).then(park('the payment was not captured')).transitionTo('NeedsAttention'),
     ],
     ReleasingStockForRefund: [
       when(OperatorRetry).send(releaseStock).transitionTo('ReleasingStockForRefund'),
@@ -349,23 +375,25 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     ],
   },
   deadlines: {
-    AwaitingPayment: paymentDeadline,
-    ReservingStock: stockDeadline,
-    CapturingPayment: captureDeadline,
-    BookingShipment: bookingDeadline,
-    Picking: pickingDeadline,
-    DeliveredBeforeBooking: bookingDeadline,
-    DeliveredBeforePicking: pickingDeadline,
+    AwaitingPayment: authorization.deadline,
+    ReservingStock: reservation.deadline,
+    CapturingPayment: capture.deadline,
+    BookingShipment: booking.deadline,
+    Picking: picking.deadline,
+    DeliveredBeforeBooking: booking.deadline,
+    DeliveredBeforePicking: picking.deadline,
     AwaitingDelivery: deliveryDeadline,
     ReleasingStock: compensationDeadline,
     VoidingPayment: compensationDeadline,
-    CancellingAfterCapture: captureDeadline,
+    CancellingAfterCapture: capture.deadline,
     ReleasingStockForRefund: compensationDeadline,
     RefundingPayment: compensationDeadline,
   },
 
   duringAny: [ignore(OrderCancellationRequested)],
   unexpected: { default: 'record' },
+  // A cancellation can overtake the order's placement (two replicas of the relay): it waits for the saga to exist.
+  missingInstance: { [OrderCancellationRequested.type]: 'park' },
   // The undoing half of the table; entering it is what orderflow_saga_compensations_total counts.
   compensating: [
     'ReleasingStock',

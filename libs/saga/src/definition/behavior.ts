@@ -11,6 +11,7 @@
 import type { DataOf, MessageType, OutgoingMessage } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import type { SagaDeadline } from './deadline.js';
+import type { SagaRequest } from './request.js';
 
 /** What an activity sees: the instance's data (mutable) and the event being handled. */
 export interface SagaContext<D, E = unknown> {
@@ -94,6 +95,11 @@ export class WhenBehavior<D, S extends string, E> implements Behavior<D> {
    */
   schedule(deadline: SagaDeadline): WhenBehavior<D, S, E> {
     return this.with({ kind: 'schedule', name: deadline.name, deadline });
+  }
+
+  /** Sends the request's command and starts its timeout (see request.ts). */
+  request(request: SagaRequest<D, MessageType, MessageType>): WhenBehavior<D, S, E> {
+    return this.send(request.send).schedule(request.deadline);
   }
 
   /** Cancels the deadline while staying in the state (a row that leaves the state cancels it anyway). */

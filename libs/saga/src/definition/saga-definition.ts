@@ -40,12 +40,23 @@ export type SagaSpec<D, S extends string> = {
   readonly unexpected?: { readonly [K in S | typeof INITIAL | typeof FINAL | 'default']?: UnexpectedEventPolicy };
   /** States in which the saga undoes what it did: entering one from any other state is counted as a compensation. */
   readonly compensating?: readonly S[];
+  /** By message type (or `default`): what an event for an instance that does not exist means. */
+  readonly missingInstance?: { readonly [type: string]: MissingInstancePolicy };
   /**
    * How long each state waits: entering the state schedules its deadline, leaving it cancels it, and a row for the
    * deadline's `retry` that stays in the state schedules it again. The state must have rows for the deadline's events.
    */
   readonly deadlines?: { readonly [K in S]?: SagaDeadline };
 } & InitialDataOption<D>;
+
+/**
+ * What an event means when its instance does not exist and no `initially` row starts one: `discard` it without a
+ * trace (late events for instances long finished and pruned), `record` it in the history (the default, through the
+ * `unexpected` policy of `Initial`), or `park` it: refuse it for now, so the consumer retries it later (with backoff,
+ * then dead-letters it), by when the event that creates the instance has usually arrived.
+ */
+export type MissingInstancePolicy = 'discard' | 'record' | 'park';
+const MISSING_POLICIES: readonly MissingInstancePolicy[] = ['discard', 'record', 'park'];
 
 /** Where a row came from; a row of `duringAny` is listed under each state it applies to. */
 export type RuleSource = 'initially' | 'during' | 'duringAny';
@@ -77,6 +88,8 @@ export interface SagaDefinition<D> {
   /** The declared states in which the saga undoes its work; empty if the saga has none. */
   readonly compensating: readonly string[];
   unexpectedPolicy(state: string): UnexpectedEventPolicy;
+  /** For an event of `type` whose instance does not exist (and that no `initially` row handles). */
+  missingInstancePolicy(type: string): MissingInstancePolicy;
   initialData(): D;
 }
 
@@ -121,6 +134,7 @@ export function defineSaga<D extends object, S extends string = string>(
       events.set(behavior.event.type, behavior.event);
   }
   const initialData = (spec as { initialData?: () => D }).initialData ?? (() => ({}) as D);
+  const missing: Readonly<Record<string, MissingInstancePolicy | undefined>> = spec.missingInstance ?? {};
   const stateDeadlines = new Map<string, SagaDeadline>(
     Object.entries(spec.deadlines ?? {}).filter((e): e is [string, SagaDeadline] => e[1] !== undefined),
   );
@@ -140,9 +154,16 @@ export function defineSaga<D extends object, S extends string = string>(
     stateDeadlines,
     compensating: Object.freeze([...(spec.compensating ?? [])]),
     unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
+    missingInstancePolicy: (eventType: string) => missing[eventType] ?? missing.default ?? 'record',
     initialData,
   });
   const problems = problemsOf(definition, unexpected);
+  for (const [key, policy] of Object.entries(missing)) {
+    if (key !== 'default' && !events.has(key))
+      problems.push(`\`missingInstance\` names ${key}, which the saga does not consume`);
+    if (!MISSING_POLICIES.includes(policy!))
+      problems.push(`\`missingInstance\` for ${key} is "${String(policy)}", not one of ${MISSING_POLICIES.join(', ')}`);
+  }
   if (problems.length > 0) throw new InvalidSagaDefinition(type, problems);
   return definition;
 }
@@ -247,7 +268,8 @@ function problemsOf<D>(
         const hint = to === FINAL ? ' (use finalize())' : '';
         problems.push(`${where}, ${event.type} goes to "${to}", which is not a declared state${hint}`);
       }
-      if (outcome.kind === 'choice' && outcome.to.length === 0) problems.push(`${where}, ${event.type} has no state to choose`);
+      if (outcome.kind === 'choice' && outcome.to.length === 0)
+        problems.push(`${where}, ${event.type} has no state to choose`);
     }
   }
   // The checks below walk the table, which only means something once its names are right.

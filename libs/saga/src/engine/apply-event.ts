@@ -8,12 +8,19 @@
  * message is retried from the instance as it was.
  */
 import type { OutgoingMessage } from '@orderflow/contracts';
-import type { IncomingMessage } from '@orderflow/messaging';
+import { type IncomingMessage, TransientError } from '@orderflow/messaging';
 import type { SagaContext } from '../definition/behavior.js';
 import type { DeadlineData, SagaDeadline } from '../definition/deadline.js';
 import { OperatorRetry } from '../definition/operator-actions.js';
 import { FINAL, INITIAL, ruleFor, type SagaDefinition, type SagaRule } from '../definition/saga-definition.js';
 import type { SagaHistoryRecord } from '../store/saga-store.js';
+
+/** The event waits for its instance (policy `park`): the consumer retries it later, and dead-letters it in the end. */
+export class SagaInstanceMissing extends TransientError {
+  constructor(sagaType: string, message: IncomingMessage) {
+    super(`no ${sagaType} saga for ${message.subject} yet: ${message.type} ${message.id} is parked until it exists`);
+  }
+}
 
 /** An instance as stored: `version` is what the optimistic update expects to find. */
 export interface SagaInstance<D> {
@@ -62,6 +69,24 @@ export async function applyEvent<D>(
   const rule = ruleFor(definition, from, message.type);
   const eventRecord = { messageType: message.type, messageId: message.id, fromState: from };
 
+  if (!instance && !rule) {
+    const policy = definition.missingInstancePolicy(message.type);
+    if (policy === 'park') throw new SagaInstanceMissing(definition.type, message);
+    if (policy === 'discard') {
+      const data = definition.initialData();
+      return {
+        decision: 'ignored',
+        from,
+        to: from,
+        write: 'none',
+        data,
+        outgoing: [],
+        history: [],
+        schedule: [],
+        unschedule: [],
+      };
+    }
+  }
   if (!rule || rule.behavior.outcome.kind === 'ignore') {
     const decision = rule || definition.unexpectedPolicy(from) === 'ignore' ? 'ignored' : 'unexpected';
     const reason = rule ? `ignored in ${from}` : `no row for it in ${from}`;
