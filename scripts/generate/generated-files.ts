@@ -76,7 +76,7 @@ function sagaDocument(): string {
     '  (the contracts have no such command yet).',
     '- Events a state does not expect are recorded in the saga history and otherwise ignored. An event for an order',
     '  whose saga does not exist yet is recorded too, except a cancellation request, which is parked: refused for now,',
-    '  retried by the consumer with backoff, and applied once the order\'s placement has started the saga.',
+    "  retried by the consumer with backoff, and applied once the order's placement has started the saga.",
     '- Each step is a request (a command, the answers it waits for, and a timeout): see Deadlines below. A saga that',
     '  cannot go on by itself is parked in `NeedsAttention` (money may have been taken) or `ShipmentNeedsAttention`',
     '  (the goods are with the warehouse or carrier) until an operator retries, compensates or resolves it',

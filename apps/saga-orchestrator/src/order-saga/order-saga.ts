@@ -390,7 +390,16 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     RefundingPayment: compensationDeadline,
   },
 
-  duringAny: [ignore(OrderCancellationRequested)],
+  // Answers to commands the saga may send more than once (a retried capture, pick or compensation): expected noise
+  // wherever no state's own row acts on them. Anything else a state does not expect is recorded for operators.
+  duringAny: [
+    ignore(OrderCancellationRequested),
+    ignore(PaymentCaptured),
+    ignore(StockPicked),
+    ignore(StockReleased),
+    ignore(PaymentVoided),
+    ignore(PaymentRefunded),
+  ],
   unexpected: { default: 'record' },
   // A cancellation can overtake the order's placement (two replicas of the relay): it waits for the saga to exist.
   missingInstance: { [OrderCancellationRequested.type]: 'park' },

@@ -1,13 +1,11 @@
 /**
  * What an operator watches of the sagas: how many are in flight in each state, which transitions happen, how long
- * instances stay in a state before leaving it, and how often a saga starts compensating.
+ * instances stay in a state before leaving it, how often a saga starts compensating, and which deadlines pass.
  *
  * The in-flight gauge is read from the saga table on each scrape, bounded by a statement timeout so a slow database
  * cannot hold the scrape; if the query fails the gauge is left empty for that scrape (no stale counts) and the failure
  * is reported, while every other metric is still served. Every replica reports the same database-wide count, so
  * dashboards take `max`, not `sum`, across instances.
- *
- * Not here yet: deadlines (a saga step that times out) are not implemented, so there is no deadline metric.
  */
 import { type Provider, Logger } from '@nestjs/common';
 import { MetricsRegistry } from '@orderflow/platform';
