@@ -6,8 +6,12 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { MessagingMetrics } from '../../libs/messaging/src/metrics/messaging-metrics.js';
+import { NotificationDispatcher } from '../../apps/order-service/src/notifications/notification-dispatcher.js';
 import { HttpMetrics } from '../../libs/platform/src/metrics/http-metrics.js';
 import { SagaMetrics } from '../../libs/saga/src/metrics/saga-metrics.js';
+import { countPrunedSagas } from '../../libs/saga/src/store/saga-pruner.js';
+import type { JobStore, Queryable } from '../../libs/scheduling/src/job-store.js';
+import { SchedulingMetrics } from '../../libs/scheduling/src/scheduling-metrics.js';
 
 interface Panel {
   title?: string;
@@ -37,6 +41,11 @@ function registeredNames(): Set<string> {
     () => Promise.resolve([]),
     () => undefined,
   );
+  countPrunedSagas(registry);
+  new SchedulingMetrics(registry, {} as JobStore, {} as Queryable);
+  // The order service's notification counters are made in the dispatcher's constructor, which uses nothing else.
+  const unused = {} as never;
+  new NotificationDispatcher(unused, unused, unused, unused, unused, unused, unused, registry);
   const names = new Set<string>();
   for (const metric of registry.getMetricsAsArray()) {
     const { name } = metric as unknown as { name: string };
@@ -102,6 +111,13 @@ describe('the Grafana dashboard', () => {
       'orderflow_saga_transitions_total',
       'orderflow_saga_compensations_total',
       'orderflow_saga_step_duration_seconds_bucket',
+      'orderflow_saga_deadlines_total',
+      'orderflow_saga_instances_pruned_total',
+      'orderflow_scheduled_jobs_overdue',
+      'orderflow_scheduled_jobs_oldest_overdue_seconds',
+      'orderflow_scheduled_job_lag_seconds_bucket',
+      'orderflow_notification_attempts_total',
+      'orderflow_notifications_settled_total',
     ]) {
       expect(used, name).toContain(name);
     }

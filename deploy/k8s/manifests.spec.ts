@@ -18,6 +18,7 @@ interface Container {
   name: string;
   image: string;
   command?: string[];
+  ports?: ContainerPort[];
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   envFrom?: { configMapRef?: { name: string } }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -63,6 +64,123 @@ const podContainers = (d: Deployment) => [
   ...(d.spec.template.spec.initContainers ?? []),
   ...d.spec.template.spec.containers,
 ];
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface PolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: object;
+}
+interface PolicyRule {
+  to?: PolicyPeer[];
+  from?: PolicyPeer[];
+  ports?: { protocol?: string; port?: number | string }[];
+}
+type NetworkPolicy = K8sObject & {
+  spec: { podSelector: LabelSelector; policyTypes: string[]; ingress?: PolicyRule[]; egress?: PolicyRule[] };
+};
+type ServiceObject = K8sObject & {
+  spec: { selector: Record<string, string>; ports: { port: number; targetPort?: number | string }[] };
+};
+type ContainerPort = { name?: string; containerPort: number };
+
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      if (operator === 'In') return values.includes(labels[key]);
+      if (operator === 'NotIn') return !values.includes(labels[key]);
+      if (operator === 'Exists') return key in labels;
+      return !(key in labels);
+    })
+  );
+}
+
+/**
+ * Whether the namespace's policies let a pod labelled `from` open TCP `port` of a pod labelled `to` (both in this
+ * namespace): an egress rule of a policy selecting the caller and an ingress rule of one selecting the callee.
+ */
+function allowed(
+  policies: readonly NetworkPolicy[],
+  from: Record<string, string>,
+  to: { labels: Record<string, string>; port: ContainerPort },
+): boolean {
+  const peerMatches = (peers: PolicyPeer[] | undefined, labels: Record<string, string>) =>
+    peers === undefined ||
+    peers.some((peer) => !peer.namespaceSelector && !peer.ipBlock && selects(peer.podSelector ?? {}, labels));
+  const portMatches = (rule: PolicyRule) =>
+    rule.ports === undefined ||
+    rule.ports.some(
+      ({ protocol = 'TCP', port }) =>
+        protocol === 'TCP' && (port === undefined || port === to.port.containerPort || port === to.port.name),
+    );
+  const opens = (direction: 'Ingress' | 'Egress', pod: Record<string, string>, peer: Record<string, string>) =>
+    policies.some(
+      (p) =>
+        p.spec.policyTypes.includes(direction) &&
+        selects(p.spec.podSelector, pod) &&
+        (direction === 'Ingress' ? p.spec.ingress : p.spec.egress)?.some(
+          (rule) => peerMatches(direction === 'Ingress' ? rule.from : rule.to, peer) && portMatches(rule),
+        ),
+    );
+  return opens('Egress', from, to.labels) && opens('Ingress', to.labels, from);
+}
+
+/** The variables a Deployment's app container reads from ConfigMaps (its envFrom, as the rendered names go). */
+function configOf(objects: readonly K8sObject[], d: Deployment): Record<string, string> {
+  const configMaps = ofKind<K8sObject & { data?: Record<string, string> }>([...objects], 'ConfigMap');
+  const [app] = d.spec.template.spec.containers;
+  return Object.assign(
+    {},
+    ...(app.envFrom ?? []).map((source) => configMaps.find((c) => c.metadata.name === source.configMapRef?.name)?.data),
+  ) as Record<string, string>;
+}
+
+const httpPort = (d: Deployment): ContainerPort =>
+  d.spec.template.spec.containers[0].ports!.find((p) => p.name === 'http')!;
+
+/**
+ * Each service the orchestrator's CONSOLE_SERVICE_URLS names that it could not reach: a host that is no Service of
+ * the overlay, a port that Service does not have, or a path the NetworkPolicies keep closed.
+ */
+function consoleProblems(objects: readonly K8sObject[]): string[] {
+  const deployments = ofKind<Deployment>([...objects], 'Deployment');
+  const services = ofKind<ServiceObject>([...objects], 'Service');
+  const policies = ofKind<NetworkPolicy>([...objects], 'NetworkPolicy');
+  const orchestrator = deployments.find((d) => d.metadata.name === 'saga-orchestrator')!;
+  const config = configOf(objects, orchestrator);
+  const value = config.CONSOLE_SERVICE_URLS;
+  if (!value) return ['saga-orchestrator: CONSOLE_SERVICE_URLS is not set'];
+  const ownPort = config.PORT;
+  return value.split(',').flatMap((entry): string[] => {
+    const [name, base] = entry.split(/=(.*)/s, 2);
+    const url = new URL(base);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') {
+      return url.port === ownPort ? [] : [`${name}: ${base} is the orchestrator's loopback, not its port ${ownPort}`];
+    }
+    const service = services.find((s) => s.metadata.name === url.hostname);
+    const servicePort = service?.spec.ports.find((p) => p.port === port);
+    if (!service || !servicePort) return [`${name}: ${base} is no Service port of this overlay`];
+    const pod = deployments.find((d) =>
+      selects({ matchLabels: service.spec.selector }, d.spec.template.metadata.labels),
+    );
+    const target = servicePort.targetPort ?? servicePort.port;
+    const containerPort = pod?.spec.template.spec.containers
+      .flatMap((c) => c.ports ?? [])
+      .find((p) => p.containerPort === target || p.name === target);
+    if (!pod || !containerPort) return [`${name}: no pod serves ${base}`];
+    return allowed(policies, orchestrator.spec.template.metadata.labels, {
+      labels: pod.spec.template.metadata.labels,
+      port: containerPort,
+    })
+      ? []
+      : [`${name}: the NetworkPolicies keep saga-orchestrator from ${base}`];
+  });
+}
 
 async function problemsOf(objects: K8sObject[]): Promise<string[]> {
   const problems = await Promise.all(
@@ -173,15 +291,9 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
   });
 
   it('lets every service shut down on its own before the kubelet kills it', () => {
-    const configMaps = ofKind<K8sObject & { data?: Record<string, string> }>(objectsOf(overlay), 'ConfigMap');
     for (const d of deploymentsOf(overlay).filter((d) => SERVICES.includes(d.metadata.name))) {
       const [app] = d.spec.template.spec.containers;
-      const config = Object.assign(
-        {},
-        ...(app.envFrom ?? []).map(
-          (source) => configMaps.find((c) => c.metadata.name === source.configMapRef?.name)?.data,
-        ),
-      ) as Record<string, string>;
+      const config = configOf(objectsOf(overlay), d);
       const preStopSeconds = app.lifecycle?.preStop?.sleep?.seconds ?? 0;
       const shutdownMs = Number(config.SHUTDOWN_TIMEOUT_MS ?? 10_000);
       expect(d.spec.template.spec.terminationGracePeriodSeconds! * 1000, objectName(d)).toBeGreaterThan(
@@ -219,6 +331,22 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
     expect(missing).toEqual([]);
   });
 
+  it('lets the operator console reach every service CONSOLE_SERVICE_URLS names, and no other service another', () => {
+    expect(consoleProblems(objectsOf(overlay))).toEqual([]);
+    const policies = ofKind<NetworkPolicy>(objectsOf(overlay), 'NetworkPolicy');
+    const pods = deploymentsOf(overlay)
+      .filter((d) => SERVICES.includes(d.metadata.name))
+      .map((d) => ({ name: d.metadata.name, labels: d.spec.template.metadata.labels, port: httpPort(d) }));
+    const open = pods.flatMap((from) =>
+      pods.filter((to) => to !== from && allowed(policies, from.labels, to)).map((to) => `${from.name} → ${to.name}`),
+    );
+    expect(open.sort()).toEqual(
+      ['order-service', 'payment-service', 'warehouse-service', 'logistics-service']
+        .map((to) => `saga-orchestrator → ${to}`)
+        .sort(),
+    );
+  });
+
   it('denies all traffic by default', () => {
     const policies = ofKind<K8sObject & { spec: { podSelector: object; policyTypes: string[]; ingress?: unknown } }>(
       objectsOf(overlay),
@@ -252,6 +380,29 @@ describe('the overlays differ where they should', () => {
     const cluster = ofKind<K8sObject & { spec: { instances: number } }>(objectsOf('prod'), 'Cluster')[0];
     const broker = ofKind<K8sObject & { spec: { replicas: number } }>(objectsOf('prod'), 'RabbitmqCluster')[0];
     expect([cluster.spec.instances, broker.spec.replicas]).toEqual([3, 3]);
+  });
+});
+
+describe('the console paths check', () => {
+  const without = (name: string, kind = 'NetworkPolicy') =>
+    objectsOf('dev').filter((o) => !(o.kind === kind && o.metadata.name === name));
+  const closed = (names: string[]) =>
+    names.map((name): unknown =>
+      expect.stringMatching(new RegExp(`^${name}: the NetworkPolicies keep saga-orchestrator from `)),
+    );
+
+  it("would report a path without the orchestrator's egress, or without a service's ingress", () => {
+    expect(consoleProblems(without('console-to-services'))).toEqual(
+      closed(['order', 'payment', 'warehouse', 'logistics']),
+    );
+    // The merchant API is open to anyone already.
+    expect(consoleProblems(without('services-from-console'))).toEqual(closed(['payment', 'warehouse', 'logistics']));
+  });
+
+  it('would report a URL that names no Service of the overlay', () => {
+    expect(consoleProblems(without('warehouse-service', 'Service'))).toEqual([
+      'warehouse: http://warehouse-service:3002 is no Service port of this overlay',
+    ]);
   });
 });
 
