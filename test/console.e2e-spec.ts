@@ -2,7 +2,9 @@
 // gateway's simulator as real processes, an order whose card is declined, and then the console served by the saga
 // orchestrator — signed in with the operator token, it counts the sagas by state, shows the order's timeline in the
 // order things happened, and lists every service's dead-letter queues through the orchestrator; a wrong token shows
-// an error and no data.
+// an error and no data. With the delivery deadline compressed to 3 s (SAGA_DEADLINES) and a carrier that reports
+// deliveries only through its test hook, an order parks in ShipmentNeedsAttention: the operator sees why, is refused
+// what that state does not offer, and resolves it with a note.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,13 +25,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
 const gateway = new SimulatorProcess('payment-gateway', base + 10);
+// DELIVERY_DELAY_MS=0: the carrier never reports a delivery by itself, so the delivery deadline is what ends the wait.
+const carrier = new SimulatorProcess('carrier', base + 11, { DELIVERY_DELAY_MS: '0' });
 const quick = { RETRY_MAX_ATTEMPTS: '3', RETRY_BASE_DELAY_MS: '100', RATE_LIMIT_REQUESTS: '1000000' };
 const services = {
   order: new ServiceProcess('order', quick),
   payment: new ServiceProcess('payment', { ...quick, PAYMENT_GATEWAY_URL: gateway.url }),
   warehouse: new ServiceProcess('warehouse', quick),
-  logistics: new ServiceProcess('logistics', quick),
-  saga: new ServiceProcess('saga', quick),
+  logistics: new ServiceProcess('logistics', { ...quick, CARRIER_URL: carrier.url }),
+  saga: new ServiceProcess('saga', { ...quick, SAGA_DEADLINES: 'delivery=3s', SCHEDULER_POLL_INTERVAL_MS: '100' }),
 };
 const all = Object.values(services);
 const consoleUrl = () => `${services.saga.url}/console`;
@@ -51,18 +55,8 @@ async function newPage(): Promise<Page> {
   return context.newPage();
 }
 
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.goto(consoleUrl());
-  await page.getByLabel('Operator token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-beforeAll(async () => {
-  await gateway.start();
-  all.forEach((s) => s.start());
-  await Promise.all(all.map((s) => s.waitReady()));
-  merchant = await createMerchant(services.order.url, 'Console');
-
+/** An order of one item, paid with the simulator's card `token`; its id. */
+async function placeOrder(paymentToken: string): Promise<string> {
   const sku = `CONSOLE-${randomUUID().slice(0, 8)}`;
   const stocked = await fetch(`${services.warehouse.url}/stock/${sku}`, {
     method: 'PUT',
@@ -77,8 +71,7 @@ beforeAll(async () => {
       customerId: 'customer-console',
       currency: 'EUR',
       items: [{ sku, quantity: 1, unitPrice: 1200 }],
-      // The gateway simulator declines this card (402 card_declined).
-      payment: { method: 'card', token: 'tok_declined' },
+      payment: { method: 'card', token: paymentToken },
       shippingAddress: {
         name: 'Ada Lovelace',
         line1: '12 St James Sq',
@@ -89,15 +82,33 @@ beforeAll(async () => {
     }),
   });
   expect(placed.status).toBe(202);
-  declinedOrderId = ((await placed.json()) as { orderId: string }).orderId;
+  return ((await placed.json()) as { orderId: string }).orderId;
+}
+
+const sagaState = async (orderId: string) =>
+  (await getJson<{ state: string }>(`${services.saga.url}/sagas/${orderId}`, asOperator())).state;
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(consoleUrl());
+  await page.getByLabel('Operator token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  await Promise.all([gateway.start(), carrier.start()]);
+  all.forEach((s) => s.start());
+  await Promise.all(all.map((s) => s.waitReady()));
+  merchant = await createMerchant(services.order.url, 'Console');
+
+  // The gateway simulator declines this card (402 card_declined).
+  declinedOrderId = await placeOrder('tok_declined');
   await waitFor(
     async () => {
       const order = await getJson<{ status: string }>(
         `${services.order.url}/orders/${declinedOrderId}`,
         bearer(merchant.apiKey),
       );
-      const saga = await getJson<{ state: string }>(`${services.saga.url}/sagas/${declinedOrderId}`, asOperator());
-      return order.status === 'CANCELLED' && saga.state === 'Final';
+      return order.status === 'CANCELLED' && (await sagaState(declinedOrderId)) === 'Final';
     },
     { timeoutMs: 45_000, intervalMs: 200, what: 'the declined order to be CANCELLED and its saga Final' },
   );
@@ -113,7 +124,7 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close();
   await Promise.all(all.map((s) => s.stop().catch(() => s.kill())));
-  await gateway.stop();
+  await Promise.all([gateway.stop(), carrier.stop()]);
 });
 
 describe('the console page', () => {
@@ -182,6 +193,55 @@ describe('signed in with the operator token', () => {
       expect(await row.locator('td').first().textContent()).toBe(service);
       expect((await row.locator('td.depth').textContent())?.trim(), service).toMatch(/^\d+$/);
     }
+  });
+});
+
+describe('an operator facing a parked saga', () => {
+  it('sees why it stopped, is refused what its state does not offer, and resolves it with a note', async () => {
+    const orderId = await placeOrder('tok_ok');
+    await waitFor(async () => (await sagaState(orderId)) === 'ShipmentNeedsAttention', {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `the saga of ${orderId} to park in ShipmentNeedsAttention`,
+    });
+
+    const page = await newPage();
+    await signIn(page, operatorToken());
+    // The parked states stand out in the counts; this one louder, since a saga waits there.
+    await page.locator('#state-counts button.parked.waiting[data-state="ShipmentNeedsAttention"]').waitFor();
+    expect(await page.locator('#state-counts button.parked[data-state="NeedsAttention"]').count()).toBe(1);
+    expect(await page.locator('#state-counts button.parked[data-state="Final"]').count()).toBe(0);
+
+    await page.getByLabel('Order id').fill(orderId);
+    await page.getByRole('button', { name: 'Show timeline' }).click();
+    const attention = page.locator('#saga-attention');
+    await attention.getByText('the carrier never reported the delivery', { exact: true }).waitFor();
+    await attention.getByText('Needs attention (ShipmentNeedsAttention)').waitFor();
+    await attention.getByText('stopped in AwaitingDelivery').waitFor();
+
+    // The goods are with the carrier: nothing can be undone by the saga, and the orchestrator says so.
+    const note = page.getByLabel('Note');
+    const result = page.locator('#action-result');
+    await note.fill('the customer asks to cancel');
+    await page.getByRole('button', { name: 'Force compensation' }).click();
+    await result.getByText('409 Conflict — compensate is not possible in state ShipmentNeedsAttention').waitFor();
+    await page.locator('#saga-summary').getByText('ShipmentNeedsAttention', { exact: true }).waitFor();
+    await page.screenshot({ path: testArtifactPath('console-parked.png'), fullPage: true });
+
+    const why = `delivered, confirmed by phone; ticket ${randomUUID().slice(0, 8)}`;
+    await note.fill(why);
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await result.getByText('Resolve: done, the saga is now Final.').waitFor();
+    await page.locator('#saga-summary').getByText('Final', { exact: true }).waitFor();
+    await attention.waitFor({ state: 'hidden' });
+    // Only the action that happened is in the history: the refused one left no trace.
+    const operatorRows = page.locator('#timeline tbody tr[data-kind="operator"]');
+    await operatorRows.filter({ hasText: why }).filter({ hasText: 'operator.resolve.v1' }).waitFor();
+    expect(await operatorRows.count()).toBe(1);
+    expect(await note.inputValue()).toBe('');
+
+    // The page showed what the orchestrator holds.
+    expect(await sagaState(orderId)).toBe('Final');
   });
 });
 

@@ -142,6 +142,11 @@ function resumeParkedStep(ctx: SagaContext<OrderSagaData>) {
   ctx.data.attention = undefined;
 }
 
+/** An operator settled the order outside the saga (the history keeps who and why): nothing is waiting any more. */
+function settledByHand(ctx: SagaContext<OrderSagaData>) {
+  ctx.data.attention = undefined;
+}
+
 /** An operator forced the compensation; the contracts have no reason for that, so a stuck order counts as timed out. */
 function operatorGaveUp(ctx: SagaContext<OrderSagaData>) {
   ctx.data.reason ??= 'TIMED_OUT';
@@ -366,12 +371,12 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     NeedsAttention: [
       when(OperatorRetry).then(resumeParkedStep).transitionToOneOf(PARKED_BEFORE_SHIPPING, parkedIn),
       when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStockForRefund'),
-      when(OperatorResolve).finalize(),
+      when(OperatorResolve).then(settledByHand).finalize(),
     ],
     // The goods are with the warehouse or the carrier: an operator retries, or settles it outside and resolves.
     ShipmentNeedsAttention: [
       when(OperatorRetry).then(resumeParkedStep).transitionToOneOf(PARKED_WHILE_SHIPPING, parkedIn),
-      when(OperatorResolve).finalize(),
+      when(OperatorResolve).then(settledByHand).finalize(),
     ],
   },
   deadlines: {

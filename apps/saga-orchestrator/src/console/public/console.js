@@ -16,6 +16,8 @@ const KNOWN_KINDS = new Set([
   'operator',
 ]);
 const PAGE_SIZE = 50;
+/** A parked saga waits in a state named `…NeedsAttention` until an operator retries, compensates or resolves it. */
+const isParked = (state) => typeof state === 'string' && state.endsWith('NeedsAttention');
 
 const $ = (id) => {
   const node = document.getElementById(id);
@@ -120,7 +122,16 @@ function showSignedIn(signedIn) {
 function signOut(message = '') {
   token = '';
   sessionStorage.removeItem(TOKEN_KEY);
-  for (const id of ['state-counts', 'counts-status', 'search-status', 'action-result']) $(id).replaceChildren();
+  for (const id of [
+    'state-counts',
+    'counts-status',
+    'search-status',
+    'saga-attention',
+    'saga-summary',
+    'action-result',
+  ]) {
+    $(id).replaceChildren();
+  }
   for (const table of ['state-sagas', 'timeline', 'dead-letter-queues', 'dead-letter-list', 'notifications']) {
     $(table).querySelector('tbody').replaceChildren();
   }
@@ -182,7 +193,15 @@ function renderCounts(data) {
         {},
         el(
           'button',
-          { type: 'button', className: 'state', dataset: { state }, onclick: () => void listState(state) },
+          {
+            type: 'button',
+            className: ['state', isParked(state) && 'parked', isParked(state) && Number(count) > 0 && 'waiting']
+              .filter(Boolean)
+              .join(' '),
+            title: isParked(state) ? 'Parked: these sagas wait for an operator' : undefined,
+            dataset: { state },
+            onclick: () => void listState(state),
+          },
           el('span', { className: 'state-name' }, state),
           ' ',
           el('span', { className: 'count' }, text(count)),
@@ -252,6 +271,7 @@ async function loadSaga(orderId) {
     setStatus($('search-status'), describe(result), 'error');
     return;
   }
+  if (orderId !== currentOrderId) setStatus($('action-result'), '');
   currentOrderId = orderId;
   setStatus($('search-status'), '');
   renderSaga(result.data ?? {});
@@ -260,6 +280,7 @@ async function loadSaga(orderId) {
 function renderSaga(saga) {
   $('saga').hidden = false;
   $('saga-title').textContent = `Order ${text(saga.correlationId)}`;
+  renderAttention(saga);
   const summary = [
     ['State', saga.state],
     ['Version', saga.version],
@@ -269,12 +290,39 @@ function renderSaga(saga) {
     ['Data', compactJson(saga.data)],
   ];
   $('saga-summary').replaceChildren(
-    ...summary.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, text(value) || '—')]),
+    ...summary.flatMap(([term, value]) => [
+      el('dt', {}, term),
+      el('dd', { className: term === 'State' && isParked(value) ? 'parked' : undefined }, text(value) || '—'),
+    ]),
   );
   const history = Array.isArray(saga.history) ? saga.history : [];
   $('timeline')
     .querySelector('tbody')
     .replaceChildren(...history.map(historyRow));
+}
+
+/** Why a parked saga stopped, and where, above everything else; nothing for a saga that is not parked. */
+function renderAttention(saga) {
+  const node = $('saga-attention');
+  if (!isParked(saga.state)) {
+    node.hidden = true;
+    node.replaceChildren();
+    return;
+  }
+  const attention = saga.data && typeof saga.data.attention === 'object' ? (saga.data.attention ?? {}) : {};
+  node.replaceChildren(
+    el('strong', {}, `Needs attention (${text(saga.state)}): `),
+    el('span', { className: 'reason' }, text(attention.reason) || 'no reason recorded'),
+    el(
+      'span',
+      { className: 'where' },
+      [
+        attention.state ? ` — stopped in ${text(attention.state)}` : '',
+        attention.at ? ` at ${text(attention.at)}` : '',
+      ].join(''),
+    ),
+  );
+  node.hidden = false;
 }
 
 /** One history entry as a row; an entry of a kind this page does not know is shown the same way, as it is. */
@@ -305,15 +353,20 @@ async function act(action) {
     $('note').focus();
     return setStatus(result, 'Type a note first: every operator action records why.', 'error');
   }
+  const buttons = [...$('actions').querySelectorAll('button[data-action]')];
   setStatus(result, `${ACTION_NAMES[action]}…`);
+  // One action at a time: a second click would act on a saga the first one already changed.
+  for (const button of buttons) button.disabled = true;
   const answer = await api('POST', `/sagas/${encodeURIComponent(currentOrderId)}/${action}`, { note });
+  for (const button of buttons) button.disabled = false;
+  // The note stays on a refusal, so the operator can try another action with it.
   if (!answer.ok) return setStatus(result, `${ACTION_NAMES[action]} failed: ${describe(answer)}`, 'error');
-  setStatus(
-    result,
-    `${ACTION_NAMES[action]}: done (${answer.status})${answer.data === undefined ? '' : ` ${compactJson(answer.data)}`}`,
-  );
   $('note').value = '';
-  await loadSaga(currentOrderId);
+  // The answer is the saga as the action left it (the same view as GET /sagas/{orderId}).
+  if (answer.data && typeof answer.data === 'object') renderSaga(answer.data);
+  else await loadSaga(currentOrderId);
+  setStatus(result, `${ACTION_NAMES[action]}: done, the saga is now ${text(answer.data?.state) || 'reloaded'}.`);
+  void loadCounts();
 }
 
 // ---- dead letters -------------------------------------------------------------------------------------------------
