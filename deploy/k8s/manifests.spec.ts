@@ -1,11 +1,12 @@
 // The Kubernetes manifests, checked without a cluster: every overlay renders, every object is valid for its kind,
 // what one object refers to exists, and the rules every orderflow pod keeps (see docs/deployment.md) hold.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   K8S_DIR,
   ManifestValidator,
+  ROOT,
   objectName,
   overlayNames,
   renderKustomization,
@@ -40,6 +41,20 @@ interface PodSpec {
 type Deployment = K8sObject & {
   spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
 };
+type Job = K8sObject & {
+  spec: {
+    backoffLimit?: number;
+    ttlSecondsAfterFinished?: number;
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: Omit<PodSpec, 'volumes'> & {
+        restartPolicy?: string;
+        volumes?: { name: string; configMap?: { name: string } }[];
+      };
+    };
+  };
+};
+type ConfigMap = K8sObject & { data?: Record<string, string> };
 
 const SERVICES = ['order-service', 'payment-service', 'warehouse-service', 'logistics-service', 'saga-orchestrator'];
 const SIMULATORS = ['payment-gateway-simulator', 'carrier-simulator'];
@@ -181,6 +196,75 @@ function consoleProblems(objects: readonly K8sObject[]): string[] {
       : [`${name}: the NetworkPolicies keep saga-orchestrator from ${base}`];
   });
 }
+
+/** Each service's generated topic permissions (deploy/rabbitmq/permissions/<user>.topic.json), by `<user>.json`. */
+const PERMISSIONS_DIR = join(ROOT, 'deploy/rabbitmq/permissions');
+const TOPIC_PERMISSIONS = new Map(
+  readdirSync(PERMISSIONS_DIR)
+    .filter((name) => name.endsWith('.topic.json'))
+    .map((name) => [name.replace(/\.topic\.json$/, '.json'), readFileSync(join(PERMISSIONS_DIR, name), 'utf8')]),
+);
+const TOPIC_PERMISSIONS_JOB = 'rabbitmq-topic-permissions';
+
+/**
+ * What would keep the topic-permissions Job from applying exactly the generated topic permissions: a file of its
+ * ConfigMap missing, stale or extra, a secret value in that ConfigMap, credentials not from the cluster's default
+ * user, or NetworkPolicies that keep it from the management API (or let it reach AMQP).
+ */
+function topicPermissionProblems(objects: readonly K8sObject[], secretValues: readonly string[]): string[] {
+  const job = ofKind<Job>([...objects], 'Job').find((j) => j.metadata.name === TOPIC_PERMISSIONS_JOB);
+  const [cluster] = ofKind([...objects], 'RabbitmqCluster');
+  if (!job || !cluster) return [`no Job ${TOPIC_PERMISSIONS_JOB} or no RabbitmqCluster`];
+  const pod = job.spec.template.spec;
+  const mounted = pod.volumes?.flatMap((v) => v.configMap?.name ?? []) ?? [];
+  const configMap = ofKind<ConfigMap>([...objects], 'ConfigMap').find((c) => mounted.includes(c.metadata.name));
+  if (!configMap) return [`${TOPIC_PERMISSIONS_JOB} mounts no ConfigMap of this overlay`];
+  const data = configMap.data ?? {};
+  const problems: string[] = [];
+  for (const [file, generated] of TOPIC_PERMISSIONS) {
+    if (data[file] === undefined) problems.push(`${file}: missing`);
+    else if (data[file] !== generated)
+      problems.push(`${file}: not deploy/rabbitmq/permissions/${file.replace('.json', '.topic.json')}`);
+  }
+  for (const file of Object.keys(data).filter((key) => key.endsWith('.json') && !TOPIC_PERMISSIONS.has(key))) {
+    problems.push(`${file}: no service's topic permissions`);
+  }
+  if (secretValues.some((secret) => Object.values(data).some((value) => value.includes(secret)))) {
+    problems.push(`ConfigMap ${configMap.metadata.name} holds a secret value`);
+  }
+  const env = pod.containers.flatMap((c) => c.env ?? []);
+  for (const [name, key] of [
+    ['RABBITMQ_USERNAME', 'username'],
+    ['RABBITMQ_PASSWORD', 'password'],
+  ]) {
+    const ref = env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+    if (ref?.name !== `${cluster.metadata.name}-default-user` || ref.key !== key) {
+      problems.push(`${name} is not the key ${key} of Secret ${cluster.metadata.name}-default-user`);
+    }
+  }
+  if (env.find((e) => e.name === 'RABBITMQ_API')?.value !== `http://${cluster.metadata.name}:15672/api`) {
+    problems.push(`RABBITMQ_API is not the management API of ${cluster.metadata.name}`);
+  }
+  // The labels the cluster operator gives the broker's pods.
+  const broker = { 'app.kubernetes.io/name': cluster.metadata.name, 'app.kubernetes.io/component': 'rabbitmq' };
+  const policies = ofKind<NetworkPolicy>([...objects], 'NetworkPolicy');
+  const labels = job.spec.template.metadata.labels;
+  if (!allowed(policies, labels, { labels: broker, port: { name: 'management', containerPort: 15672 } })) {
+    problems.push(`the NetworkPolicies keep ${TOPIC_PERMISSIONS_JOB} from the management API`);
+  }
+  if (allowed(policies, labels, { labels: broker, port: { name: 'amqp', containerPort: 5672 } })) {
+    problems.push(`the NetworkPolicies let ${TOPIC_PERMISSIONS_JOB} reach AMQP`);
+  }
+  return problems;
+}
+
+/** Every value of the Secrets secrets.sh makes but user names, which the topic permissions name by design. */
+const secretValues = () =>
+  secrets.flatMap((s) =>
+    Object.entries((s as { data?: Record<string, string> }).data ?? {})
+      .filter(([key]) => key !== 'username')
+      .map(([, value]) => Buffer.from(value, 'base64').toString()),
+  );
 
 async function problemsOf(objects: K8sObject[]): Promise<string[]> {
   const problems = await Promise.all(
@@ -347,6 +431,28 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
     );
   });
 
+  it("applies each service's generated topic permissions with a restricted one-shot Job", () => {
+    expect(topicPermissionProblems(objectsOf(overlay), secretValues())).toEqual([]);
+    const job = ofKind<Job>(objectsOf(overlay), 'Job').find((j) => j.metadata.name === TOPIC_PERMISSIONS_JOB)!;
+    const pod = job.spec.template.spec;
+    expect(job.spec.backoffLimit).toBeGreaterThan(0);
+    expect(job.spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const c of pod.containers) {
+      expect(c.image).toBe('curlimages/curl:8.11.1');
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+      expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+    }
+  });
+
   it('denies all traffic by default', () => {
     const policies = ofKind<K8sObject & { spec: { podSelector: object; policyTypes: string[]; ingress?: unknown } }>(
       objectsOf(overlay),
@@ -403,6 +509,48 @@ describe('the console paths check', () => {
     expect(consoleProblems(without('warehouse-service', 'Service'))).toEqual([
       'warehouse: http://warehouse-service:3002 is no Service port of this overlay',
     ]);
+  });
+});
+
+describe('the topic permissions check', () => {
+  const withConfigMap = (change: (data: Record<string, string>) => void) =>
+    objectsOf('dev').map((o) => {
+      if (o.kind !== 'ConfigMap' || !o.metadata.name.startsWith(TOPIC_PERMISSIONS_JOB)) return o;
+      const copy = structuredClone(o) as ConfigMap;
+      change(copy.data!);
+      return copy;
+    });
+  const without = (name: string) =>
+    objectsOf('dev').filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === name));
+
+  it('would report a stale, a missing and an extra file, and a secret value in the ConfigMap', () => {
+    const problems = topicPermissionProblems(
+      withConfigMap((data) => {
+        data['payment.json'] = data['payment.json'].replace('payment\\\\.captured\\\\.v1|', '');
+        delete data['saga.json'];
+        data['billing.json'] = '{}';
+        data['topic-permissions.sh'] += `# ${secretValues()[0]}\n`;
+      }),
+      secretValues(),
+    );
+    expect(problems).toEqual([
+      'payment.json: not deploy/rabbitmq/permissions/payment.topic.json',
+      'saga.json: missing',
+      "billing.json: no service's topic permissions",
+      expect.stringMatching(/^ConfigMap rabbitmq-topic-permissions-.* holds a secret value$/),
+    ]);
+  });
+
+  it("would report the Job's path to the management API closed at either end", () => {
+    const closed = [`the NetworkPolicies keep ${TOPIC_PERMISSIONS_JOB} from the management API`];
+    expect(topicPermissionProblems(without(TOPIC_PERMISSIONS_JOB), secretValues())).toEqual(closed);
+    const ingress = objectsOf('dev').map((o) => {
+      if (o.kind !== 'NetworkPolicy' || o.metadata.name !== 'orderflow-rabbitmq') return o;
+      const copy = structuredClone(o) as NetworkPolicy;
+      copy.spec.ingress = copy.spec.ingress!.filter((rule) => !JSON.stringify(rule).includes(TOPIC_PERMISSIONS_JOB));
+      return copy;
+    });
+    expect(topicPermissionProblems(ingress, secretValues())).toEqual(closed);
   });
 });
 

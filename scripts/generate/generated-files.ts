@@ -30,11 +30,17 @@ const files: Record<string, string> = {
   ),
   'docs/saga.md': await prettierFormatted('docs/saga.md', sagaDocument()),
   // One file per service and kind, so provisioning scripts hand them to the management API as they are (`@file`).
+  // The topic permissions also beside the Kubernetes Job that applies them (deploy/k8s/infra/rabbitmq/
+  // topic-permissions.yaml): kustomize reads no file outside its kustomization.
   ...Object.fromEntries(
-    Object.entries(brokerPermissions(ORDERFLOW_ROUTING)).flatMap(([service, { topic, ...standard }]) => [
-      [`deploy/rabbitmq/permissions/${service}.json`, `${JSON.stringify(standard, null, 2)}\n`],
-      [`deploy/rabbitmq/permissions/${service}.topic.json`, `${JSON.stringify(topic[0], null, 2)}\n`],
-    ]),
+    Object.entries(brokerPermissions(ORDERFLOW_ROUTING)).flatMap(([service, { topic, ...standard }]) => {
+      const topicPermission = `${JSON.stringify(topic[0], null, 2)}\n`;
+      return [
+        [`deploy/rabbitmq/permissions/${service}.json`, `${JSON.stringify(standard, null, 2)}\n`],
+        [`deploy/rabbitmq/permissions/${service}.topic.json`, topicPermission],
+        [`deploy/k8s/infra/rabbitmq/topic-permissions/${service}.json`, topicPermission],
+      ];
+    }),
   ),
 };
 
