@@ -11,6 +11,7 @@
 import { hostname } from 'node:os';
 import {
   BrokerConnection,
+  CLAIM_ONLY,
   type ConsumerObserver,
   decode,
   type IncomingMessage,
@@ -87,7 +88,7 @@ class ConsumerSide {
           publishableTypes: new Set(),
           dataSource: this.dataSource,
           broker: this.broker,
-          afterCommit: () => undefined,
+          outbox: CLAIM_ONLY,
           logger: benchLogger,
           observer: this.observer(),
         },

@@ -202,7 +202,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
             publishableTypes: this.publishableTypes,
             dataSource: this.dataSource,
             broker: this.broker,
-            afterCommit: () => this.relay.wake(),
+            outbox: this.relay,
             logger: new Logger(`Consumer ${queue}`),
             observer: this.metrics,
           },

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { IncomingMessage as HttpRequest } from 'node:http';
 import { childTraceparent, isTraceparent } from './envelope/trace-context.js';
-import type { OutboxRelay } from './outbox/outbox-relay.js';
-import { appendToOutbox } from './outbox/outbox-store.js';
+import type { OutboxHandoff } from './outbox/outbox-relay.js';
+import { type AppendedRow, appendToOutbox } from './outbox/outbox-store.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 export interface WorkContext {
@@ -15,18 +15,18 @@ export interface WorkContext {
 
 /**
  * Entry point for work that does not start from a message (an HTTP request, a scheduled job): runs `work` in one
- * transaction whose outgoing messages commit with it, then wakes the relay.
+ * transaction whose outgoing messages commit with it, then hands them to the relay.
  */
 export class Messaging {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly relay: OutboxRelay,
+    private readonly outbox: OutboxHandoff,
     private readonly service: string,
     private readonly publishableTypes: ReadonlySet<string>,
   ) {}
 
   async transaction<T>(work: (uow: UnitOfWork) => Promise<T>, context: WorkContext = {}): Promise<T> {
-    let wrote = false;
+    let appended: AppendedRow[] = [];
     const result = await this.dataSource.transaction(async (manager) => {
       const uow = new UnitOfWork(
         manager,
@@ -40,11 +40,10 @@ export class Messaging {
       );
       const value = await work(uow);
       const rows = uow.takeOutboxRows();
-      await appendToOutbox((sql, params) => manager.query(sql, params), rows);
-      wrote = rows.length > 0;
+      appended = await appendToOutbox((sql, params) => manager.query(sql, params), rows, this.outbox.reservationMs);
       return value;
     });
-    if (wrote) this.relay.wake();
+    if (appended.length > 0) this.outbox.committed(appended);
     return result;
   }
 }

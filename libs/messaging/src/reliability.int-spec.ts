@@ -87,6 +87,20 @@ describe('a crash', () => {
     await expectEachEffectOnce(orderIds);
   });
 
+  it('after commit, before the relay published the rows it reserved: they go once the reservation runs out', async () => {
+    const dying = child('commit-then-die', { COUNT: '25', RESERVE_MS: '1500' });
+    const [, signal] = (await once(dying.proc, 'exit')) as [number | null, string | null];
+    expect(signal).toBe('SIGKILL');
+    expect(
+      await rig.count('SELECT count(*) AS n FROM outbox_messages WHERE sent_at IS NULL AND lease_until IS NOT NULL'),
+    ).toBe(25);
+
+    await rig.consumer();
+    await rig.relay();
+    const rows = await rig.dataSource.query<{ order_id: string }[]>('SELECT order_id FROM business_rows');
+    await expectEachEffectOnce(rows.map((r) => r.order_id));
+  });
+
   it('after commit and before the ack: the redelivery has no second effect', async () => {
     const relay = await rig.relay();
     const orderIds = await produceOrders(rig.messaging(relay), 40);

@@ -6,7 +6,7 @@
  *                        effects commit, acks never leave, and the test kills it.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { BrokerConnection, QueueConsumer, Messaging, type MessageHandlerFn } from '@orderflow/messaging';
+import { BrokerConnection, CLAIM_ONLY, QueueConsumer, Messaging, type MessageHandlerFn } from '@orderflow/messaging';
 import { StockReleased, StockReserved } from '@orderflow/contracts';
 import { openDataSource, produceOrders, recordEffect, RIG_QUEUE, RIG_SERVICE } from './messaging-rig.js';
 
@@ -37,8 +37,11 @@ class AckLosingBroker extends BrokerConnection {
 
 if (mode === 'commit-then-die') {
   const dataSource = await openDataSource(databaseUrl);
-  const noRelay = { wake: () => undefined } as unknown as ConstructorParameters<typeof Messaging>[1];
-  const messaging = new Messaging(dataSource, noRelay, RIG_SERVICE, new Set([StockReserved.type]));
+  // RESERVE_MS: the rows are reserved for this process's relay, as a running relay has them, and never handed over.
+  const handoff = process.env.RESERVE_MS
+    ? { reservationMs: Number(process.env.RESERVE_MS), committed: () => undefined }
+    : CLAIM_ONLY;
+  const messaging = new Messaging(dataSource, handoff, RIG_SERVICE, new Set([StockReserved.type]));
   await produceOrders(messaging, Number(process.env.COUNT ?? 10));
   process.stdout.write('committed\n');
   process.kill(process.pid, 'SIGKILL');
@@ -64,7 +67,7 @@ if (mode === 'commit-then-die') {
     publishableTypes: new Set(),
     dataSource,
     broker,
-    afterCommit: () => undefined,
+    outbox: CLAIM_ONLY,
     logger: silent,
     observer: { outcome: () => undefined },
   });

@@ -8,11 +8,13 @@ import { type Routing, StockReleased, StockReserved } from '@orderflow/contracts
 import {
   BrokerConnection,
   buildTopology,
+  CLAIM_ONLY,
   type ConsumerOptions,
   type ConsumerObserver,
   CreateMessagingTables1763900000000,
   type MessageHandlerFn,
   Messaging,
+  type OutboxHandoff,
   OutboxRelay,
   type Outcome,
   QueueConsumer,
@@ -175,7 +177,8 @@ export class MessagingRig {
       observer?: ConsumerObserver;
       broker?: BrokerConnection;
     } & Partial<ConsumerOptions> = {},
-    wake: () => void = () => undefined,
+    /** Where committed outbox rows go: a relay (published at once), or a function woken to claim them. */
+    outbox: OutboxHandoff | (() => void) = CLAIM_ONLY,
   ): Promise<QueueConsumer> {
     const { handler = recordEffect, observer = new OutcomeCounter(), broker, ...consumerOptions } = options;
     const handlers = new Map<string, MessageHandlerFn>([
@@ -191,7 +194,7 @@ export class MessagingRig {
         publishableTypes: new Set([StockReserved.type, StockReleased.type]),
         dataSource: this.dataSource,
         broker: broker ?? (await this.broker()),
-        afterCommit: wake,
+        outbox: typeof outbox === 'function' ? { reservationMs: undefined, committed: outbox } : outbox,
         logger: silent,
         observer,
       },
@@ -203,8 +206,12 @@ export class MessagingRig {
   }
 
   messaging(relay?: OutboxRelay): Messaging {
-    const sink = relay ?? ({ wake: () => undefined } as unknown as OutboxRelay);
-    return new Messaging(this.dataSource, sink, RIG_SERVICE, new Set([StockReserved.type, StockReleased.type]));
+    return new Messaging(
+      this.dataSource,
+      relay ?? CLAIM_ONLY,
+      RIG_SERVICE,
+      new Set([StockReserved.type, StockReleased.type]),
+    );
   }
 
   async effectsPerMessage(): Promise<Map<string, number>> {

@@ -22,7 +22,8 @@ import type { BrokerConnection } from '../broker/broker-connection.js';
 import { decode, type DecodedMessage } from '../envelope/cloud-event.js';
 import { endSpan, startProcessSpan } from '../envelope/trace-context.js';
 import { PermanentError, UndeliverableMessage } from '../errors.js';
-import { appendToOutbox, type OutboxRow } from '../outbox/outbox-store.js';
+import type { OutboxHandoff } from '../outbox/outbox-relay.js';
+import { type AppendedRow, appendToOutbox, type OutboxRow } from '../outbox/outbox-store.js';
 import { UnitOfWork } from '../unit-of-work.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -99,8 +100,8 @@ export interface QueueConsumerDeps {
   publishableTypes: ReadonlySet<string>;
   dataSource: DataSource;
   broker: BrokerConnection;
-  /** Called after a commit that wrote outbox rows, so the relay publishes them at once. */
-  afterCommit: () => void;
+  /** Takes the outbox rows of each commit, so this process's relay publishes them at once. */
+  outbox: OutboxHandoff;
   logger: Logger;
   observer: ConsumerObserver;
 }
@@ -248,6 +249,7 @@ export class QueueConsumer {
     // One span per message handled, open until the transaction that holds its effects commits or rolls back.
     const spans: Span[] = [];
     let rows: OutboxRow[] = [];
+    let appended: AppendedRow[];
     await runner.connect();
     try {
       await runner.startTransaction();
@@ -282,7 +284,7 @@ export class QueueConsumer {
         rows = rows.concat(uow.takeOutboxRows());
         handled.push(delivery);
       }
-      await appendToOutbox((sql, params) => runner.query(sql, params), rows);
+      appended = await appendToOutbox((sql, params) => runner.query(sql, params), rows, this.deps.outbox.reservationMs);
       await runner.commitTransaction();
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -292,7 +294,7 @@ export class QueueConsumer {
       await runner.release();
     }
     for (const span of spans) endSpan(span);
-    if (rows.length > 0) this.deps.afterCommit();
+    if (appended.length > 0) this.deps.outbox.committed(appended);
     for (const d of [...handled, ...duplicates]) settle(d, 'ack');
     this.count(handled, 'handled');
     this.count(duplicates, 'duplicate');
@@ -312,8 +314,11 @@ export class QueueConsumer {
     const row = reason
       ? deadLetterRow(delivery.msg, this.queue, this.deps.service, attempt, reason, error)
       : retryRow(delivery.msg, this.queue, attempt, error, retryDelayMs(attempt, this.options.retry));
+    let appended: AppendedRow[];
     try {
-      await this.withDatabase(() => appendToOutbox((sql, params) => this.deps.dataSource.query(sql, params), [row]));
+      appended = await this.withDatabase(() =>
+        appendToOutbox((sql, params) => this.deps.dataSource.query(sql, params), [row], this.deps.outbox.reservationMs),
+      );
     } catch (err) {
       // Not even the failure could be recorded: let the broker dead-letter it (its policy routes it to the DLQ).
       this.deps.logger.error({
@@ -325,7 +330,7 @@ export class QueueConsumer {
       this.count([delivery], 'dead-lettered', type);
       return;
     }
-    this.deps.afterCommit();
+    this.deps.outbox.committed(appended);
     settle(delivery, 'ack');
     const log = reason ? this.deps.logger.error.bind(this.deps.logger) : this.deps.logger.warn.bind(this.deps.logger);
     log({

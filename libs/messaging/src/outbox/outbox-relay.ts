@@ -5,28 +5,55 @@
  * because the row stays unsent until a confirm arrives; a crash after publish and before `markSent` republishes the
  * row when its lease expires (the consumer's inbox turns that duplicate into a no-op).
  *
- * How: workers claim a batch under a short lease (no transaction is held while the broker confirms), publish it on
- * a confirm channel with `mandatory` (an unroutable message is an error that keeps the row pending, not silence),
- * await the batch's confirms, and mark the batch sent in one statement. Several workers keep batches in flight.
- * They wake at once for this process's own commits, on NOTIFY orderflow_outbox (for writers without a relay of
- * their own), and poll as a fallback: a wake-up is only a hint, and a row it missed is found by the next claim.
+ * How, for this process's own commits (the hot path): the writer's INSERT reserved its rows for this relay (a lease
+ * set in the same statement, see outbox-store.ts) and hands them over after the commit; dispatchers publish them
+ * from memory, several transactions to a batch, on a confirm channel with `mandatory` (an unroutable message is an
+ * error that keeps the row pending, not silence), await the batch's confirms and mark it sent in one statement. No
+ * claim query, no lease write: two statements per batch fewer than the poll, and no wait for it. A crash between
+ * commit and confirm leaves the rows leased; when the lease runs out the poll finds them.
+ *
+ * For everything else (rows not reserved: a key with an earlier unsent row, delayed retries, rows whose publish
+ * failed, rows of a dead process once their lease expired) workers claim a batch under a short lease (no transaction
+ * is held while the broker confirms) and publish it the same way. Several workers keep batches in flight. They wake
+ * when a writer hands over rows it could not reserve, on NOTIFY orderflow_outbox, after a hot-path batch is marked
+ * sent (a row waiting behind it may now go), and poll as a fallback: a wake-up is only a hint, and a row it missed
+ * is found by the next claim.
  */
 import type { ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 import type { BrokerConnection } from '../broker/broker-connection.js';
 import { endSpan, startPublishSpan } from '../envelope/trace-context.js';
-import { CLAIM_SQL, type ClaimedRow, DEFER_SQL, MARK_SENT_SQL, OUTBOX_CHANNEL, RELEASE_SQL } from './outbox-store.js';
+import {
+  type AppendedRow,
+  CLAIM_SQL,
+  type ClaimedRow,
+  DEFER_SQL,
+  MARK_SENT_SQL,
+  OUTBOX_CHANNEL,
+  RELEASE_SQL,
+} from './outbox-store.js';
 
 export interface RelayOptions {
-  /** Rows per claim. */
+  /** Rows per claim, and per batch of handed-over rows. */
   batchSize: number;
-  /** Batches in flight at once. */
+  /** Claimed batches in flight at once, and handed-over batches in flight at once. */
   workers: number;
   /** Fallback poll when no notification arrives. */
   pollIntervalMs: number;
-  /** How long a claim is exclusive; a relay that dies mid-batch delays its rows by at most this. */
+  /** How long a claim or a reservation is exclusive; a relay that dies mid-batch delays its rows by at most this. */
   leaseMs: number;
 }
+
+/** Where a writer hands the outbox rows of a transaction it committed. */
+export interface OutboxHandoff {
+  /** How long rows written now may be reserved for this process's relay; undefined when it publishes none itself. */
+  readonly reservationMs: number | undefined;
+  /** The rows of one committed transaction, as `appendToOutbox` returned them. */
+  committed(rows: readonly AppendedRow[]): void;
+}
+
+/** A handoff to no relay of this process: every row waits for a claim (a writer without a relay, or a test). */
+export const CLAIM_ONLY: OutboxHandoff = { reservationMs: undefined, committed: () => undefined };
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   batchSize: 200,
@@ -60,8 +87,17 @@ interface Logger {
   error(message: object): void;
 }
 
-export class OutboxRelay {
+export class OutboxRelay implements OutboxHandoff {
   private running = false;
+  /** Handed-over transactions not yet taken by a dispatcher, oldest first; each keeps its rows together. */
+  private readonly handedOver: ClaimedRow[][] = [];
+  private readonly dispatchers = new Set<Promise<void>>();
+  private readonly idleChannels: ConfirmChannel[] = [];
+  /**
+   * Rows handed over unreserved and due now, less rows claimed since: while above zero, a sent hot-path batch wakes
+   * the claim (those rows may have waited behind it). A hint only: a wrong count costs one poll interval, not a row.
+   */
+  private waitingToBeClaimed = 0;
   private readonly waiters = new Set<() => void>();
   private signalled = false;
   private listener?: pg.Client;
@@ -86,18 +122,52 @@ export class OutboxRelay {
     for (let i = 0; i < this.options.workers; i += 1) this.loops.push(this.work(i));
   }
 
-  /** Look for work now: called after this process commits outbox rows, and on every NOTIFY. */
+  get reservationMs(): number | undefined {
+    return this.running ? this.options.leaseMs : undefined;
+  }
+
+  committed(rows: readonly AppendedRow[]): void {
+    const reserved: ClaimedRow[] = [];
+    for (const row of rows) {
+      if (!row.reserved) continue;
+      reserved.push({
+        id: row.id,
+        message_id: row.messageId,
+        exchange: row.exchange,
+        routing_key: row.routingKey,
+        properties: row.properties,
+        body: row.body,
+        available_at: new Date(),
+        publish_attempts: 0,
+      });
+    }
+    const unreservedDue = rows.filter((r) => !r.reserved && !(r.delayMs && r.delayMs > 0)).length;
+    if (reserved.length < rows.length) {
+      this.waitingToBeClaimed += unreservedDue;
+      this.wake();
+    }
+    if (reserved.length === 0) return;
+    this.handedOver.push(reserved);
+    if (this.dispatchers.size < this.options.workers) {
+      const dispatcher = this.dispatch().finally(() => this.dispatchers.delete(dispatcher));
+      this.dispatchers.add(dispatcher);
+    }
+  }
+
+  /** Look for work to claim now: rows a writer could not reserve, NOTIFY, and rows freed by a sent batch. */
   wake(): void {
     this.signalled = true;
     for (const waiter of this.waiters) waiter();
   }
 
-  /** Stops claiming; batches in flight finish (published and marked, or released). */
+  /** Stops claiming; batches in flight and rows already handed over finish (published and marked, or released). */
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
     await Promise.all(this.loops);
     this.loops.length = 0;
+    while (this.dispatchers.size > 0) await Promise.all(this.dispatchers);
+    for (const channel of this.idleChannels.splice(0)) await channel.close().catch(() => undefined);
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
   }
@@ -132,8 +202,10 @@ export class OutboxRelay {
       try {
         if (channel && this.closedChannels.has(channel)) channel = undefined;
         channel ??= await this.openChannel();
-        const published = await this.relayBatch(channel);
-        if (published < this.options.batchSize) await this.idle();
+        const claimed = await this.claimBatch(channel);
+        // A claim skips rows queued behind an unsent row of their key, even one in the same claim: once a batch is
+        // sent, such rows may be free, so look again before idling.
+        if (claimed === 0) await this.idle();
       } catch (err) {
         // Close what we abandon: a channel left open per failure would exhaust the connection's channels.
         await channel?.close().catch(() => undefined);
@@ -153,12 +225,52 @@ export class OutboxRelay {
     return channel;
   }
 
+  /**
+   * Publishes handed-over transactions until none is left, whole transactions to a batch, on a channel of its own.
+   * A failed batch's rows are back in the outbox (released), where the claim finds them.
+   */
+  private async dispatch(): Promise<void> {
+    let channel: ConfirmChannel | undefined;
+    try {
+      while (this.handedOver.length > 0) {
+        const batch: ClaimedRow[] = [];
+        while (this.handedOver.length > 0 && batch.length < this.options.batchSize)
+          batch.push(...this.handedOver.shift()!);
+        try {
+          if (channel && this.closedChannels.has(channel)) channel = undefined;
+          channel ??= this.idleChannels.pop() ?? (await this.openChannel());
+          await this.publishBatch(channel, batch);
+        } catch (err) {
+          await channel?.close().catch(() => undefined);
+          channel = undefined;
+          this.logger.warn({
+            message: 'outbox rows handed over were not published; the poll retries them',
+            reason: (err as Error).message,
+          });
+        }
+        // Rows of the same keys that could not be reserved may have waited for these to be sent.
+        if (this.waitingToBeClaimed > 0) this.wake();
+      }
+    } finally {
+      if (channel && !this.closedChannels.has(channel)) {
+        if (this.running) this.idleChannels.push(channel);
+        else await channel.close().catch(() => undefined);
+      }
+    }
+  }
+
   /** One claim → publish → confirm → mark cycle. Returns how many rows were claimed. */
-  private async relayBatch(channel: ConfirmChannel): Promise<number> {
+  private async claimBatch(channel: ConfirmChannel): Promise<number> {
     this.signalled = false;
     const { rows } = await this.pool.query<ClaimedRow>(CLAIM_SQL, [this.options.batchSize, this.options.leaseMs]);
     if (rows.length === 0) return 0;
+    this.waitingToBeClaimed = Math.max(0, this.waitingToBeClaimed - rows.length);
+    await this.publishBatch(channel, rows);
+    return rows.length;
+  }
 
+  /** Publish → confirm → mark: rows confirmed are marked sent, the others given back to the claim. */
+  private async publishBatch(channel: ConfirmChannel, rows: readonly ClaimedRow[]): Promise<void> {
     const returned = new Set<string>();
     const onReturn = (msg: { properties: { messageId?: string } }) => {
       if (msg.properties.messageId) returned.add(msg.properties.messageId);
@@ -233,7 +345,6 @@ export class OutboxRelay {
     }
     // The channel went down mid-batch: its rows are back in the outbox; the worker opens a new channel.
     if (this.closedChannels.has(channel)) throw new Error('channel closed during a batch');
-    return rows.length;
   }
 
   private idle(ms = this.options.pollIntervalMs): Promise<void> {

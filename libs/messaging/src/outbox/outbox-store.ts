@@ -2,13 +2,18 @@
  * SQL of the outbox, in one place. Every statement is a single round trip:
  * - append: one multi-row INSERT of the transaction's messages. No NOTIFY in the business transaction: a commit that
  *   notifies holds PostgreSQL's global notify lock across its WAL flush, which serialised every writer's commits
- *   (measured at half the commit rate, bench/RESULTS.md); the writing process wakes its own relay instead;
+ *   (measured at half the commit rate, bench/RESULTS.md); the writing process hands its rows to its own relay instead.
+ *   The INSERT may also reserve the rows for that relay (a lease, set in the same statement): a reserved row is
+ *   published straight from memory after the commit and never claimed, unless the lease runs out first (the process
+ *   died), when the poll takes it like any other;
  * - claim: takes a lease on a batch with FOR UPDATE SKIP LOCKED, so any number of relays share the table without
  *   blocking each other and no transaction stays open while the broker confirms;
  * - markSent / release: one UPDATE per batch.
  *
  * Per-key order: a row is claimable only when no earlier unsent row has the same ordering key (the order id), so
- * one order's messages leave in the order they were written while different orders flow in parallel.
+ * one order's messages leave in the order they were written while different orders flow in parallel. A row is
+ * reserved at insert only when no unsent row of its key exists then, so a reserved row never overtakes an earlier
+ * one; rows of one transaction are published together, in the order written, on one channel.
  */
 export const OUTBOX_CHANNEL = 'orderflow_outbox';
 
@@ -38,12 +43,36 @@ export interface ClaimedRow {
   publish_attempts: number;
 }
 
-export async function appendToOutbox(query: Query, rows: readonly OutboxRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await query(
-    `INSERT INTO outbox_messages (message_id, exchange, routing_key, ordering_key, properties, body, available_at)
-     SELECT m, e, r, o, p, b, clock_timestamp() + d * interval '1 millisecond'
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::int[]) AS t(m, e, r, o, p, b, d)`,
+/** An outbox row as written: its id, and whether the writer's own relay holds it (see `appendToOutbox`). */
+export interface AppendedRow extends OutboxRow {
+  id: string;
+  reserved: boolean;
+}
+
+/**
+ * Inserts a transaction's messages. With `reserveMs`, rows due at once whose ordering key has no unsent row yet are
+ * leased to the caller's relay for that long, in the same statement; the others (and all of them without
+ * `reserveMs`) are left to the relay's claim.
+ */
+export async function appendToOutbox(
+  query: Query,
+  rows: readonly OutboxRow[],
+  reserveMs?: number,
+): Promise<AppendedRow[]> {
+  if (rows.length === 0) return [];
+  const delays = rows.map((r) => Math.max(0, Math.round(r.delayMs ?? 0)));
+  // A key with a delayed row in this transaction keeps all its rows on the claim path, which keeps them in order.
+  const delayedKeys = new Set(rows.filter((r, i) => delays[i] > 0 && r.orderingKey !== null).map((r) => r.orderingKey));
+  const reservable = rows.map((r, i) => reserveMs !== undefined && delays[i] === 0 && !delayedKeys.has(r.orderingKey));
+  const inserted = (await query(
+    `INSERT INTO outbox_messages (message_id, exchange, routing_key, ordering_key, properties, body, available_at, lease_until)
+     SELECT m, e, r, o, p, b, clock_timestamp() + d * interval '1 millisecond',
+            CASE WHEN v AND (o IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM outbox_messages AS u WHERE u.ordering_key = o AND u.sent_at IS NULL))
+                 THEN clock_timestamp() + $9::int * interval '1 millisecond' END
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::int[], $8::bool[])
+          AS t(m, e, r, o, p, b, d, v)
+     RETURNING id, message_id, lease_until IS NOT NULL AS reserved`,
     [
       rows.map((r) => r.messageId),
       rows.map((r) => r.exchange),
@@ -51,9 +80,17 @@ export async function appendToOutbox(query: Query, rows: readonly OutboxRow[]): 
       rows.map((r) => r.orderingKey),
       rows.map((r) => JSON.stringify(r.properties)),
       rows.map((r) => r.body),
-      rows.map((r) => Math.max(0, Math.round(r.delayMs ?? 0))),
+      delays,
+      reservable,
+      reserveMs ?? 0,
     ],
-  );
+  )) as { id: string; message_id: string; reserved: boolean }[];
+  const byMessage = new Map(inserted.map((r) => [r.message_id, r]));
+  return rows.map((row) => {
+    const written = byMessage.get(row.messageId);
+    if (!written) throw new Error(`outbox row for message ${row.messageId} was not written`);
+    return { ...row, id: String(written.id), reserved: written.reserved };
+  });
 }
 
 export const CLAIM_SQL = `
