@@ -4,6 +4,7 @@ import {
   CreateSagaTables1763910000000,
   SagaHistoryDeadlinesAndOperators1764200000000,
   SagaInstancesByCompletion1764300000000,
+  SagaStateEnteredAt1764400000000,
 } from '@orderflow/saga';
 import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreateSagaInstances1763881200000 } from './migrations/1763881200000-create-saga-instances.js';
@@ -18,5 +19,6 @@ export const schema: ServiceSchema = {
     CreateScheduledJobs1764100000000,
     SagaHistoryDeadlinesAndOperators1764200000000,
     SagaInstancesByCompletion1764300000000,
+    SagaStateEnteredAt1764400000000,
   ],
 };

@@ -30,6 +30,17 @@ export interface JobSpec<P = unknown> {
   group?: string;
 }
 
+/** A change to several jobs at once, written in one statement (see JobStore.replace). */
+export interface JobChange {
+  topic: string;
+  /** Cancels every job of this group... */
+  cancelGroup?: string;
+  /** ...and these keys... */
+  cancel?: readonly string[];
+  /** ...then schedules these (a key cancelled above and scheduled here is moved). */
+  schedule?: readonly Omit<JobSpec, 'topic'>[];
+}
+
 export interface ClaimedJob<P = unknown> {
   id: string;
   topic: string;
@@ -76,6 +87,30 @@ const SCHEDULE_SQL = `
   ON CONFLICT (topic, key) DO UPDATE
     SET group_key = excluded.group_key, payload = excluded.payload, due_at = excluded.due_at,
         lease_token = NULL, lease_until = NULL`;
+
+// One round trip for a whole change. A key both cancelled and scheduled is kept out of the DELETE (one statement
+// cannot delete a row and then conflict with it) and moved by the upsert instead; the upsert's xmax tells whether a
+// job was there, so it is reported as cancelled like the deleted ones. The group and the keys are looked up apart:
+// an OR of the two cannot use either index.
+const REPLACE_SQL = `
+  WITH gone AS (
+    DELETE FROM scheduled_jobs
+     WHERE id IN (SELECT id FROM scheduled_jobs WHERE topic = $1 AND group_key = $2
+                  UNION ALL
+                  SELECT id FROM scheduled_jobs WHERE topic = $1 AND key = ANY($3::text[]))
+       AND key <> ALL($4::text[])
+    RETURNING key
+  ), put AS (
+    INSERT INTO scheduled_jobs (topic, key, group_key, payload, due_at)
+    SELECT $1, k, g, p, d FROM unnest($4::text[], $5::text[], $6::jsonb[], $7::timestamptz[]) AS t(k, g, p, d)
+    ON CONFLICT (topic, key) DO UPDATE
+      SET group_key = excluded.group_key, payload = excluded.payload, due_at = excluded.due_at,
+          lease_token = NULL, lease_until = NULL
+    RETURNING key, group_key, xmax <> 0 AS moved
+  )
+  SELECT key FROM gone
+  UNION ALL
+  SELECT key FROM put WHERE moved AND (key = ANY($3::text[]) OR group_key = $2)`;
 
 // Busy groups are counted first and full ones skipped, so a group with a long backlog (a merchant whose endpoint
 // is slow) cannot fill the claim window ahead of the others. Due jobs are locked (SKIP LOCKED: replicas claiming at
@@ -126,6 +161,25 @@ export class JobStore {
 
   async schedule(db: Queryable, job: JobSpec): Promise<void> {
     await db.query(SCHEDULE_SQL, [job.topic, job.key, job.group ?? null, JSON.stringify(job.payload ?? {}), job.dueAt]);
+  }
+
+  /**
+   * Cancels and schedules in one statement; returns the keys of the jobs cancelled (moved ones included). Runs
+   * nothing when the change is empty.
+   */
+  async replace(db: Queryable, change: JobChange): Promise<string[]> {
+    const schedule = change.schedule ?? [];
+    if (change.cancelGroup === undefined && !change.cancel?.length && schedule.length === 0) return [];
+    const rows = (await db.query(REPLACE_SQL, [
+      change.topic,
+      change.cancelGroup ?? null,
+      change.cancel ?? [],
+      schedule.map((j) => j.key),
+      schedule.map((j) => j.group ?? null),
+      schedule.map((j) => JSON.stringify(j.payload ?? {})),
+      schedule.map((j) => j.dueAt),
+    ])) as { key: string }[];
+    return rows.map((r) => r.key);
   }
 
   /** Cancels a job; true if there was one. A runner working on it can then no longer settle it. */

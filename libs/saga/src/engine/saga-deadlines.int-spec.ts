@@ -4,7 +4,7 @@
 // action is recorded with who and why.
 import { randomUUID } from 'node:crypto';
 import { AuthorizePayment, type DataOf, OrderPlaced, PaymentAuthorized } from '@orderflow/contracts';
-import { type IncomingMessage, Messaging, type OutboxRelay } from '@orderflow/messaging';
+import { CLAIM_ONLY, type IncomingMessage, Messaging } from '@orderflow/messaging';
 import { CreateScheduledJobs1764100000000, JobRunner, JobStore, ManualClock } from '@orderflow/scheduling';
 import { MessagingRig, RIG_SERVICE } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { defineSaga } from '../definition/saga-definition.js';
 import { SagaStore } from '../store/saga-store.js';
 import { SagaHistoryDeadlinesAndOperators1764200000000 } from '../store/saga-history-kinds.migration.js';
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
+import { SagaStateEnteredAt1764400000000 } from '../store/saga-state-entered.migration.js';
 import { registerSagaDeadlines } from './saga-deadlines.js';
 import { SAGA_DEADLINE_TOPIC, SagaActionNotAllowed, SagaEngine } from './saga-engine.js';
 
@@ -26,9 +27,9 @@ beforeAll(async () => {
     CreateSagaTables1763910000000,
     CreateScheduledJobs1764100000000,
     SagaHistoryDeadlinesAndOperators1764200000000,
+    SagaStateEnteredAt1764400000000,
   ]);
-  const relay = { wake: () => undefined } as unknown as OutboxRelay;
-  messaging = new Messaging(rig.dataSource, relay, RIG_SERVICE, new Set([AuthorizePayment.type]));
+  messaging = new Messaging(rig.dataSource, CLAIM_ONLY, RIG_SERVICE, new Set([AuthorizePayment.type]));
 });
 afterAll(async () => {
   await rig.dispose();

@@ -58,8 +58,7 @@ describe('SagaEngine', () => {
       const manager = {
         query(sql: string): Promise<unknown[]> {
           if (sql.startsWith('SELECT state, data, version'))
-            return Promise.resolve(state ? [{ state, data: {}, version: 3 }] : []);
-          if (sql.includes('clock_timestamp() - at')) return Promise.resolve([{ seconds: 42 }]);
+            return Promise.resolve(state ? [{ state, data: {}, version: 3, seconds_in_state: 42 }] : []);
           if (sql.includes('RETURNING version')) return Promise.resolve([{ version: 4 }]);
           return Promise.resolve([]);
         },

@@ -191,18 +191,15 @@ export class SagaEngine<D> {
       else uow.publish(out);
     }
     const transitions = step.to !== step.from;
-    const secondsInFrom =
-      this.observer && transitions && step.from !== INITIAL
-        ? await store.secondsInState(type, correlationId)
-        : undefined;
-    let version = instance?.version ?? 0;
-    if (step.write === 'create') version = await store.create(type, correlationId, step.to, step.data);
-    else if (step.write === 'update' && instance) {
-      version = await store.update(type, correlationId, instance.version, step.to, step.data);
-    }
-    // One insert for the step's history and its deadlines' (a round trip per message matters on this path).
+    const secondsInFrom = transitions && step.from !== INITIAL ? instance?.secondsInState : undefined;
+    // Deadlines first (one statement), so that what they cancelled goes into the history written with the instance.
     const deadlines = step.write === 'none' ? [] : await this.applyDeadlines(uow, correlationId, step);
-    await store.appendHistory(type, correlationId, [...step.history, ...deadlines]);
+    const history = [...step.history, ...deadlines];
+    let version = instance?.version ?? 0;
+    if (step.write === 'create') version = await store.create(type, correlationId, step.to, step.data, history);
+    else if (step.write === 'update' && instance) {
+      version = await store.update(type, correlationId, instance.version, step.to, step.data, history);
+    } else await store.appendHistory(type, correlationId, history);
     if (transitions) {
       this.observer?.transitioned({
         saga: type,
@@ -216,7 +213,10 @@ export class SagaEngine<D> {
     return { decision: step.decision, correlationId, from: step.from, to: step.to, version };
   }
 
-  /** Leaving a state cancels its deadlines; then the row's own unschedules and schedules apply. */
+  /**
+   * Leaving a state cancels its deadlines; then the row's own unschedules and schedules apply: one statement, whose
+   * history records are returned.
+   */
   private async applyDeadlines(
     uow: UnitOfWork,
     correlationId: string,
@@ -226,23 +226,7 @@ export class SagaEngine<D> {
     const { jobs, clock, delays } = this.scheduling;
     const { type } = this.definition;
     const group = `${type}:${correlationId}`;
-    const history: SagaHistoryRecord[] = [];
-    const cancelled = (name: string): SagaHistoryRecord => ({
-      kind: 'deadline',
-      messageType: this.definition.deadlines.get(name)?.expired.type ?? `deadline.${name}`,
-      fromState: step.from,
-      detail: { action: 'cancelled', deadline: name },
-    });
-    if (step.to !== step.from) {
-      for (const key of await jobs.unscheduleGroup(uow.manager, SAGA_DEADLINE_TOPIC, group)) {
-        history.push(cancelled(key.slice(group.length + 1)));
-      }
-    }
-    for (const deadline of step.unschedule) {
-      if (await jobs.unschedule(uow.manager, SAGA_DEADLINE_TOPIC, `${group}:${deadline.name}`))
-        history.push(cancelled(deadline.name));
-    }
-    for (const { deadline, attempt } of step.schedule) {
+    const scheduled = step.schedule.map(({ deadline, attempt }) => {
       const delayMs = delays?.get(deadline.name) ?? deadline.delayMs;
       const dueAt = new Date(clock.now().getTime() + delayMs);
       const payload: DeadlinePayload = {
@@ -252,13 +236,24 @@ export class SagaEngine<D> {
         attempt,
         state: step.to,
       };
-      await jobs.schedule(uow.manager, {
-        topic: SAGA_DEADLINE_TOPIC,
-        key: `${group}:${deadline.name}`,
-        group,
-        dueAt,
-        payload,
-      });
+      return { deadline, attempt, dueAt, job: { key: `${group}:${deadline.name}`, group, dueAt, payload } };
+    });
+    const cancelledKeys = await jobs.replace(uow.manager, {
+      topic: SAGA_DEADLINE_TOPIC,
+      ...(step.to !== step.from && { cancelGroup: group }),
+      cancel: step.unschedule.map((deadline) => `${group}:${deadline.name}`),
+      schedule: scheduled.map((s) => s.job),
+    });
+    const history: SagaHistoryRecord[] = cancelledKeys.map((key) => {
+      const name = key.slice(group.length + 1);
+      return {
+        kind: 'deadline',
+        messageType: this.definition.deadlines.get(name)?.expired.type ?? `deadline.${name}`,
+        fromState: step.from,
+        detail: { action: 'cancelled', deadline: name },
+      };
+    });
+    for (const { deadline, attempt, dueAt } of scheduled) {
       history.push({
         kind: 'deadline',
         messageType: (attempt <= deadline.retries ? deadline.retry : deadline.expired).type,

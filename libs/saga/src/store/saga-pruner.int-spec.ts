@@ -6,10 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPrunedSagas, SagaPruner, type SagaPrunerOptions } from './saga-pruner.js';
 import { SagaInstancesByCompletion1764300000000 } from './saga-retention-index.migration.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
+import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
 
 let rig: MessagingRig;
 beforeAll(async () => {
-  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaInstancesByCompletion1764300000000]);
+  rig = await MessagingRig.create([
+    CreateSagaTables1763910000000,
+    SagaInstancesByCompletion1764300000000,
+    SagaStateEnteredAt1764400000000,
+  ]);
 });
 afterAll(async () => {
   await rig.dispose();

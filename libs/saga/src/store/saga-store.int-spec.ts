@@ -4,11 +4,12 @@ import { MessagingRig } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidSagaListQuery, SagaStore } from './saga-store.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
+import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
 
 let rig: MessagingRig;
 let store: SagaStore;
 beforeAll(async () => {
-  rig = await MessagingRig.create([CreateSagaTables1763910000000]);
+  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaStateEnteredAt1764400000000]);
   store = new SagaStore(rig.dataSource);
 });
 afterAll(async () => {

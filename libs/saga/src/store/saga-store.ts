@@ -152,89 +152,91 @@ interface HistoryJson {
 export class SagaStore {
   constructor(private readonly sql: SqlExecutor) {}
 
+  /** The instance, and how long it has been in its state by the database's clock (unknown for rows older than that). */
   async load<D>(
     sagaType: string,
     correlationId: string,
-  ): Promise<{ state: string; data: D; version: number } | undefined> {
-    const rows = await this.sql.query<{ state: string; data: D; version: number }[]>(
-      'SELECT state, data, version FROM saga_instances WHERE saga_type = $1 AND correlation_id = $2',
+  ): Promise<{ state: string; data: D; version: number; secondsInState?: number } | undefined> {
+    const rows = await this.sql.query<{ state: string; data: D; version: number; seconds_in_state: number | null }[]>(
+      `SELECT state, data, version, extract(epoch FROM clock_timestamp() - state_entered_at)::float8 AS seconds_in_state
+         FROM saga_instances WHERE saga_type = $1 AND correlation_id = $2`,
       [sagaType, correlationId],
     );
-    return rows[0];
+    const row = rows[0];
+    if (!row) return undefined;
+    const { seconds_in_state, ...instance } = row;
+    return seconds_in_state === null ? instance : { ...instance, secondsInState: seconds_in_state };
   }
 
-  /** Inserts version 1; a concurrent creator that committed (or commits) first makes this a conflict. */
-  async create(sagaType: string, correlationId: string, state: string, data: unknown): Promise<number> {
+  /**
+   * Inserts version 1, with the history records of the step that created it, in one statement; a concurrent creator
+   * that committed (or commits) first makes this a conflict, and then no history is written either.
+   */
+  async create(
+    sagaType: string,
+    correlationId: string,
+    state: string,
+    data: unknown,
+    history: readonly SagaHistoryRecord[] = [],
+  ): Promise<number> {
     const rows = await this.sql.query<{ version: number }[]>(
       // One reading of the clock: two clock_timestamp() calls can differ by a microsecond, and a new instance's
-      // created and updated times must be the same instant.
-      `WITH now AS (SELECT clock_timestamp() AS at)
-       INSERT INTO saga_instances (saga_type, correlation_id, state, data, version, created_at, updated_at, completed_at)
-       SELECT $1, $2, $3::text, $4::jsonb, 1, now.at, now.at, CASE WHEN $3::text = '${FINAL}' THEN now.at END FROM now
-       ON CONFLICT DO NOTHING
-       RETURNING version`,
-      [sagaType, correlationId, state, JSON.stringify(data)],
+      // created, updated and entered times must be the same instant.
+      `WITH now AS (SELECT clock_timestamp() AS at),
+       written AS (
+         INSERT INTO saga_instances
+           (saga_type, correlation_id, state, data, version, created_at, updated_at, state_entered_at, completed_at)
+         SELECT $1, $2, $3::text, $4::jsonb, 1, now.at, now.at, now.at, CASE WHEN $3::text = '${FINAL}' THEN now.at END
+           FROM now
+         ON CONFLICT DO NOTHING
+         RETURNING version),
+       ${historyCte('$5')}
+       SELECT version FROM written`,
+      [sagaType, correlationId, state, JSON.stringify(data), historyJson(history)],
     );
     if (rows.length === 0) throw new SagaConcurrencyConflict(sagaType, correlationId, null);
     return rows[0].version;
   }
 
-  /** Writes the new state and data over `expectedVersion` and returns the new version, or throws a conflict. */
+  /**
+   * Writes the new state and data over `expectedVersion`, with the step's history records, in one statement, and
+   * returns the new version; or throws a conflict, having written nothing.
+   */
   async update(
     sagaType: string,
     correlationId: string,
     expectedVersion: number,
     state: string,
     data: unknown,
+    history: readonly SagaHistoryRecord[] = [],
   ): Promise<number> {
     // Wrapped in a SELECT so that every driver returns plain rows (TypeORM returns [rows, count] for an UPDATE).
     const rows = await this.sql.query<{ version: number }[]>(
-      `WITH updated AS (
+      `WITH written AS (
          UPDATE saga_instances
             SET state = $4::text, data = $5::jsonb, version = version + 1, updated_at = clock_timestamp(),
+                state_entered_at = CASE WHEN state = $4::text THEN state_entered_at ELSE clock_timestamp() END,
                 completed_at = CASE WHEN $4::text = '${FINAL}' THEN clock_timestamp() END
           WHERE saga_type = $1 AND correlation_id = $2 AND version = $3
-         RETURNING version)
-       SELECT version FROM updated`,
-      [sagaType, correlationId, expectedVersion, state, JSON.stringify(data)],
+         RETURNING version),
+       ${historyCte('$6')}
+       SELECT version FROM written`,
+      [sagaType, correlationId, expectedVersion, state, JSON.stringify(data), historyJson(history)],
     );
     if (rows.length === 0) throw new SagaConcurrencyConflict(sagaType, correlationId, expectedVersion);
     return rows[0].version;
   }
 
-  /**
-   * How long the instance has been in its current state, by the database's clock (replicas' clocks need not agree):
-   * since its last transition in the history. Undefined if the history has none (an instance older than the history).
-   */
-  async secondsInState(sagaType: string, correlationId: string): Promise<number | undefined> {
-    const rows = await this.sql.query<{ seconds: number }[]>(
-      `SELECT extract(epoch FROM clock_timestamp() - at)::float8 AS seconds
-         FROM saga_history
-        WHERE saga_type = $1 AND correlation_id = $2 AND kind = 'transition'
-        ORDER BY id DESC LIMIT 1`,
-      [sagaType, correlationId],
-    );
-    return rows[0]?.seconds;
-  }
-
   /** Appends in order: ids ascend in the order given. */
   async appendHistory(sagaType: string, correlationId: string, records: readonly SagaHistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const rows = records.map((r) => ({
-      kind: r.kind,
-      message_type: r.messageType,
-      message_id: r.messageId ?? null,
-      from_state: r.fromState ?? null,
-      to_state: r.toState ?? null,
-      detail: r.detail,
-    }));
     await this.sql.query(
       `INSERT INTO saga_history (saga_type, correlation_id, kind, message_type, message_id, from_state, to_state, detail)
        SELECT $1, $2, h->>'kind', h->>'message_type', (h->>'message_id')::uuid, h->>'from_state', h->>'to_state',
               h->'detail'
          FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(h, n)
         ORDER BY n`,
-      [sagaType, correlationId, JSON.stringify(rows)],
+      [sagaType, correlationId, historyJson(records)],
     );
   }
 
@@ -324,6 +326,35 @@ export class SagaStore {
       [retentionMs, batchSize],
     );
   }
+}
+
+/** A step's history records as one JSON parameter, so they go in one statement whatever their number. */
+function historyJson(records: readonly SagaHistoryRecord[]): string {
+  return JSON.stringify(
+    records.map((r) => ({
+      kind: r.kind,
+      message_type: r.messageType,
+      message_id: r.messageId ?? null,
+      from_state: r.fromState ?? null,
+      to_state: r.toState ?? null,
+      detail: r.detail,
+    })),
+  );
+}
+
+/**
+ * The history insert as a CTE of a statement whose CTE `written` returns the instance row it wrote: nothing is
+ * recorded when the write matched nothing (a conflict). Saga type and correlation id are $1 and $2; ids ascend in
+ * the order given.
+ */
+function historyCte(records: string): string {
+  return `history AS (
+         INSERT INTO saga_history (saga_type, correlation_id, kind, message_type, message_id, from_state, to_state, detail)
+         SELECT $1, $2, h->>'kind', h->>'message_type', (h->>'message_id')::uuid, h->>'from_state', h->>'to_state',
+                h->'detail'
+           FROM jsonb_array_elements(${records}::jsonb) WITH ORDINALITY AS x(h, n)
+          WHERE EXISTS (SELECT 1 FROM written)
+          ORDER BY n)`;
 }
 
 function toSnapshot(row: SnapshotRow): SagaSnapshot {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { MessagingRig } from '@orderflow/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SagaStore } from './saga-store.js';
+import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
 
 let rig: MessagingRig;
@@ -46,6 +47,8 @@ describe('CreateSagaTables1763910000000', () => {
     const runner = rig.dataSource.createQueryRunner();
     try {
       await new CreateSagaTables1763910000000().up(runner);
+      // The store writes the column a later migration adds.
+      await new SagaStateEnteredAt1764400000000().up(runner);
       expect(await primaryKeyOf('saga_instances')).toEqual(['saga_type', 'correlation_id']);
       const store = new SagaStore(rig.dataSource);
       expect(await store.find('order', open)).toMatchObject({
@@ -64,6 +67,7 @@ describe('CreateSagaTables1763910000000', () => {
       ).rejects.toThrow(/saga_instances_completed_when_final/);
 
       await rig.dataSource.query(`DELETE FROM saga_instances WHERE saga_type = 'audit'`);
+      await new SagaStateEnteredAt1764400000000().down(runner);
       await new CreateSagaTables1763910000000().down(runner);
       expect(await primaryKeyOf('saga_instances')).toEqual(['correlation_id']);
       expect(await rig.count(`SELECT count(*) AS n FROM saga_instances`)).toBe(2);
