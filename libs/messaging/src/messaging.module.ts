@@ -104,7 +104,12 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
           provide: RELAY_POOL,
           inject: [SERVICE_CONFIG, ServiceIdentity],
           useFactory: (config: Config, identity: ServiceIdentity) =>
-            relayPool(config.DATABASE_URL, config.RELAY_WORKERS, `${identity.instance}/relay`),
+            relayPool(
+              config.DATABASE_URL,
+              config.RELAY_WORKERS,
+              `${identity.instance}/relay`,
+              config.DATABASE_PREPARED_STATEMENTS,
+            ),
         },
         {
           provide: OutboxRelay,

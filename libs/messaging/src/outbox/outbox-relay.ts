@@ -20,6 +20,7 @@
  * is found by the next claim.
  */
 import type { ConfirmChannel } from 'amqplib';
+import { PreparingClient } from '@orderflow/platform';
 import pg from 'pg';
 import type { BrokerConnection } from '../broker/broker-connection.js';
 import { endSpan, startPublishSpan } from '../envelope/trace-context.js';
@@ -67,8 +68,14 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
  * index entries of rows already sent as dead, so between vacuums every claim revisited every sent row (measured
  * 3–6 ms and thousands of buffers per claim at load, against 0.2 ms with an index scan; bench/RESULTS.md).
  */
-export function relayPool(databaseUrl: string, workers: number, applicationName: string): pg.Pool {
+export function relayPool(
+  databaseUrl: string,
+  workers: number,
+  applicationName: string,
+  preparedStatements = true,
+): pg.Pool {
   return new pg.Pool({
+    ...(preparedStatements && { Client: PreparingClient }),
     connectionString: databaseUrl,
     max: workers + 1,
     application_name: applicationName,

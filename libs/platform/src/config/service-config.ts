@@ -47,6 +47,8 @@ export function baseConfigSchema(defaults: { port: number }) {
     PORT: z.coerce.number().int().min(1).max(65535).default(defaults.port),
     DATABASE_URL: postgresUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    // Parse and plan each statement once per connection (libs/platform/src/database/prepared-statements.ts).
+    DATABASE_PREPARED_STATEMENTS: booleanFlag.default(true),
     /** Development start-up migrates its own schema; production runs `npm run migrate` as a deploy step. */
     DATABASE_MIGRATIONS_RUN: booleanFlag.optional(),
     AMQP_URL: amqpUrl,

@@ -5,6 +5,7 @@ import type { BaseConfig } from '../config/service-config.js';
 import { Readiness } from '../health/readiness.js';
 import { SERVICE_CONFIG } from '../platform.tokens.js';
 import { ServiceIdentity } from '../service-identity.js';
+import { PreparingClient } from './prepared-statements.js';
 
 /** What a service keeps in its own database: its entities and the migrations that build their schema. */
 export interface ServiceSchema {
@@ -19,7 +20,7 @@ export interface ServiceSchema {
  * `migrate` command, so that both see the same schema. The schema comes only from migrations: `synchronize` is off.
  */
 export function dataSourceOptions(
-  config: Pick<BaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
+  config: Pick<BaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_PREPARED_STATEMENTS'>,
   identity: ServiceIdentity,
   schema: ServiceSchema,
 ): DataSourceOptions {
@@ -36,7 +37,10 @@ export function dataSourceOptions(
     poolSize: config.DATABASE_POOL_SIZE,
     // Shows which replica holds a connection in pg_stat_activity.
     applicationName: identity.instance,
-    extra: { connectionTimeoutMillis: 5_000 },
+    extra: {
+      connectionTimeoutMillis: 5_000,
+      ...(config.DATABASE_PREPARED_STATEMENTS && { Client: PreparingClient }),
+    },
   };
 }
 
