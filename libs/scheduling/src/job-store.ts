@@ -90,17 +90,19 @@ const SCHEDULE_SQL = `
 
 // One round trip for a whole change. A key both cancelled and scheduled is kept out of the DELETE (one statement
 // cannot delete a row and then conflict with it) and moved by the upsert instead; the upsert's xmax tells whether a
-// job was there, so it is reported as cancelled like the deleted ones. The group and the keys are looked up apart:
-// an OR of the two cannot use either index.
-const REPLACE_SQL = `
-  WITH gone AS (
-    DELETE FROM scheduled_jobs
-     WHERE id IN (SELECT id FROM scheduled_jobs WHERE topic = $1 AND group_key = $2
-                  UNION ALL
-                  SELECT id FROM scheduled_jobs WHERE topic = $1 AND key = ANY($3::text[]))
-       AND key <> ALL($4::text[])
-    RETURNING key
-  ), put AS (
+// job was there, so it is reported as cancelled like the deleted ones. The group and the keys are looked up apart,
+// and only when given: an OR of the two, or a key list that is empty, leaves the planner a scan of the whole topic.
+function replaceSql(byGroup: boolean, byKey: boolean): string {
+  const targets = [
+    byGroup && `SELECT id FROM scheduled_jobs WHERE topic = $1 AND group_key = $2`,
+    byKey && `SELECT id FROM scheduled_jobs WHERE topic = $1 AND key = ANY($3::text[])`,
+  ].filter(Boolean);
+  const gone = targets.length
+    ? `DELETE FROM scheduled_jobs WHERE id IN (${targets.join(' UNION ALL ')}) AND key <> ALL($4::text[]) RETURNING key`
+    : `SELECT key FROM scheduled_jobs WHERE false`;
+  return `
+  WITH gone AS (${gone}),
+  put AS (
     INSERT INTO scheduled_jobs (topic, key, group_key, payload, due_at)
     SELECT $1, k, g, p, d FROM unnest($4::text[], $5::text[], $6::jsonb[], $7::timestamptz[]) AS t(k, g, p, d)
     ON CONFLICT (topic, key) DO UPDATE
@@ -111,6 +113,11 @@ const REPLACE_SQL = `
   SELECT key FROM gone
   UNION ALL
   SELECT key FROM put WHERE moved AND (key = ANY($3::text[]) OR group_key = $2)`;
+}
+const REPLACE_SQL = [
+  [replaceSql(false, false), replaceSql(false, true)],
+  [replaceSql(true, false), replaceSql(true, true)],
+];
 
 // Busy groups are counted first and full ones skipped, so a group with a long backlog (a merchant whose endpoint
 // is slow) cannot fill the claim window ahead of the others. Due jobs are locked (SKIP LOCKED: replicas claiming at
@@ -170,10 +177,12 @@ export class JobStore {
   async replace(db: Queryable, change: JobChange): Promise<string[]> {
     const schedule = change.schedule ?? [];
     if (change.cancelGroup === undefined && !change.cancel?.length && schedule.length === 0) return [];
-    const rows = (await db.query(REPLACE_SQL, [
+    const cancel = change.cancel ?? [];
+    const sql = REPLACE_SQL[change.cancelGroup === undefined ? 0 : 1][cancel.length === 0 ? 0 : 1];
+    const rows = (await db.query(sql, [
       change.topic,
       change.cancelGroup ?? null,
-      change.cancel ?? [],
+      cancel,
       schedule.map((j) => j.key),
       schedule.map((j) => j.group ?? null),
       schedule.map((j) => JSON.stringify(j.payload ?? {})),
