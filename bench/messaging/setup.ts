@@ -5,6 +5,7 @@
  */
 import { StockReserved, type Routing } from '@orderflow/contracts';
 import { buildTopology, CreateMessagingTables1763900000000, toRabbitDefinitions } from '@orderflow/messaging';
+import { PreparingClient } from '@orderflow/platform';
 import pg from 'pg';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 
@@ -71,6 +72,8 @@ export function benchDataSource(url: string, poolSize: number, applicationName: 
     logging: ['error'],
     poolSize,
     applicationName,
+    // As the services run (DATABASE_PREPARED_STATEMENTS defaults to true), for every variant alike.
+    extra: { Client: PreparingClient },
   });
 }
 
