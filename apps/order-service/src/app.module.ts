@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@orderflow/messaging';
-import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
+import { DatabaseModule, LoadSheddingModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
 import { SchedulingModule } from '@orderflow/scheduling';
 import type { OrderServiceConfig } from './config.js';
 import { schema } from './database.js';
@@ -14,6 +14,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformModule.forService(identity, config),
+        LoadSheddingModule.forService(config),
         DatabaseModule.forService(schema),
         MessagingModule.forService(),
         SchedulingModule.forRoot(),

@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema, booleanFlag } from '@orderflow/platform';
+import { baseConfigSchema, booleanFlag, loadSheddingConfigShape } from '@orderflow/platform';
 import { schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 import { DEFAULT_RETRY_INTERVALS, parseDuration, parseIntervals } from './notifications/retry-schedule.js';
@@ -35,7 +35,19 @@ function duration(fallback: string) {
 export const configSchema = baseConfigSchema({ port: 3000 })
   .extend(messagingConfigShape)
   .extend(schedulingConfigShape)
+  .extend(loadSheddingConfigShape)
   .extend({
+    /**
+     * New orders are refused (503) while this many are PENDING: placed, and neither confirmed nor cancelled yet. Set it
+     * to the order throughput times the wait you accept before an order starts, well inside the saga's first
+     * deadlines (docs/operations.md#load-shedding).
+     */
+    LOAD_SHEDDING_MAX_ORDERS_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+    /**
+     * New orders are refused (503) while the oldest outbox message the relay could send is this old. Long enough to
+     * ride out a broker fail-over (absorbing that is what the outbox is for), far below OUTBOX_READY_MAX_AGE_SECONDS.
+     */
+    LOAD_SHEDDING_MAX_OUTBOX_LAG_SECONDS: z.coerce.number().min(1).max(3_600).default(10),
     /** Waits between attempts to deliver a merchant notification, e.g. `4m,10m,1h` (docs/webhooks.md). */
     NOTIFICATION_RETRY_SCHEDULE: durationList('NOTIFICATION_RETRY_SCHEDULE'),
     /** Delay from a status change to the first attempt to notify the merchant. */

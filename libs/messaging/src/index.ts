@@ -19,3 +19,4 @@ export * from './topology/topology-check.js';
 export * from './topology/topology.js';
 export * from './unit-of-work.js';
 export * from './topology/asyncapi.js';
+export * from './outbox/outbox-lag.js';

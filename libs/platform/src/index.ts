@@ -14,3 +14,4 @@ export * from './version.js';
 export * from './metrics/metrics.js';
 export * from './tracing/tracing.js';
 export * from './maintenance/batched-maintenance.js';
+export * from './load-shedding/index.js';

@@ -27,7 +27,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { workContextOf } from '@orderflow/messaging';
-import { CurrentPrincipal, MerchantAccess, type Principal } from '@orderflow/platform';
+import { CurrentPrincipal, MerchantAccess, type Principal, ShedsLoadWhenBacklogged } from '@orderflow/platform';
 import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
@@ -59,6 +59,7 @@ export class OrdersController {
 
   @Post()
   @HttpCode(202)
+  @ShedsLoadWhenBacklogged()
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,

@@ -108,6 +108,18 @@ export class OrdersRepository {
     return rows[0] && toOrder(rows[0]);
   }
 
+  /**
+   * PENDING orders, counted up to `limit` and no further: enough to compare with a bound, and it stays a short walk
+   * of orders_status_created however many there are, which is when it is read most.
+   */
+  async countPending(manager: EntityManager, limit: number): Promise<number> {
+    const [{ count }] = await manager.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM (SELECT 1 FROM orders WHERE status = 'PENDING' LIMIT $1) AS pending`,
+      [limit],
+    );
+    return count;
+  }
+
   /** Newest first, by (created_at, id) keyset: stable under concurrent inserts, no OFFSET scans. */
   async list(
     manager: EntityManager,

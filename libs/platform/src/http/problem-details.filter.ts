@@ -15,7 +15,9 @@ export interface ProblemDetails {
 
 /**
  * Every error any endpoint answers is a problem-details document, from this one filter. Unexpected errors are
- * logged with their stack and answered with a bare 500, so no internal detail leaks to the caller.
+ * logged with their stack and answered with a bare 500, so no internal detail leaks to the caller. A 503 thrown on
+ * purpose (load shedding) is not logged: it is the service working as meant, and under overload a line per refusal
+ * would spend on logging what the refusal saves.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -27,7 +29,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const problem = this.toProblem(exception);
     problem.instance ??= req.originalUrl;
-    if (problem.status >= 500) this.logger.error({ err: exception, message: 'request failed' });
+    if (problem.status >= 500 && !isDeliberate503(exception))
+      this.logger.error({ err: exception, message: 'request failed' });
     res.status(problem.status).type('application/problem+json').json(problem);
   }
 
@@ -45,6 +48,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return { ...base, detail: 'The request is not valid.', errors: message.map(toFieldError) };
     return typeof message === 'string' && message !== base.title ? { ...base, detail: message } : base;
   }
+}
+
+function isDeliberate503(exception: unknown): boolean {
+  return exception instanceof HttpException && exception.getStatus() === 503;
 }
 
 function isProblem(body: object): body is Partial<ProblemDetails> {
