@@ -98,6 +98,42 @@ describe('the durable scheduler', () => {
     expect(await effects(cancelled)).toBe(0);
   });
 
+  it('replaces a group in one statement: cancels what it had, moves a key scheduled again, reports both', async () => {
+    const { clock, store, topic } = setUp();
+    const at = (ms: number) => new Date(clock.now().getTime() + ms);
+    const group = randomUUID();
+    const [leaving, staying, loose, fresh] = ['leaving', 'staying', 'loose', 'fresh'].map((k) => `${group}:${k}`);
+    await store.schedule(rig.dataSource, { topic, key: leaving, group, dueAt: at(HOUR) });
+    await store.schedule(rig.dataSource, { topic, key: staying, group, dueAt: at(HOUR) });
+    await store.schedule(rig.dataSource, { topic, key: loose, dueAt: at(HOUR) });
+    await store.schedule(rig.dataSource, { topic, key: `${randomUUID()}:other`, group: randomUUID(), dueAt: at(HOUR) });
+
+    const cancelled = await store.replace(rig.dataSource, {
+      topic,
+      cancelGroup: group,
+      cancel: [loose],
+      schedule: [
+        { key: staying, group, dueAt: at(3 * HOUR) },
+        { key: fresh, group, dueAt: at(2 * HOUR) },
+      ],
+    });
+    expect(cancelled.sort()).toEqual([leaving, loose, staying].sort());
+    expect(await store.dueAt(rig.dataSource, topic, leaving)).toBeUndefined();
+    expect(await store.dueAt(rig.dataSource, topic, loose)).toBeUndefined();
+    expect(await store.dueAt(rig.dataSource, topic, staying)).toEqual(at(3 * HOUR));
+    expect(await store.dueAt(rig.dataSource, topic, fresh)).toEqual(at(2 * HOUR));
+    expect(
+      await rig.count(`SELECT count(*) AS n FROM scheduled_jobs WHERE topic = '${topic}' AND group_key <> '${group}'`),
+    ).toBe(1);
+
+    // Without a group to cancel, scheduling a key again only moves it: nothing is reported cancelled.
+    expect(await store.replace(rig.dataSource, { topic, schedule: [{ key: fresh, group, dueAt: at(HOUR) }] })).toEqual(
+      [],
+    );
+    expect(await store.dueAt(rig.dataSource, topic, fresh)).toEqual(at(HOUR));
+    expect(await store.replace(rig.dataSource, { topic })).toEqual([]);
+  });
+
   it('runs each job once when several replicas claim at the same time', async () => {
     const { clock, store, topic, runner } = setUp();
     const keys = Array.from({ length: 200 }, () => randomUUID());
