@@ -90,18 +90,21 @@ const SCHEDULE_SQL = `
 
 // One round trip for a whole change. A key both cancelled and scheduled is kept out of the DELETE (one statement
 // cannot delete a row and then conflict with it) and moved by the upsert instead; the upsert's xmax tells whether a
-// job was there, so it is reported as cancelled like the deleted ones. The group and the keys are looked up apart,
-// and only when given: an OR of the two, or a key list that is empty, leaves the planner a scan of the whole topic.
+// job was there, so it is reported as cancelled like the deleted ones. The group and the keys are deleted apart, and
+// only when given: an OR of the two, or an empty key list, leaves the planner a scan of the whole topic.
 function replaceSql(byGroup: boolean, byKey: boolean): string {
-  const targets = [
-    byGroup && `SELECT id FROM scheduled_jobs WHERE topic = $1 AND group_key = $2`,
-    byKey && `SELECT id FROM scheduled_jobs WHERE topic = $1 AND key = ANY($3::text[])`,
-  ].filter(Boolean);
-  const gone = targets.length
-    ? `DELETE FROM scheduled_jobs WHERE id IN (${targets.join(' UNION ALL ')}) AND key <> ALL($4::text[]) RETURNING key`
-    : `SELECT key FROM scheduled_jobs WHERE false`;
+  // Each DELETE is qualified by an index of its own: a subquery joined back to the table let a generic plan scan it.
+  const deletes = [
+    byGroup &&
+      `DELETE FROM scheduled_jobs WHERE topic = $1 AND group_key = $2 AND key <> ALL($4::text[]) RETURNING key`,
+    byKey &&
+      `DELETE FROM scheduled_jobs WHERE topic = $1 AND key = ANY($3::text[]) AND key <> ALL($4::text[])
+         AND group_key IS DISTINCT FROM $2 RETURNING key`,
+  ].filter((sql): sql is string => typeof sql === 'string');
+  const gone = deletes.map((sql, i) => `gone${i} AS (${sql}),`).join('\n  ');
+  const goneKeys = deletes.map((_, i) => `SELECT key FROM gone${i}`).join(' UNION ALL ');
   return `
-  WITH gone AS (${gone}),
+  WITH ${gone}
   put AS (
     INSERT INTO scheduled_jobs (topic, key, group_key, payload, due_at)
     SELECT $1, k, g, p, d FROM unnest($4::text[], $5::text[], $6::jsonb[], $7::timestamptz[]) AS t(k, g, p, d)
@@ -110,9 +113,7 @@ function replaceSql(byGroup: boolean, byKey: boolean): string {
           lease_token = NULL, lease_until = NULL
     RETURNING key, group_key, xmax <> 0 AS moved
   )
-  SELECT key FROM gone
-  UNION ALL
-  SELECT key FROM put WHERE moved AND (key = ANY($3::text[]) OR group_key = $2)`;
+  ${goneKeys ? `${goneKeys} UNION ALL ` : ''}SELECT key FROM put WHERE moved AND (key = ANY($3::text[]) OR group_key = $2)`;
 }
 const REPLACE_SQL = [
   [replaceSql(false, false), replaceSql(false, true)],
