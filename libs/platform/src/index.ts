@@ -6,6 +6,7 @@ export * from './database/prepared-statements.js';
 export * from './health/readiness.js';
 export * from './http/problem-details.filter.js';
 export * from './http/request-validation.js';
+export * from './http/json-request.js';
 export * from './logging/correlation.js';
 export * from './platform.module.js';
 export * from './platform.tokens.js';

@@ -3,6 +3,7 @@
  * asked for again (an answer lost to a timeout, a transaction rolled back after the carrier booked, a re-sent command)
  * is the same booking, never a second parcel.
  */
+import { postJson } from '@orderflow/platform';
 import { z } from 'zod';
 import { type BookingRequest, type BookingResult, Carrier, CarrierUnavailable } from './carrier.js';
 
@@ -27,14 +28,12 @@ export class HttpCarrier extends Carrier {
     let status: number;
     let body: unknown;
     try {
-      const res = await fetch(this.bookingsUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': request.orderId },
-        body: JSON.stringify(toCarrierRequest(request, this.options.webhookUrl)),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      const answer = await postJson(this.bookingsUrl, toCarrierRequest(request, this.options.webhookUrl), {
+        timeoutMs: this.options.timeoutMs,
+        headers: { 'idempotency-key': request.orderId },
       });
-      status = res.status;
-      body = parseJson(await res.text());
+      status = answer.status;
+      body = parseJson(answer.text);
     } catch (err) {
       throw new CarrierUnavailable(`carrier not reachable: ${describeFailure(err, this.options.timeoutMs)}`, {
         cause: err,

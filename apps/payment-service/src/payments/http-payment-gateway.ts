@@ -4,6 +4,7 @@
  * port's few kinds of answer. An answer the adapter cannot read counts as no answer: the caller retries, and the
  * Idempotency-Key makes the retry the same request.
  */
+import { postJson } from '@orderflow/platform';
 import { z } from 'zod';
 import type { AuthorizationAnswer, AuthorizationRequest, OperationAnswer, PaymentGateway } from './payment-gateway.js';
 
@@ -58,15 +59,12 @@ export class HttpPaymentGateway implements PaymentGateway {
 
   private async post(path: string, body: object, headers: Record<string, string> = {}): Promise<Exchange> {
     try {
-      const res = await fetch(new URL(path, this.options.baseUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-        body: JSON.stringify(body),
-        // Covers reading the body too: a gateway that stalls mid-answer is as late as one that never answers.
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      // The deadline covers reading the body too: a gateway that stalls mid-answer is as late as one that never answers.
+      const answer = await postJson(new URL(path, this.options.baseUrl), body, {
+        timeoutMs: this.options.timeoutMs,
+        headers,
       });
-      const text = await res.text();
-      return { status: res.status, body: parseJson(text) };
+      return { status: answer.status, body: parseJson(answer.text) };
     } catch (err) {
       return { failure: unavailableFrom(err, this.options.timeoutMs) };
     }
