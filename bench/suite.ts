@@ -36,6 +36,7 @@ import {
   METHOD,
   type PhaseKind,
   type PhaseResult,
+  summarise,
   type SuiteEnvironment,
   trimmedRate,
 } from './suite/report.js';
@@ -352,8 +353,7 @@ async function main(): Promise<void> {
       },
       statementsCounted,
     };
-    const disturbed = phases.some((p) => p.disturbed);
-    console.log(JSON.stringify({ bench: 'suite', ...environment, peak: peakRate, disturbed, phases }));
+    console.log(JSON.stringify({ bench: 'suite', ...environment, summary: summarise(phases, peakRate), phases }));
     if (opts.record) await appendResults(RESULTS_FILE, markdownSection(environment, phases, peakRate), METHOD);
   } finally {
     await cleanup();

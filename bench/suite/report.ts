@@ -86,6 +86,51 @@ export function cpuPerOrder(cores: CpuShare<Component>, orders: number): PhaseRe
   };
 }
 
+/** The figures the issue asks for, from the phases: the JSON line's `summary`. */
+export function summarise(phases: readonly PhaseResult[], peakUsed: number | undefined) {
+  const lat = (p: Percentiles | undefined) => (p ? { p50: p.p50, p99: p.p99, max: p.max } : undefined);
+  const peak = phases.find((p) => p.kind === 'peak');
+  const window = peak ? Math.min(peak.confirmedWindowSeconds ?? 0, peak.deliveredWindowSeconds ?? 0) : 0;
+  const overload = phases.find((p) => p.kind === 'overload');
+  return {
+    peak: peak && {
+      confirmedPerSecond: peak.confirmedPerSecond,
+      deliveredPerSecond: peak.deliveredPerSecond,
+      windowSeconds: window,
+      sustained60s: window >= 60,
+    },
+    peakUsedForFractions: peakUsed,
+    paced: phases
+      .filter((p) => p.kind === 'paced')
+      .map((p) => ({
+        phase: p.phase,
+        rate: p.rate,
+        toConfirmedMs: lat(p.toConfirmedMs),
+        toDeliveredMs: lat(p.toDeliveredMs),
+      })),
+    overload: overload && {
+      rate: overload.rate,
+      answers: overload.answers,
+      toConfirmedMs: lat(overload.toConfirmedMs),
+      toDeliveredMs: lat(overload.toDeliveredMs),
+    },
+    costPerOrder: (peak ?? phases[0]) && {
+      phase: (peak ?? phases[0]).phase,
+      cpuMs: (peak ?? phases[0]).cpuMsPerOrder,
+      databases: (peak ?? phases[0]).databasesPerOrder,
+      messages: (peak ?? phases[0]).messagesPerOrder,
+    },
+    net: {
+      lost: phases.reduce((n, p) => n + p.net.lost, 0),
+      doubled: phases.reduce((n, p) => n + p.net.doubled, 0),
+      stuck: phases.reduce((n, p) => n + p.net.stuck, 0),
+      moneyDifference: phases.reduce((n, p) => n + p.net.money.difference, 0),
+      stockDifference: phases.reduce((n, p) => n + p.net.stock.difference, 0),
+    },
+    disturbed: phases.some((p) => p.disturbed),
+  };
+}
+
 export const isDisturbed = (cores: CpuShare<Component>) => cores.other > DISTURBED_OTHER_CORES;
 
 export interface SuiteEnvironment {
@@ -176,7 +221,12 @@ export function markdownSection(env: SuiteEnvironment, phases: readonly PhaseRes
       .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`)
       .join('; ')}.${env.statementsCounted ? '' : ' pg_stat_statements was not available: no statement counts.'}`,
     '',
-    `Peak used for the paced and overload phases: ${fmt(peak)} orders/s.`,
+    `Peak used for the paced and overload phases: ${fmt(peak)} orders/s` +
+      (phases.some((p) => p.kind === 'peak')
+        ? ` (the lower of the CONFIRMED and DELIVERED rates; sustained ≥ 60 s: ${
+            summarise(phases, peak).peak?.sustained60s ? 'yes' : '**no**, the window was shorter'
+          }).`
+        : ' (given with --peak).'),
     '',
     '| phase | offered /s | orders sent | answers | placed /s | CONFIRMED /s (window s) | DELIVERED /s (window s) | POST answer p50 / p99 / max ms | → CONFIRMED p50 / p99 / max ms | → DELIVERED p50 / p99 / max ms |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
