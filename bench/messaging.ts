@@ -4,16 +4,23 @@
  * then ack) and the broker ceiling — at full load and paced, with lost and doubled effects counted in the database.
  * Prints one JSON line and appends a section to bench/RESULTS.md. How each figure is measured: report.ts.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONSUMER_OPTIONS, DEFAULT_RELAY_OPTIONS } from '@orderflow/messaging';
 import pg from 'pg';
-import { CpuWatch } from './messaging/cpu.js';
+import { CpuWatch } from './lib/cpu.js';
+import {
+  env as required,
+  gitCommit as commitOf,
+  machineLine,
+  packageVersion,
+  RESULTS_FILE,
+  ROOT,
+} from './lib/environment.js';
 import type { FromSide, Load, RunPlan, SideConfig, ToSide, Variant } from './messaging/protocol.js';
 import { sleep } from './messaging/protocol.js';
 import {
@@ -45,8 +52,6 @@ const USAGE = `usage: npm run bench -- messaging [options]
 
 const DRAIN_TIMEOUT_MS = 60_000;
 const SETTLE_MS = 1_000;
-const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function options() {
   const { values } = parseArgs({
@@ -103,11 +108,7 @@ function options() {
   };
 }
 
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the benchmark with 'npm run bench -- messaging'`);
-  return value;
-}
+const env = (name: string) => required(name, 'messaging');
 
 /** One side's process, asked one thing at a time. */
 class SideProcess {
@@ -211,8 +212,8 @@ async function main(): Promise<void> {
   const sides = new Set<SideProcess>();
   let current: { producer?: SideProcess; consumer?: SideProcess } = {};
   const cpu = new CpuWatch(process.env.ORDERFLOW_STATE_DIR ?? `${ROOT}.orderflow/bench`, () => ({
-    producer: current.producer?.pid,
-    consumer: current.consumer?.pid,
+    producer: [current.producer?.pid],
+    consumer: [current.consumer?.pid],
   }));
 
   // One cleanup, however it is reached (a signal, a failure, the end): the later callers wait for the first.
@@ -312,9 +313,7 @@ async function main(): Promise<void> {
     const environment: Environment = {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       command: ['npm run bench -- messaging', ...process.argv.slice(2)].join(' '),
-      machine:
-        `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; ` +
-        `before the benchmark: load average ${startLoad.toFixed(2)}, ${busyBefore} cores busy with other work`,
+      machine: machineLine(startLoad, busyBefore),
       versions: {
         Node: process.version,
         PostgreSQL: await databases.serverVersion(),
@@ -342,24 +341,8 @@ async function main(): Promise<void> {
   }
 }
 
-function packageVersion(name: string): string {
-  const pkg = JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** The commit measured, and whether the library's code differed from it. */
-function gitCommit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', '--', 'libs/messaging'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    return changed ? `${head} (libs/messaging modified in the working tree)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
+const gitCommit = () => commitOf(ROOT, ['libs/messaging']);
 
 main().then(
   () => process.exit(0),

@@ -2,18 +2,13 @@
  * Turns what the sides measured into figures, checks them against the targets of the issue, and writes them: one
  * JSON line on stdout, and a section appended to bench/RESULTS.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import * as prettier from 'prettier';
-import type { CpuShare } from './cpu.js';
+import { type CpuShare as Cores, DISTURBED_OTHER_CORES } from '../lib/cpu.js';
+import { appendResults as append } from '../lib/results.js';
+import { type Percentiles, percentiles, round } from '../lib/stats.js';
 import type { Consumed, Load, Produced, SideConfig, SideUsage, Variant } from './protocol.js';
 
-export interface Percentiles {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
+export type CpuShare = Cores<'producer' | 'consumer'>;
+export { DISTURBED_OTHER_CORES, percentiles };
 
 export interface RunResult {
   variant: Variant;
@@ -48,9 +43,6 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** A run during which the rest of the machine used more than this many cores is marked as disturbed. */
-export const DISTURBED_OTHER_CORES = 0.25;
-
 export interface Target {
   name: string;
   value: string;
@@ -70,15 +62,6 @@ export interface Environment {
     pacedSeconds: number;
     ceilingMessages: number;
   };
-}
-
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-export function percentiles(values: readonly number[]): Percentiles | undefined {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  const at = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]);
-  return { n: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(sorted[sorted.length - 1]) };
 }
 
 function cpuPerMessage(cores: CpuShare, messages: number): RunResult['cpuMsPerMessage'] {
@@ -193,12 +176,7 @@ export function evaluateTargets(runs: readonly RunResult[]): Target[] {
 const fmt = (n: number | undefined) => (n === undefined ? '–' : n.toLocaleString('en-US'));
 const pair = (p: Percentiles | undefined) => (p ? `${p.p50} / ${p.p99}` : '–');
 
-export const RESULTS_PREAMBLE = `# Benchmark results
-
-Appended by \`npm run bench -- <name>\`; newest last. Compare figures within one section (one run, one machine
-state): the machines are noisy, so absolute figures move between runs.
-
-## messaging: how the figures are measured
+export const METHOD = `## messaging: how the figures are measured
 
 - **Workload.** N producers (8 unless stated) in one process, each business transaction = one \`bench_orders\` row +
   one \`warehouse.stock-reserved.v1\` message; a consumer in a second process applies one \`bench_effects\` row per
@@ -292,10 +270,7 @@ export function markdownSection(env: Environment, runs: readonly RunResult[], ta
   return lines.join('\n');
 }
 
-/** Appends the section, and formats the file as `npm run lint` expects (Prettier aligns the tables). */
-export async function appendResults(path: string, section: string): Promise<void> {
-  const before = existsSync(path) ? readFileSync(path, 'utf8') : RESULTS_PREAMBLE;
-  const text = `${before.trimEnd()}\n\n${section}`;
-  const options = (await prettier.resolveConfig(path)) ?? {};
-  writeFileSync(path, await prettier.format(text, { ...options, filepath: path }));
+/** Appends the section, with the method section if the file has none yet. */
+export function appendResults(path: string, section: string): Promise<void> {
+  return append(path, section, METHOD);
 }

@@ -35,6 +35,9 @@ infra_mode_file() { echo "$STATE/infra.mode"; }
 # ---------- (c) local PostgreSQL ----------
 as_postgres() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# The bench profile counts statements per database (npm run bench -- suite) with pg_stat_statements.
+pg_profile_options() { [[ "$PROFILE" == bench ]] && echo " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"; return 0; }
+
 pg_local_start() {
   [[ -x "$PG_BIN/initdb" ]] || { step "installing PostgreSQL 15 (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
   mkdir -p "$PG_DIR"
@@ -56,7 +59,7 @@ pg_local_start() {
     step "starting PostgreSQL on 127.0.0.1:$ORDERFLOW_PG_PORT"
     mkdir -p "$PG_DIR/socket"; ((EUID == 0)) && chown postgres: "$PG_DIR/socket"
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-      -o "-c port=$ORDERFLOW_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR/socket -c max_connections=300" \
+      -o "-c port=$ORDERFLOW_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR/socket -c max_connections=300$(pg_profile_options)" \
       start >/dev/null || { tail -20 "$PG_DIR/postgres.log" >&2; fail "PostgreSQL did not start"; }
   fi
   head -1 "$PG_DIR/data/postmaster.pid" >"$RUN_DIR/postgres.pid"
