@@ -42,7 +42,7 @@ export const configSchema = baseConfigSchema({ port: 3000 })
      * to the order throughput times the wait you accept before an order starts, well inside the saga's first
      * deadlines (docs/operations.md#load-shedding).
      */
-    LOAD_SHEDDING_MAX_ORDERS_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+    LOAD_SHEDDING_MAX_ORDERS_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
     /**
      * New orders are refused (503) while the oldest outbox message the relay could send is this old. Long enough to
      * ride out a broker fail-over (absorbing that is what the outbox is for), far below OUTBOX_READY_MAX_AGE_SECONDS.
