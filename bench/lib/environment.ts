@@ -24,7 +24,8 @@ export function packageVersion(name: string, root = ROOT): string {
 export function gitCommit(root: string, paths: readonly string[]): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', '--', ...paths], {
+    // RESULTS.md is what a run writes: an earlier run's section is not a change to what is measured.
+    const changed = execFileSync('git', ['status', '--porcelain', '--', ...paths, ':(exclude)bench/RESULTS.md'], {
       cwd: root,
       encoding: 'utf8',
     }).trim();
