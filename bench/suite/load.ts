@@ -93,7 +93,11 @@ export class OrderClient {
   }
 }
 
-/** C clients in a closed loop until at least `orders` were placed and at least `minSeconds` passed. */
+/**
+ * C clients in a closed loop until at least `orders` were accepted and at least `minSeconds` passed. A client refused
+ * with Retry-After waits that long before its next order, as a well-behaved client does: a closed loop that retried at
+ * once would spend the suite's CPU on refusals instead of measuring what it carries.
+ */
 export async function closedLoop(
   client: OrderClient,
   customerId: string,
@@ -102,10 +106,19 @@ export async function closedLoop(
 ): Promise<Placement[]> {
   const placements: Placement[] = [];
   const endAt = Date.now() + options.minSeconds * 1_000;
-  const more = () => placements.length < options.orders || Date.now() < endAt;
+  let accepted = 0;
+  const more = () => accepted < options.orders || Date.now() < endAt;
   await Promise.all(
     Array.from({ length: options.clients }, async () => {
-      while (more()) placements.push(await client.place(customerId, line));
+      while (more()) {
+        const placement = await client.place(customerId, line);
+        placements.push(placement);
+        if (placement.status >= 200 && placement.status < 300) accepted += 1;
+        else if (placement.retryAfter !== undefined) {
+          const seconds = Number(placement.retryAfter);
+          if (Number.isFinite(seconds) && seconds > 0) await new Promise((r) => setTimeout(r, seconds * 1_000));
+        }
+      }
     }),
   );
   return placements;

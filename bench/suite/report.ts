@@ -162,8 +162,9 @@ export const METHOD = `## suite: how the figures are measured
   \`POST /merchants\` (operator token), one SKU per phase stocked with \`PUT /stock/:sku\`, and \`POST /orders\` with a
   fresh \`Idempotency-Key\`, token \`tok_ok\`, one line of quantity 1, over undici pools (keep-alive, at most
   \`--connections\`; closed loop: one per client) spread round-robin over the order service's replicas. **Peak**: a
-  closed loop of \`--clients\` clients, each placing its next order when the previous one was answered, until at
-  least \`--orders\` were placed and at least \`--peak-min-seconds\` passed. **Paced** and **overload**: open loop,
+  closed loop of \`--clients\` clients, each placing its next order when the previous one was answered (after
+  waiting \`Retry-After\` when refused with it, as a well-behaved client does), until at least \`--orders\` were
+  accepted and at least \`--peak-min-seconds\` passed. **Paced** and **overload**: open loop,
   Poisson arrivals (\`--arrivals fixed\`: evenly spaced) at a fraction of the peak (\`--paced\`, \`--overload\`) for
   \`--paced-seconds\` / \`--overload-seconds\`; a request waiting for a free connection counts its wait, since its
   time is when it was due. The peak the fractions apply to is the lower of the CONFIRMED and DELIVERED rates
