@@ -54,7 +54,7 @@ const USAGE = `usage: npm run bench -- suite [options]
   --arrivals KIND          open loop arrivals: poisson or fixed (poisson)
   --connections N          open loop: HTTP connections at most, over the order replicas (64)
   --replicas N             processes of every service (1); the second on HTTP port base + offset + 20
-  --delivery-delay-ms N    the carrier simulator's DELIVERY_DELAY_MS, ≥ 1 (1)
+  --delivery-delay-ms N    the carrier simulator's DELIVERY_DELAY_MS, ≥ 1 (200: after the booking has committed)
   --drain-seconds N        after each phase, how long to wait for every order to be terminal (600)
   --keep-data              keep the services' databases instead of recreating them empty
   --no-record              print the JSON line only; do not append to bench/RESULTS.md
@@ -85,7 +85,7 @@ function options() {
       arrivals: { type: 'string', default: 'poisson' },
       connections: { type: 'string', default: '64' },
       replicas: { type: 'string', default: '1' },
-      'delivery-delay-ms': { type: 'string', default: '1' },
+      'delivery-delay-ms': { type: 'string', default: '200' },
       'drain-seconds': { type: 'string', default: '600' },
       'keep-data': { type: 'boolean', default: false },
       'no-record': { type: 'boolean', default: false },
@@ -136,7 +136,7 @@ function options() {
     arrivals: values.arrivals as 'poisson' | 'fixed',
     connections: num('connections', 1),
     replicas: num('replicas', 1),
-    deliveryDelayMs: num('delivery-delay-ms', 1),
+    deliveryDelayMs: num('delivery-delay-ms', 200),
     drainSeconds: num('drain-seconds', 1),
     keepData: values['keep-data'],
     record: !values['no-record'],

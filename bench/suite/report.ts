@@ -154,8 +154,10 @@ export const METHOD = `## suite: how the figures are measured
   base + offset + 20, same database and broker user) and both simulators from the built \`dist/\`, with the
   environment \`scripts/lib/services.sh\` gives them, \`LOG_LEVEL=warn\` and \`RATE_LIMIT_REQUESTS=1000000\` (a rate
   limit no bench load reaches). The payment gateway simulator runs at its defaults; the carrier with
-  \`DELIVERY_DELAY_MS\` = \`--delivery-delay-ms\` (1 ms unless stated; 0 would mean "never, only through the
-  testing hook"). **Baseline:** \`ORDERFLOW_BENCH_APPS_ROOT=/path/to/checkout\` runs that checkout's \`dist/\` (its
+  \`DELIVERY_DELAY_MS\` = \`--delivery-delay-ms\` (200 ms unless stated: a delivery reported
+  within milliseconds races the commit of its booking, is refused, and under load the simulator's five quick retries
+  can run out, leaving the order SHIPPED, which no real carrier does; 0 would mean "never, only through the testing
+  hook"). **Baseline:** \`ORDERFLOW_BENCH_APPS_ROOT=/path/to/checkout\` runs that checkout's \`dist/\` (its
   services, simulators and migrations, built there with \`npm run build\`; not rebuilt) with this driver, e.g. the
   code at a75c280 in its own worktree; the section's Commit line then names both.
 - **Load.** A driver process of its own places orders through the public REST API only: one merchant made with
