@@ -225,6 +225,13 @@ export class OutboxRelay implements OutboxHandoff {
     await channel?.close().catch(() => undefined);
   }
 
+  /** A dispatcher's channel left open by an earlier dispatcher, unless it has closed since. */
+  private takeIdleChannel(): ConfirmChannel | undefined {
+    let channel = this.idleChannels.pop();
+    while (channel && this.closedChannels.has(channel)) channel = this.idleChannels.pop();
+    return channel;
+  }
+
   private async openChannel(): Promise<ConfirmChannel> {
     const channel = await this.broker.confirmChannel();
     channel.on('error', () => undefined);
@@ -245,7 +252,18 @@ export class OutboxRelay implements OutboxHandoff {
           batch.push(...this.handedOver.shift()!);
         try {
           if (channel && this.closedChannels.has(channel)) channel = undefined;
-          channel ??= this.idleChannels.pop() ?? (await this.openChannel());
+          channel ??= this.takeIdleChannel() ?? (await this.openChannel());
+        } catch (err) {
+          // No channel (the broker is away): give the rows back now rather than when their reservation runs out.
+          await this.pool.query(RELEASE_SQL, [batch.map((r) => r.id), (err as Error).message]).catch(() => undefined);
+          this.logger.warn({
+            message: 'outbox rows handed over were not published; the poll retries them',
+            reason: (err as Error).message,
+          });
+          this.wake();
+          continue;
+        }
+        try {
           await this.publishBatch(channel, batch);
         } catch (err) {
           await channel?.close().catch(() => undefined);
