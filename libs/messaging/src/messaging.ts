@@ -4,7 +4,7 @@ import type { IncomingMessage as HttpRequest } from 'node:http';
 import { childTraceparent, isTraceparent } from './envelope/trace-context.js';
 import type { OutboxHandoff } from './outbox/outbox-relay.js';
 import { type AppendedRow, appendToOutbox } from './outbox/outbox-store.js';
-import { UnitOfWork } from './unit-of-work.js';
+import { runAfterCommit, UnitOfWork } from './unit-of-work.js';
 
 export interface WorkContext {
   /** Carried into every message the work causes; an HTTP request's correlation id, typically. */
@@ -27,6 +27,7 @@ export class Messaging {
 
   async transaction<T>(work: (uow: UnitOfWork) => Promise<T>, context: WorkContext = {}): Promise<T> {
     let appended: AppendedRow[] = [];
+    let afterCommit: (() => void)[] = [];
     const result = await this.dataSource.transaction(async (manager) => {
       const uow = new UnitOfWork(
         manager,
@@ -41,9 +42,12 @@ export class Messaging {
       const value = await work(uow);
       const rows = uow.takeOutboxRows();
       appended = await appendToOutbox((sql, params) => manager.query(sql, params), rows, this.outbox.reservationMs);
+      afterCommit = uow.takeAfterCommit();
       return value;
     });
     if (appended.length > 0) this.outbox.committed(appended);
+    // No logger here (the class is framework-free); a warning reaches the process's log all the same.
+    runAfterCommit(afterCommit, (err) => process.emitWarning(err));
     return result;
   }
 }

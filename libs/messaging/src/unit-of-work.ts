@@ -12,6 +12,7 @@ import { exchangeFor } from './topology/topology.js';
 
 export class UnitOfWork {
   private readonly rows: OutboxRow[] = [];
+  private readonly onCommit: (() => void)[] = [];
 
   constructor(
     /** The transaction's entity manager: every read and write of the handler goes through it. */
@@ -31,6 +32,21 @@ export class UnitOfWork {
     if (message.messageType.kind !== 'command')
       throw new Error(`${message.messageType.type} is an event: use publish()`);
     this.append(message);
+  }
+
+  /**
+   * Runs `callback` once the transaction has committed, never if it rolls back. A hint to start work the commit made
+   * due (a call to a third party recorded as an intent, say), not a guarantee: a process that dies between the commit
+   * and the callback never runs it, so the work it starts must also be found by a sweep of what the database holds.
+   * Errors thrown by the callback are the caller's to catch; the transaction has committed whatever they are.
+   */
+  afterCommit(callback: () => void): void {
+    this.onCommit.push(callback);
+  }
+
+  /** The after-commit callbacks; taken once, when the transaction commits. */
+  takeAfterCommit(): (() => void)[] {
+    return this.onCommit.splice(0);
   }
 
   /** The outbox rows this unit of work produced; taken once, when it commits. */
@@ -57,5 +73,19 @@ export class UnitOfWork {
       properties: amqpProperties(event, this.context.service) as Record<string, unknown>,
       body: encode(event),
     });
+  }
+}
+
+/**
+ * Runs a committed unit of work's after-commit callbacks. One that throws is reported and the rest still run: the
+ * transaction has committed, so its caller must not see a failure.
+ */
+export function runAfterCommit(callbacks: readonly (() => void)[], report: (err: Error) => void): void {
+  for (const callback of callbacks) {
+    try {
+      callback();
+    } catch (err) {
+      report(err as Error);
+    }
   }
 }

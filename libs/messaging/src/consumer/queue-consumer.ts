@@ -24,7 +24,7 @@ import { endSpan, startProcessSpan } from '../envelope/trace-context.js';
 import { PermanentError, UndeliverableMessage } from '../errors.js';
 import type { OutboxHandoff } from '../outbox/outbox-relay.js';
 import { type AppendedRow, appendToOutbox, type OutboxRow } from '../outbox/outbox-store.js';
-import { UnitOfWork } from '../unit-of-work.js';
+import { runAfterCommit, UnitOfWork } from '../unit-of-work.js';
 import {
   DEFAULT_RETRY_POLICY,
   deadLetterRow,
@@ -249,6 +249,7 @@ export class QueueConsumer {
     // One span per message handled, open until the transaction that holds its effects commits or rolls back.
     const spans: Span[] = [];
     let rows: OutboxRow[] = [];
+    let afterCommit: (() => void)[] = [];
     let appended: AppendedRow[];
     await runner.connect();
     try {
@@ -282,6 +283,7 @@ export class QueueConsumer {
         spans.push(processing.span);
         await context.with(processing.context, () => delivery.handler(delivery.message, uow));
         rows = rows.concat(uow.takeOutboxRows());
+        afterCommit = afterCommit.concat(uow.takeAfterCommit());
         handled.push(delivery);
       }
       appended = await appendToOutbox((sql, params) => runner.query(sql, params), rows, this.deps.outbox.reservationMs);
@@ -295,6 +297,9 @@ export class QueueConsumer {
     }
     for (const span of spans) endSpan(span);
     if (appended.length > 0) this.deps.outbox.committed(appended);
+    runAfterCommit(afterCommit, (err) =>
+      this.deps.logger.error({ message: 'after-commit callback failed', queue: this.queue, reason: err.message }),
+    );
     for (const d of [...handled, ...duplicates]) settle(d, 'ack');
     this.count(handled, 'handled');
     this.count(duplicates, 'duplicate');
