@@ -217,8 +217,9 @@ async function main(): Promise<void> {
   let peakRate = opts.peak;
   try {
     if (!opts.keepData) {
-      console.error('suite: recreating the services’ databases');
+      console.error('suite: recreating the services’ databases and emptying their queues');
       await databases.reset();
+      await broker.purgeQueues();
     }
     const statementsCounted = await databases.enableStatements();
     console.error('suite: migrating');

@@ -189,11 +189,30 @@ export class Broker {
   ) {}
 
   private async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.url}/api${path}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}` },
-    });
+    const res = await fetch(`${this.url}/api${path}`, { headers: { authorization: this.authorization() } });
     if (!res.ok) throw new Error(`RabbitMQ management GET ${path}: ${res.status}`);
     return (await res.json()) as T;
+  }
+
+  private authorization(): string {
+    return `Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}`;
+  }
+
+  /**
+   * Empties every queue of the vhost, dead-letter queues included: with the databases recreated empty, messages an
+   * earlier run left behind name orders that no longer exist, and would be counted as this run's dead letters.
+   */
+  async purgeQueues(): Promise<number> {
+    const queues = await this.get<{ name: string }[]>(`/queues/${encodeURIComponent(this.vhost)}?columns=name`);
+    for (const { name } of queues) {
+      const path = `/queues/${encodeURIComponent(this.vhost)}/${encodeURIComponent(name)}/contents`;
+      const res = await fetch(`${this.url}/api${path}`, {
+        method: 'DELETE',
+        headers: { authorization: this.authorization() },
+      });
+      if (!res.ok) throw new Error(`RabbitMQ management DELETE ${path}: ${res.status}`);
+    }
+    return queues.length;
   }
 
   /** The vhost's cumulative message counters (publish, deliver_get, ack, redeliver, …). */

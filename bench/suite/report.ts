@@ -149,7 +149,8 @@ export const METHOD = `## suite: how the figures are measured
 
 - **What runs.** \`npm run bench -- suite\` starts the bench profile's PostgreSQL and RabbitMQ as \`npm run up\` does
   (its own state folder and ports; PostgreSQL with \`pg_stat_statements\` preloaded), drops and recreates the five
-  services' databases (same names and owners; \`--keep-data\` keeps them), migrates them with each service's own
+  services' databases (same names and owners; \`--keep-data\` keeps them) and empties the vhost's queues (an
+  earlier run's leftovers, dead letters included, would otherwise be counted in this one), migrates them with each service's own
   \`migrate\` command and starts the five services (\`--replicas 2\`: two processes each, the second on HTTP port
   base + offset + 20, same database and broker user) and both simulators from the built \`dist/\`, with the
   environment \`scripts/lib/services.sh\` gives them, \`LOG_LEVEL=warn\` and \`RATE_LIMIT_REQUESTS=1000000\` (a rate
