@@ -99,7 +99,12 @@ describe('with the carrier up', () => {
   beforeAll(async () => {
     // The carrier reports deliveries only when told to (its /deliver hook), so no test waits for a timer.
     carrier = await new SimulatorProcess('carrier', await freePort(), { DELIVERY_DELAY_MS: '0' }).start();
-    service = new ServiceProcess('logistics', { CARRIER_URL: carrier.url, PORT: String(await freePort()) });
+    // OUTBOX_RETENTION_HOURS keeps sent outbox rows, which outboxCount counts (by default they go on confirm).
+    service = new ServiceProcess('logistics', {
+      CARRIER_URL: carrier.url,
+      PORT: String(await freePort()),
+      OUTBOX_RETENTION_HOURS: '24',
+    });
     await service.start().waitReady();
   });
 

@@ -44,8 +44,21 @@ describe('the start-up topology check', () => {
 });
 
 describe('pruning', () => {
-  it('removes only sent outbox rows and inbox records past their retention', async () => {
+  it('has no sent outbox rows to remove by default: the relay deletes each row once the broker confirms it', async () => {
     const relay = await rig.relay();
+    await rig.consumer({}, () => relay.wake());
+    const orderIds = await produceOrders(rig.messaging(relay), 30);
+    await waitFor(async () => (await rig.count('SELECT count(*) AS n FROM effects')) === orderIds.length, {
+      what: 'every effect',
+    });
+    await waitFor(async () => (await rig.count('SELECT count(*) AS n FROM outbox_messages')) === 0, {
+      what: 'every confirmed outbox row deleted',
+    });
+    expect(await rig.count('SELECT count(*) AS n FROM inbox_messages')).toBe(30);
+  });
+
+  it('removes only sent outbox rows (kept by keepSent) and inbox records past their retention', async () => {
+    const relay = await rig.relay({ keepSent: true });
     await rig.consumer({}, () => relay.wake());
     const orderIds = await produceOrders(rig.messaging(relay), 30);
     await waitFor(async () => (await rig.count('SELECT count(*) AS n FROM effects')) === orderIds.length, {

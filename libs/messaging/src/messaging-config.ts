@@ -2,12 +2,15 @@ import { z } from 'zod';
 
 /** Messaging settings every service reads; merged into the service's configuration schema. */
 export const messagingConfigShape = {
-  /** Sent outbox rows are kept this long (for inspection), then pruned in small batches. */
+  /**
+   * 0 (the default): an outbox row is deleted as soon as the broker confirms it. More: sent rows are kept this long,
+   * for inspection, then pruned in small batches — at the cost of a second row version per message.
+   */
   OUTBOX_RETENTION_HOURS: z.coerce
     .number()
     .min(0)
     .max(24 * 90)
-    .default(24),
+    .default(0),
   /** Inbox records must outlive any duplicate: relay leases, broker redeliveries and backlogs (see docs/messaging.md). */
   INBOX_RETENTION_DAYS: z.coerce.number().min(1).max(365).default(7),
   /** /health/ready turns red while the oldest unsent outbox row is older than this. */

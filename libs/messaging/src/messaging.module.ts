@@ -118,6 +118,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
             new OutboxRelay(pool, broker, config.DATABASE_URL, new Logger('OutboxRelay'), metrics, {
               batchSize: config.RELAY_BATCH_SIZE,
               workers: config.RELAY_WORKERS,
+              keepSent: config.OUTBOX_RETENTION_HOURS > 0,
             }),
         },
         {

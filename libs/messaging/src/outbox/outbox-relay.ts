@@ -2,21 +2,21 @@
  * Publishes what the outbox holds, at least once, in order per ordering key.
  *
  * Guarantee: a row committed to the outbox reaches the broker — a crash after commit and before publish is covered
- * because the row stays unsent until a confirm arrives; a crash after publish and before `markSent` republishes the
- * row when its lease expires (the consumer's inbox turns that duplicate into a no-op).
+ * because the row stays unsent until a confirm arrives; a crash after publish and before the confirmed rows are
+ * deleted republishes the row when its lease expires (the consumer's inbox turns that duplicate into a no-op).
  *
  * How, for this process's own commits (the hot path): the writer's INSERT reserved its rows for this relay (a lease
  * set in the same statement, see outbox-store.ts) and hands them over after the commit; dispatchers publish them
  * from memory, several transactions to a batch, on a confirm channel with `mandatory` (an unroutable message is an
- * error that keeps the row pending, not silence), await the batch's confirms and mark it sent in one statement. No
+ * error that keeps the row pending, not silence), await the batch's confirms and delete the confirmed rows in one statement (or mark them sent, with `keepSent`). No
  * claim query, no lease write: two statements per batch fewer than the poll, and no wait for it. A crash between
  * commit and confirm leaves the rows leased; when the lease runs out the poll finds them.
  *
  * For everything else (rows not reserved: a key with an earlier unsent row, delayed retries, rows whose publish
  * failed, rows of a dead process once their lease expired) workers claim a batch under a short lease (no transaction
  * is held while the broker confirms) and publish it the same way. Several workers keep batches in flight. They wake
- * when a writer hands over rows it could not reserve, on NOTIFY orderflow_outbox, after a hot-path batch is marked
- * sent (a row waiting behind it may now go), and poll as a fallback: a wake-up is only a hint, and a row it missed
+ * when a writer hands over rows it could not reserve, on NOTIFY orderflow_outbox, after a hot-path batch is confirmed
+ * (a row waiting behind it may now go), and poll as a fallback: a wake-up is only a hint, and a row it missed
  * is found by the next claim.
  */
 import type { ConfirmChannel } from 'amqplib';
@@ -29,6 +29,7 @@ import {
   CLAIM_SQL,
   type ClaimedRow,
   DEFER_SQL,
+  DELETE_SENT_SQL,
   MARK_SENT_SQL,
   OUTBOX_CHANNEL,
   RELEASE_SQL,
@@ -43,6 +44,11 @@ export interface RelayOptions {
   pollIntervalMs: number;
   /** How long a claim or a reservation is exclusive; a relay that dies mid-batch delays its rows by at most this. */
   leaseMs: number;
+  /**
+   * Keep confirmed rows, marked sent, for the pruner to delete after a retention period (for inspection), instead of
+   * deleting them at once. Costs a second row version and its index entries per message (bench/RESULTS.md).
+   */
+  keepSent: boolean;
 }
 
 /** Where a writer hands the outbox rows of a transaction it committed. */
@@ -61,6 +67,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   workers: 2,
   pollIntervalMs: 1_000,
   leaseMs: 30_000,
+  keepSent: false,
 };
 
 /**
@@ -294,7 +301,7 @@ export class OutboxRelay implements OutboxHandoff {
     return rows.length;
   }
 
-  /** Publish → confirm → mark: rows confirmed are marked sent, the others given back to the claim. */
+  /** Publish → confirm → settle: confirmed rows are deleted (or marked sent), the others given back to the claim. */
   private async publishBatch(channel: ConfirmChannel, rows: readonly ClaimedRow[]): Promise<void> {
     const returned = new Set<string>();
     const onReturn = (msg: { properties: { messageId?: string } }) => {
@@ -334,7 +341,7 @@ export class OutboxRelay implements OutboxHandoff {
       });
       spansEnded = true;
       if (ok.length) {
-        await this.pool.query(MARK_SENT_SQL, [ok.map((r) => r.id)]);
+        await this.pool.query(this.options.keepSent ? MARK_SENT_SQL : DELETE_SENT_SQL, [ok.map((r) => r.id)]);
         this.observer.published(ok, confirmedAt);
       }
       const unroutable = failed.filter((r) => returned.has(r.message_id));

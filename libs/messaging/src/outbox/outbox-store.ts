@@ -8,7 +8,8 @@
  *   died), when the poll takes it like any other;
  * - claim: takes a lease on a batch with FOR UPDATE SKIP LOCKED, so any number of relays share the table without
  *   blocking each other and no transaction stays open while the broker confirms;
- * - markSent / release: one UPDATE per batch.
+ * - confirmed: one DELETE per batch (or, to keep sent rows for inspection, one UPDATE marking them sent);
+ * - release: one UPDATE per batch.
  *
  * Per-key order: a row is claimable only when no earlier unsent row has the same ordering key (the order id), so
  * one order's messages leave in the order they were written while different orders flow in parallel. A row is
@@ -111,6 +112,10 @@ export const CLAIM_SQL = `
   WHERE o.id = claimed.id
   RETURNING o.id, o.message_id, o.exchange, o.routing_key, o.properties, o.body, o.available_at, o.publish_attempts`;
 
+/** Confirmed rows, deleted: nothing reads a sent row again, and a delete writes no new row version or index entry. */
+export const DELETE_SENT_SQL = `DELETE FROM outbox_messages WHERE id = ANY($1::bigint[])`;
+
+/** Confirmed rows, kept for inspection until the pruner deletes them (`keepSent`). */
 export const MARK_SENT_SQL = `
   UPDATE outbox_messages SET sent_at = clock_timestamp(), lease_until = NULL WHERE id = ANY($1::bigint[])`;
 

@@ -93,7 +93,8 @@ export function toAsyncApi(routing: Routing, topology: Topology, version: string
         summary: `The ${service} service ${messageType.kind === 'event' ? 'publishes' : 'sends'} ${messageType.type}.`,
         description:
           'Written to the outbox in the transaction of the change that causes it; the relay publishes it as ' +
-          'persistent and mandatory, and marks it sent when the broker confirms.',
+          'persistent and mandatory, and deletes the row when the broker confirms (keeps it, marked sent, for ' +
+          'OUTBOX_RETENTION_HOURS when that is set).',
         tags: [{ name: service }],
         bindings: { amqp: { deliveryMode: 2, mandatory: true, timestamp: true, bindingVersion: AMQP_BINDING_VERSION } },
       });
