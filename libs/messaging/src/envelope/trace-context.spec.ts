@@ -23,6 +23,13 @@ describe('childTraceparent', () => {
     expect(spans.size).toBe(100);
   });
 
+  it('never repeats an id across many refills of the random pool', () => {
+    const ids = Array.from({ length: 5_000 }, () => parts(childTraceparent()));
+    expect(new Set(ids.map((p) => p.traceId)).size).toBe(5_000);
+    expect(new Set(ids.map((p) => p.spanId)).size).toBe(5_000);
+    expect(new Set(ids.flatMap((p) => [p.traceId, p.spanId])).size).toBe(10_000);
+  });
+
   it('starts a new, sampled trace when there is no parent', () => {
     const first = childTraceparent();
     const second = childTraceparent(undefined);

@@ -11,7 +11,7 @@
  * The wire format is W3C by contract (the CloudEvents distributed tracing extension), so it is read and written
  * with the W3C propagator itself, not whatever propagator the process registered globally.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import {
   type Context,
   context,
@@ -29,9 +29,25 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export function childTraceparent(parent?: string): string {
   const match = parent ? TRACEPARENT.exec(parent) : null;
-  const traceId = match?.[1] ?? randomBytes(16).toString('hex');
+  const traceId = match?.[1] ?? randomHex(16);
   const flags = match?.[3] ?? '01';
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+  return `00-${traceId}-${randomHex(8)}-${flags}`;
+}
+
+/**
+ * Random bytes as hex, cut from a pool refilled 4 KiB at a time: one `randomBytes` call per id was measured at ~3 % of
+ * a producer's CPU (bench/RESULTS.md, issue 16), most of it the call, not the randomness. Node pools `randomUUID`
+ * the same way.
+ */
+const randomPool = Buffer.alloc(4096);
+let randomOffset = randomPool.length;
+function randomHex(bytes: number): string {
+  if (randomOffset + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  randomOffset += bytes;
+  return randomPool.toString('hex', randomOffset - bytes, randomOffset);
 }
 
 export function isTraceparent(value: unknown): value is string {
