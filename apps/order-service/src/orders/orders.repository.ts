@@ -103,8 +103,16 @@ export class OrdersRepository {
     if (affected !== 1) throw new OrderChangedConcurrently(s.id);
   }
 
-  async find(manager: EntityManager, id: string): Promise<Order | undefined> {
-    const rows = await manager.query<OrderRow[]>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+  /**
+   * `forUpdate` locks the row until the transaction ends: a writer that would otherwise race another one on the same
+   * order (two replicas handling two reports about it at once) waits for it and reads what it wrote, instead of
+   * failing with OrderChangedConcurrently and going through a delayed retry.
+   */
+  async find(manager: EntityManager, id: string, options: { forUpdate?: boolean } = {}): Promise<Order | undefined> {
+    const rows = await manager.query<OrderRow[]>(
+      `SELECT ${COLUMNS} FROM orders WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
     return rows[0] && toOrder(rows[0]);
   }
 
