@@ -7,6 +7,7 @@
  */
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { type Logger } from '@nestjs/common';
+import { coalesceWrites } from './coalesced-writes.js';
 
 export interface BrokerConnectionOptions {
   url: string;
@@ -48,6 +49,7 @@ export class BrokerConnection {
         maxDelay: 10_000,
         initialMaxRetries: this.options.initialMaxRetries ?? 8,
         setup: async (connected: ChannelModel) => {
+          coalesceWrites(connected);
           this.current = connected;
           for (const listener of this.listeners) await listener(connected);
         },
