@@ -122,6 +122,24 @@ describe('a crash', () => {
   });
 });
 
+describe('PostgreSQL closing the relay’s connections', () => {
+  it('costs the relay those connections only: no crash, and what is committed next is still delivered once', async () => {
+    const relay = await rig.relay();
+    await rig.consumer({}, () => relay.wake());
+    const messaging = rig.messaging(relay);
+    const before = await produceOrders(messaging, 20);
+    await expectEachEffectOnce(before);
+    // What a restart or failover does to idle pooled connections: the server ends them.
+    const ended = await rig.dataSource.query<{ ended: boolean }[]>(
+      `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'it-relay' AND pid <> pg_backend_pid()`,
+    );
+    expect(ended.length).toBeGreaterThan(0);
+    const after = await produceOrders(messaging, 20);
+    await expectEachEffectOnce([...before, ...after]);
+  });
+});
+
 describe('a broker restart mid-stream', () => {
   it('leaves every message with exactly one effect', async () => {
     const relay = await rig.relay();

@@ -128,6 +128,10 @@ export class OutboxRelay implements OutboxHandoff {
     options: Partial<RelayOptions> = {},
   ) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    // An idle pooled connection that PostgreSQL closes (a restart, a failover, a dropped database) is an 'error' on
+    // the pool; unheard, Node treats it as fatal and the service would crash. The pool discards that connection and
+    // the next query opens another, so it is only worth a warning.
+    pool.on('error', (err) => this.logger.warn({ message: 'relay pool lost an idle connection', reason: err.message }));
   }
 
   async start(): Promise<void> {
