@@ -3,6 +3,7 @@ import type { ServiceSchema } from '@orderflow/platform';
 import {
   CreateSagaTables1763910000000,
   SagaHistoryDeadlinesAndOperators1764200000000,
+  SagaHistoryStepRows1764500000000,
   SagaInstancesByCompletion1764300000000,
   SagaStateEnteredAt1764400000000,
 } from '@orderflow/saga';
@@ -20,5 +21,6 @@ export const schema: ServiceSchema = {
     SagaHistoryDeadlinesAndOperators1764200000000,
     SagaInstancesByCompletion1764300000000,
     SagaStateEnteredAt1764400000000,
+    SagaHistoryStepRows1764500000000,
   ],
 };

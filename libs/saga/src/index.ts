@@ -13,5 +13,6 @@ export * from './store/saga-retention-index.migration.js';
 export * from './store/saga-store.js';
 export * from './store/saga-tables.migration.js';
 export * from './store/saga-history-kinds.migration.js';
+export * from './store/saga-history-steps.migration.js';
 export * from './store/saga-state-entered.migration.js';
 export * from './metrics/saga-metrics.js';

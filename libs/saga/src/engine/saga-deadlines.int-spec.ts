@@ -15,6 +15,7 @@ import { SagaStore } from '../store/saga-store.js';
 import { SagaHistoryDeadlinesAndOperators1764200000000 } from '../store/saga-history-kinds.migration.js';
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from '../store/saga-state-entered.migration.js';
+import { SagaHistoryStepRows1764500000000 } from '../store/saga-history-steps.migration.js';
 import { registerSagaDeadlines } from './saga-deadlines.js';
 import { SAGA_DEADLINE_TOPIC, SagaActionNotAllowed, SagaEngine } from './saga-engine.js';
 
@@ -28,6 +29,7 @@ beforeAll(async () => {
     CreateScheduledJobs1764100000000,
     SagaHistoryDeadlinesAndOperators1764200000000,
     SagaStateEnteredAt1764400000000,
+    SagaHistoryStepRows1764500000000,
   ]);
   messaging = new Messaging(rig.dataSource, CLAIM_ONLY, RIG_SERVICE, new Set([AuthorizePayment.type]));
 });

@@ -23,12 +23,13 @@ import { defineSaga } from '../definition/saga-definition.js';
 import { SagaConcurrencyConflict, SagaStore } from '../store/saga-store.js';
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from '../store/saga-state-entered.migration.js';
+import { SagaHistoryStepRows1764500000000 } from '../store/saga-history-steps.migration.js';
 import { SagaEngine } from './saga-engine.js';
 
 let rig: MessagingRig;
 let store: SagaStore;
 beforeAll(async () => {
-  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaStateEnteredAt1764400000000]);
+  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaStateEnteredAt1764400000000, SagaHistoryStepRows1764500000000]);
   store = new SagaStore(rig.dataSource);
 });
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { countPrunedSagas, SagaPruner, type SagaPrunerOptions } from './saga-pru
 import { SagaInstancesByCompletion1764300000000 } from './saga-retention-index.migration.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
+import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration.js';
 
 let rig: MessagingRig;
 beforeAll(async () => {
@@ -14,6 +15,7 @@ beforeAll(async () => {
     CreateSagaTables1763910000000,
     SagaInstancesByCompletion1764300000000,
     SagaStateEnteredAt1764400000000,
+    SagaHistoryStepRows1764500000000,
   ]);
 });
 afterAll(async () => {
@@ -52,8 +54,9 @@ async function seed(sagaType: string, state: string, ageMs: number, count = 1): 
          FROM unnest($2::uuid[]) AS id, at
        RETURNING correlation_id),
      history AS (
-       INSERT INTO saga_history (saga_type, correlation_id, at, kind, message_type, to_state)
-       SELECT $1, id, at.t, 'transition', 'test.step.v1', $3::text
+       INSERT INTO saga_history (saga_type, correlation_id, at, records)
+       SELECT $1, id, at.t, jsonb_build_array(jsonb_build_object(
+                'kind', 'transition', 'message_type', 'test.step.v1', 'to_state', $3::text, 'detail', '{}'::jsonb))
          FROM unnest($2::uuid[]) AS id, at, generate_series(1, 3)
        RETURNING id)
      SELECT (SELECT count(*) FROM instances) + (SELECT count(*) FROM history) AS written`,

@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidSagaListQuery, SagaStore } from './saga-store.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
+import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration.js';
 
 let rig: MessagingRig;
 let store: SagaStore;
 beforeAll(async () => {
-  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaStateEnteredAt1764400000000]);
+  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaStateEnteredAt1764400000000, SagaHistoryStepRows1764500000000]);
   store = new SagaStore(rig.dataSource);
 });
 afterAll(async () => {

@@ -39,8 +39,9 @@ export interface SagaHistoryRecord {
 }
 
 export interface SagaHistoryEntry extends SagaHistoryRecord {
+  /** The entry's position in the instance's history, from 1. */
   readonly id: number;
-  /** ISO 8601, UTC, microseconds. */
+  /** When the step that wrote it committed its history: ISO 8601, UTC, microseconds. */
   readonly at: string;
 }
 
@@ -139,7 +140,6 @@ interface SnapshotRow {
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 interface HistoryJson {
-  id: number;
   at: string;
   kind: SagaHistoryKind;
   message_type: string;
@@ -227,34 +227,29 @@ export class SagaStore {
     return rows[0].version;
   }
 
-  /** Appends in order: ids ascend in the order given. */
+  /** Appends one step's records, in the order given, as one row. */
   async appendHistory(sagaType: string, correlationId: string, records: readonly SagaHistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.sql.query(
-      `INSERT INTO saga_history (saga_type, correlation_id, kind, message_type, message_id, from_state, to_state, detail)
-       SELECT $1, $2, h->>'kind', h->>'message_type', (h->>'message_id')::uuid, h->>'from_state', h->>'to_state',
-              h->'detail'
-         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(h, n)
-        ORDER BY n`,
-      [sagaType, correlationId, historyJson(records)],
-    );
+    await this.sql.query(`INSERT INTO saga_history (saga_type, correlation_id, records) VALUES ($1, $2, $3::jsonb)`, [
+      sagaType,
+      correlationId,
+      historyJson(records),
+    ]);
   }
 
   /** The instance and its history, read in one statement so the two agree. */
   async find(sagaType: string, correlationId: string): Promise<SagaView | undefined> {
     const rows = await this.sql.query<(Nullable<SnapshotRow> & { history: HistoryJson[] })[]>(
       `SELECT ${snapshotColumns('i')},
-              COALESCE((SELECT jsonb_agg(jsonb_build_object(
-                          'id', h.id, 'at', ${iso('h.at')}, 'kind', h.kind, 'message_type', h.message_type,
-                          'message_id', h.message_id, 'from_state', h.from_state, 'to_state', h.to_state,
-                          'detail', h.detail) ORDER BY h.id)
-                          FROM saga_history h WHERE h.saga_type = $1 AND h.correlation_id = $2), '[]') AS history
+              COALESCE((SELECT jsonb_agg(r || jsonb_build_object('at', ${iso('h.at')}) ORDER BY h.id, x.n)
+                          FROM saga_history h, jsonb_array_elements(h.records) WITH ORDINALITY AS x(r, n)
+                         WHERE h.saga_type = $1 AND h.correlation_id = $2), '[]') AS history
          FROM (SELECT 1) AS one
          LEFT JOIN saga_instances i ON i.saga_type = $1 AND i.correlation_id = $2`,
       [sagaType, correlationId],
     );
     const row = rows[0];
-    const history = row.history.map(toHistoryEntry);
+    const history = row.history.map((h, i) => toHistoryEntry(h, i + 1));
     if (row.state === null) {
       if (history.length === 0) return undefined;
       return {
@@ -343,18 +338,15 @@ function historyJson(records: readonly SagaHistoryRecord[]): string {
 }
 
 /**
- * The history insert as a CTE of a statement whose CTE `written` returns the instance row it wrote: nothing is
- * recorded when the write matched nothing (a conflict). Saga type and correlation id are $1 and $2; ids ascend in
- * the order given.
+ * The step's history row as a CTE of a statement whose CTE `written` returns the instance row it wrote: nothing is
+ * recorded when the write matched nothing (a conflict), nor when the step has no records. Saga type and correlation
+ * id are $1 and $2.
  */
 function historyCte(records: string): string {
   return `history AS (
-         INSERT INTO saga_history (saga_type, correlation_id, kind, message_type, message_id, from_state, to_state, detail)
-         SELECT $1, $2, h->>'kind', h->>'message_type', (h->>'message_id')::uuid, h->>'from_state', h->>'to_state',
-                h->'detail'
-           FROM jsonb_array_elements(${records}::jsonb) WITH ORDINALITY AS x(h, n)
-          WHERE EXISTS (SELECT 1 FROM written)
-          ORDER BY n)`;
+         INSERT INTO saga_history (saga_type, correlation_id, records)
+         SELECT $1, $2, ${records}::jsonb
+          WHERE EXISTS (SELECT 1 FROM written) AND jsonb_array_length(${records}::jsonb) > 0)`;
 }
 
 function toSnapshot(row: SnapshotRow): SagaSnapshot {
@@ -370,9 +362,9 @@ function toSnapshot(row: SnapshotRow): SagaSnapshot {
   };
 }
 
-function toHistoryEntry(h: HistoryJson): SagaHistoryEntry {
+function toHistoryEntry(h: HistoryJson, position: number): SagaHistoryEntry {
   return {
-    id: h.id,
+    id: position,
     at: h.at,
     kind: h.kind,
     messageType: h.message_type,

@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { MessagingRig } from '@orderflow/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SagaHistoryDeadlinesAndOperators1764200000000 } from './saga-history-kinds.migration.js';
+import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration.js';
 import { SagaStore } from './saga-store.js';
 import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
@@ -47,8 +49,9 @@ describe('CreateSagaTables1763910000000', () => {
     const runner = rig.dataSource.createQueryRunner();
     try {
       await new CreateSagaTables1763910000000().up(runner);
-      // The store writes the column a later migration adds.
+      // The store writes the column, and reads the history rows, that later migrations make.
       await new SagaStateEnteredAt1764400000000().up(runner);
+      await new SagaHistoryStepRows1764500000000().up(runner);
       expect(await primaryKeyOf('saga_instances')).toEqual(['saga_type', 'correlation_id']);
       const store = new SagaStore(rig.dataSource);
       expect(await store.find('order', open)).toMatchObject({
@@ -67,6 +70,7 @@ describe('CreateSagaTables1763910000000', () => {
       ).rejects.toThrow(/saga_instances_completed_when_final/);
 
       await rig.dataSource.query(`DELETE FROM saga_instances WHERE saga_type = 'audit'`);
+      await new SagaHistoryStepRows1764500000000().down(runner);
       await new SagaStateEnteredAt1764400000000().down(runner);
       await new CreateSagaTables1763910000000().down(runner);
       expect(await primaryKeyOf('saga_instances')).toEqual(['correlation_id']);
@@ -86,5 +90,61 @@ describe('CreateSagaTables1763910000000', () => {
     }
     expect(await primaryKeyOf('saga_instances')).toEqual(['saga_type', 'correlation_id']);
     expect(await primaryKeyOf('saga_history')).toEqual(['id']);
+  });
+});
+
+describe('SagaHistoryStepRows1764500000000', () => {
+  it('turns each history record into a one-record step the store reads as before, and down restores the records', async () => {
+    const runner = rig.dataSource.createQueryRunner();
+    try {
+      await new CreateSagaTables1763910000000().up(runner);
+      await new SagaHistoryDeadlinesAndOperators1764200000000().up(runner);
+      await new SagaStateEnteredAt1764400000000().up(runner);
+      const id = randomUUID();
+      const messageId = randomUUID();
+      await rig.dataSource.query(
+        `INSERT INTO saga_history (saga_type, correlation_id, kind, message_type, message_id, from_state, to_state, detail)
+         VALUES ('order', $1, 'event', 'a.opened.v1', $2, NULL, NULL, '{}'),
+                ('order', $1, 'transition', 'a.opened.v1', $2, 'Initial', 'Open', '{"rule": "initially"}'),
+                ('order', $1, 'deadline', 'a.timeout.v1', NULL, NULL, NULL, '{"after": "PT1M"}')`,
+        [id, messageId],
+      );
+      const before = await rig.dataSource.query<Record<string, unknown>[]>(
+        `SELECT kind, message_type, message_id, from_state, to_state, detail, at FROM saga_history ORDER BY id`,
+      );
+
+      await new SagaHistoryStepRows1764500000000().up(runner);
+      expect(await rig.count(`SELECT count(*) AS n FROM saga_history`)).toBe(3);
+      const view = await new SagaStore(rig.dataSource).find('order', id);
+      expect(view?.history.map(({ at: _at, ...entry }) => entry)).toEqual([
+        { id: 1, kind: 'event', messageType: 'a.opened.v1', messageId, detail: {} },
+        {
+          id: 2,
+          kind: 'transition',
+          messageType: 'a.opened.v1',
+          messageId,
+          fromState: 'Initial',
+          toState: 'Open',
+          detail: { rule: 'initially' },
+        },
+        { id: 3, kind: 'deadline', messageType: 'a.timeout.v1', detail: { after: 'PT1M' } },
+      ]);
+      // A new step is one row, however many records it has.
+      await new SagaStore(rig.dataSource).appendHistory('order', id, [
+        { kind: 'event', messageType: 'a.closed.v1', detail: {} },
+        { kind: 'transition', messageType: 'a.closed.v1', fromState: 'Open', toState: 'Closed', detail: {} },
+      ]);
+      expect(await rig.count(`SELECT count(*) AS n FROM saga_history`)).toBe(4);
+
+      await rig.dataSource.query(`DELETE FROM saga_history WHERE id > 3`);
+      await new SagaHistoryStepRows1764500000000().down(runner);
+      expect(
+        await rig.dataSource.query(
+          `SELECT kind, message_type, message_id, from_state, to_state, detail, at FROM saga_history ORDER BY id`,
+        ),
+      ).toEqual(before);
+    } finally {
+      await runner.release();
+    }
   });
 });
