@@ -58,6 +58,8 @@ const USAGE = `usage: npm run bench -- suite [options]
   --drain-seconds N        after each phase, how long to wait for every order to be terminal (600)
   --keep-data              keep the services' databases instead of recreating them empty
   --no-record              print the JSON line only; do not append to bench/RESULTS.md
+  --cpu-prof DIR           write a V8 CPU profile of every service and simulator to DIR (<label>.cpuprofile), for
+                           finding where a component's CPU goes; profiling costs CPU, so such a run is not recorded
 
 The services and simulators measured are this checkout's, built by the bench. To measure other code with this
 driver (a baseline at an older commit), build it in its own checkout (git worktree add ../base a75c280; cd ../base;
@@ -89,6 +91,7 @@ function options() {
       'drain-seconds': { type: 'string', default: '600' },
       'keep-data': { type: 'boolean', default: false },
       'no-record': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -139,7 +142,8 @@ function options() {
     deliveryDelayMs: num('delivery-delay-ms', 200),
     drainSeconds: num('drain-seconds', 1),
     keepData: values['keep-data'],
-    record: !values['no-record'],
+    record: !values['no-record'] && values['cpu-prof'] === undefined,
+    cpuProfileDir: values['cpu-prof'],
   };
 }
 
@@ -180,6 +184,7 @@ async function main(): Promise<void> {
     deliveryDelayMs: opts.deliveryDelayMs,
     logDir: process.env.LOG_DIR ?? `${stateDir}/logs`,
     runDir: process.env.RUN_DIR ?? `${stateDir}/run`,
+    cpuProfileDir: opts.cpuProfileDir,
   });
   const names = Object.fromEntries(
     SERVICES.map((s) => [s.name, databaseOf(env(`${s.name.toUpperCase()}_DATABASE_URL`))]),

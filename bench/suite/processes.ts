@@ -39,6 +39,8 @@ export interface SuiteOptions {
   deliveryDelayMs: number;
   logDir: string;
   runDir: string;
+  /** Where each process writes its V8 CPU profile when it exits (`--cpu-prof`); none when undefined. */
+  cpuProfileDir?: string;
 }
 
 interface Child {
@@ -136,7 +138,10 @@ export class Suite {
   private spawn(label: string, group: string, main: string, env: Record<string, string>): Child {
     const logFile = `${this.options.logDir}/bench-${label}.log`;
     const log = openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+    const profile = this.options.cpuProfileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${this.options.cpuProfileDir}`, `--cpu-prof-name=${label}.cpuprofile`]
+      : [];
+    const child = spawn(process.execPath, ['--enable-source-maps', ...profile, main], {
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...env },
       stdio: ['ignore', log, log],
     });
