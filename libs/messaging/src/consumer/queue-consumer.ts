@@ -157,10 +157,14 @@ export class QueueConsumer {
   }
 
   private receive(delivery: Delivery): void {
-    const key = String(delivery.msg.properties.headers?.subject ?? delivery.msg.properties.messageId ?? '');
-    const lane = this.lanes[createHash('sha1').update(key).digest().readUInt32BE(0) % this.lanes.length];
+    const lane = this.lanes.length === 1 ? this.lanes[0] : this.laneOf(delivery);
     lane.pending.push(delivery);
     lane.running ??= this.drain(lane);
+  }
+
+  private laneOf(delivery: Delivery): Lane {
+    const key = String(delivery.msg.properties.headers?.subject ?? delivery.msg.properties.messageId ?? '');
+    return this.lanes[createHash('sha1').update(key).digest().readUInt32BE(0) % this.lanes.length];
   }
 
   private async drain(lane: Lane): Promise<void> {
