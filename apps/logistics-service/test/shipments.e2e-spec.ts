@@ -1,7 +1,8 @@
 // The logistics service against the real processes: the service, its database, the broker and the carrier simulator.
 // Booking (created, not served, re-sent, carrier down and back), the intents to book that a process left behind
-// (booked by the sweep of any replica, once), deliveries reported by the carrier's webhook and by the customer (once,
-// however often and however concurrently reported), and the REST reads and their validation. The REST endpoints are an operator's (operator token); the test's own carrier
+// (booked by the sweep of any replica, once), deliveries reported by the carrier's webhook (asked to come back while
+// the booking is being recorded) and by the customer (once, however often and however concurrently reported), and
+// the REST reads and their validation. The REST endpoints are an operator's (operator token); the test's own carrier
 // reports are signed like the carrier's.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from '@orderflow/contracts';
@@ -407,6 +408,60 @@ describe('with the carrier up', () => {
         deliveredAt: new Date().toISOString(),
       });
       expect(res.status).toBe(404);
+    });
+
+    it('asks the carrier to report again (409, Retry-After) while the booking is being recorded, then takes it', async () => {
+      const orderId = randomUUID();
+      // A process asked the carrier and has not recorded the answer yet: it holds the intent's lease.
+      const shipmentId = await insertBookingIntent(orderId, { dueInMs: 3_600_000 });
+      const booking = await fetch(`${carrier.url}/v1/shipments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': orderId },
+        body: JSON.stringify({
+          reference: orderId,
+          recipient: { ...ADDRESS, country: 'GB' },
+          parcels: ITEMS,
+          deliveryWebhookUrl: `${service.url}/carrier/deliveries`,
+        }),
+      });
+      expect(booking.status).toBe(201);
+      const { shipmentId: carrierShipmentId } = (await booking.json()) as { shipmentId: string };
+
+      const early = await reportToWebhook({
+        shipmentId: carrierShipmentId,
+        reference: orderId,
+        deliveredAt: new Date().toISOString(),
+      });
+      expect(early.status).toBe(409);
+      expect(early.headers.get('retry-after')).toBe('1');
+      expect(early.headers.get('content-type')).toContain('application/problem+json');
+      expect(await json(early)).toMatchObject({
+        status: 409,
+        title: 'Conflict',
+        detail: expect.stringContaining('still being recorded') as string,
+      });
+      // The carrier's own report meets the same answer, and the carrier tries again.
+      await fetch(`${carrier.url}/v1/shipments/${carrierShipmentId}/deliver`, { method: 'POST' });
+      await waitFor(
+        () =>
+          carrierLog().some(
+            (l) => l.message === 'delivery report failed; will retry' && l.shipmentId === carrierShipmentId,
+          ),
+        { what: 'the carrier’s first report refused' },
+      );
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(0);
+
+      // The lease runs out; the booker asks again (the same booking, by the order id) and records it.
+      await db.query('UPDATE shipments SET booking_due_at = now() WHERE id = $1', [shipmentId]);
+      expect(await tap.next(orderId, ShipmentCreated.type)).toMatchObject({ data: { orderId, shipmentId } });
+      expect(await carrierShipmentIdOf(shipmentId)).toBe(carrierShipmentId);
+      await waitFor(() => deliveryReports(carrierShipmentId).length === 1, {
+        timeoutMs: 15_000,
+        what: 'the carrier’s report, made again, answered 200',
+      });
+      expect(await getShipment(shipmentId)).toMatchObject({ status: 'DELIVERED', deliveredBy: 'CARRIER' });
+      expect(await tap.next(orderId, ShipmentDelivered.type)).toMatchObject({ data: { orderId, shipmentId } });
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(1);
     });
 
     it('refuses a report naming another order than the shipment’s (422), and records nothing', async () => {

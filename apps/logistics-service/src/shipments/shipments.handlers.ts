@@ -15,7 +15,8 @@ import { ShipmentsRepository } from './shipments.repository.js';
  * transaction open, and records the answer with the ShipmentCreated or ShipmentRejected it leads to. So a slow or
  * failing carrier holds no pooled connection and never rolls back the consumer's batch (whose other commands would
  * be asked for again), and its answer is recorded moments after it is given, not after a batch's retry: before the
- * delivery report the carrier sends soon after.
+ * delivery report the carrier sends soon after. A report that comes sooner still finds the shipment BOOKING and is
+ * asked to come back (see CarrierWebhookController).
  *
  * A re-sent command finds the shipment: BOOKING, it says nothing (the booker will publish the outcome, once);
  * answered, it publishes the same outcome again.

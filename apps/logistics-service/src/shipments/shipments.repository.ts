@@ -236,6 +236,19 @@ export class ShipmentsRepository {
     return rows[0] && toShipment(rows[0]);
   }
 
+  /** The order's shipment (at most one: see the shipments_one_per_order constraint). */
+  async findByOrder(
+    manager: EntityManager,
+    orderId: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<Shipment | undefined> {
+    const rows = await manager.query<ShipmentRow[]>(
+      `SELECT ${COLUMNS} FROM shipments WHERE order_id = $1 ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+      [orderId],
+    );
+    return rows[0] && toShipment(rows[0]);
+  }
+
   /** The order's shipments, oldest first (today at most one: see the shipments_one_per_order constraint). */
   async listByOrder(manager: EntityManager, orderId: string): Promise<Shipment[]> {
     const rows = await manager.query<ShipmentRow[]>(
