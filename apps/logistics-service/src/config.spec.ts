@@ -20,6 +20,15 @@ describe('logistics configuration', () => {
     });
   });
 
+  it('defaults how bookings are asked for: 16 calls at once, 5 attempts, 1 s to 60 s apart', () => {
+    expect(loadConfig(configSchema, env)).toMatchObject({
+      CARRIER_BOOKING_CONCURRENCY: 16,
+      CARRIER_BOOKING_ATTEMPTS: 5,
+      CARRIER_BOOKING_RETRY_BASE_MS: 1_000,
+      CARRIER_BOOKING_RETRY_MAX_MS: 60_000,
+    });
+  });
+
   it('takes the webhook URL it is given', () => {
     const config = loadConfig(configSchema, {
       ...env,
@@ -44,5 +53,8 @@ describe('logistics configuration', () => {
     expect(problems({ CARRIER_WEBHOOK_URL: 'not a url' })).toEqual(['CARRIER_WEBHOOK_URL']);
     expect(problems({ CARRIER_WEBHOOK_SECRET: undefined })).toEqual(['CARRIER_WEBHOOK_SECRET']);
     expect(problems({ CARRIER_WEBHOOK_SECRET: 'not-a-whsec-secret' })).toEqual(['CARRIER_WEBHOOK_SECRET']);
+    expect(problems({ CARRIER_BOOKING_CONCURRENCY: '0' })).toEqual(['CARRIER_BOOKING_CONCURRENCY']);
+    expect(problems({ CARRIER_BOOKING_ATTEMPTS: 'many' })).toEqual(['CARRIER_BOOKING_ATTEMPTS']);
+    expect(problems({ CARRIER_BOOKING_RETRY_BASE_MS: '5' })).toEqual(['CARRIER_BOOKING_RETRY_BASE_MS']);
   });
 });

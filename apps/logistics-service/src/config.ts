@@ -8,8 +8,15 @@ export const configSchema = baseConfigSchema({ port: 3003 })
   .extend({
     ...messagingConfigShape,
     CARRIER_URL: httpUrl.describe('Base URL of the carrier’s API (the carrier simulator in development and tests)'),
-    /** The carrier is called inside the message's transaction (see shipments.handlers.ts), so this stays short. */
+    /** Bounds one booking call; the booker's lease on a BOOKING shipment outlasts it (see shipment-booker.ts). */
     CARRIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
+    /** Booking calls in flight at once per replica; more due bookings wait in the table for a free place. */
+    CARRIER_BOOKING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    /** Calls in all, the first included, before a booking the carrier never answered is rejected as CARRIER_ERROR. */
+    CARRIER_BOOKING_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    /** Backoff between unanswered calls: exponential from this, with jitter, up to CARRIER_BOOKING_RETRY_MAX_MS. */
+    CARRIER_BOOKING_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1_000),
+    CARRIER_BOOKING_RETRY_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
     CARRIER_WEBHOOK_URL: httpUrl
       .describe('Where the carrier reports deliveries; by default this process’s own POST /carrier/deliveries')
       .optional(),

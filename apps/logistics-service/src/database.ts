@@ -2,9 +2,15 @@ import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
 import { CreateShipments1763881200000 } from './migrations/1763881200000-create-shipments.js';
 import { ShipmentBookings1763940000000 } from './migrations/1763940000000-shipment-bookings.js';
+import { ShipmentBookingIntents1763960000000 } from './migrations/1763960000000-shipment-booking-intents.js';
 
 /** This service's own database: its entities and, in order, the migrations that build it. */
 export const schema: ServiceSchema = {
   entities: [],
-  migrations: [CreateShipments1763881200000, CreateMessagingTables1763900000000, ShipmentBookings1763940000000],
+  migrations: [
+    CreateShipments1763881200000,
+    CreateMessagingTables1763900000000,
+    ShipmentBookings1763940000000,
+    ShipmentBookingIntents1763960000000,
+  ],
 };

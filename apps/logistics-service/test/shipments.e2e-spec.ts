@@ -1,8 +1,10 @@
 // The logistics service against the real processes: the service, its database, the broker and the carrier simulator.
-// Booking (created, not served, re-sent, carrier down), deliveries reported by the carrier's webhook and by the
-// customer (once, however often and however concurrently reported), and the REST reads and their validation.
-// The REST endpoints are an operator's (operator token); the test's own carrier reports are signed like the carrier's.
-import { randomUUID } from 'node:crypto';
+// Booking (created, not served, re-sent, carrier down and back), the intents to book that a process left behind
+// (booked by the sweep of any replica, once), deliveries reported by the carrier's webhook (asked to come back while
+// the booking is being recorded) and by the customer (once, however often and however concurrently reported), and
+// the REST reads and their validation. The REST endpoints are an operator's (operator token); the test's own carrier
+// reports are signed like the carrier's.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
 import {
@@ -25,24 +27,49 @@ let admin: BrokerConnection;
 let tap: EventTap;
 let db: pg.Client;
 
-async function sendCreateShipment(orderId: string, country = 'GB'): Promise<void> {
+const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James’s Square', city: 'London', postalCode: 'SW1Y 4JH' };
+const ITEMS = [
+  { sku: 'SKU-CHAIR-01', quantity: 2 },
+  { sku: 'SKU-DESK-01', quantity: 1 },
+];
+
+/** Sends the saga's command, and returns its message id. */
+async function sendCreateShipment(orderId: string, country = 'GB'): Promise<string> {
   const command = envelope(
     CreateShipment,
     orderId,
-    {
-      orderId,
-      address: { name: 'Ada Lovelace', line1: '12 St James’s Square', city: 'London', postalCode: 'SW1Y 4JH', country },
-      items: [
-        { sku: 'SKU-CHAIR-01', quantity: 2 },
-        { sku: 'SKU-DESK-01', quantity: 1 },
-      ],
-    },
+    { orderId, address: { ...ADDRESS, country }, items: ITEMS },
     { service: 'saga', correlationId: orderId },
   );
   const channel = await admin.confirmChannel();
   channel.publish(exchangeFor(CreateShipment), CreateShipment.type, encode(command), amqpProperties(command, 'saga'));
   await channel.waitForConfirms();
   await channel.close();
+  return command.id;
+}
+
+/**
+ * An intent to book as the command's handler records it, written here instead: as if the process that recorded it
+ * died before asking the carrier (due now or earlier), or is asking right now (due when its lease runs out).
+ */
+async function insertBookingIntent(
+  orderId: string,
+  { dueInMs = 0, correlationId = orderId, traceparent = null as string | null } = {},
+): Promise<string> {
+  const shipmentId = randomUUID();
+  await db.query(
+    `INSERT INTO shipments (id, order_id, status, booking_request, booking_due_at, correlation_id, traceparent)
+     VALUES ($1, $2, 'BOOKING', $3, now() + $4::int * interval '1 millisecond', $5, $6)`,
+    [
+      shipmentId,
+      orderId,
+      JSON.stringify({ address: { ...ADDRESS, country: 'GB' }, parcels: ITEMS }),
+      dueInMs,
+      correlationId,
+      traceparent,
+    ],
+  );
+  return shipmentId;
 }
 
 /** Waits until `count` events about the order have been published, and returns them all, oldest first. */
@@ -63,6 +90,19 @@ async function outboxCount(orderId: string, type: string): Promise<number> {
     [orderId, type],
   );
   return rows[0].n;
+}
+
+/** The correlation id and traceparent of each such message in the outbox, oldest first. */
+async function outboxContexts(
+  orderId: string,
+  type: string,
+): Promise<{ correlationId: string; traceparent: string }[]> {
+  const { rows } = await db.query<{ correlationId: string; traceparent: string }>(
+    `SELECT properties->>'correlationId' AS "correlationId", properties->'headers'->>'traceparent' AS traceparent
+     FROM outbox_messages WHERE ordering_key = $1 AND routing_key = $2 ORDER BY id`,
+    [orderId, type],
+  );
+  return rows;
 }
 
 async function carrierShipmentIdOf(shipmentId: string): Promise<string> {
@@ -194,11 +234,89 @@ describe('with the carrier up', () => {
 
       const refused = randomUUID();
       await sendCreateShipment(refused, 'ZZ');
+      await eventsAbout(refused);
       await sendCreateShipment(refused, 'ZZ');
       const answers = await eventsAbout(refused, 2);
       expect(answers.map((e) => e.data)).toEqual([answers[0].data, answers[0].data]);
       expect(answers[0]).toMatchObject({ data: { code: 'SHIPPING_UNAVAILABLE' } });
       expect(bookingsAskedFor(refused)).toHaveLength(1);
+    });
+  });
+
+  describe('intents to book', () => {
+    it('books an intent a process left behind when it died, and tells the saga once, in the command’s context', async () => {
+      const orderId = randomUUID();
+      const correlationId = randomUUID();
+      const traceId = randomBytes(16).toString('hex');
+      // Due a second ago: the lease of the process that claimed it has run out.
+      const shipmentId = await insertBookingIntent(orderId, {
+        dueInMs: -1_000,
+        correlationId,
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      });
+      const created = await tap.next(orderId, ShipmentCreated.type);
+      expect(created.data).toEqual({
+        orderId,
+        shipmentId,
+        trackingNumber: expect.stringMatching(/^CS\d+SIM$/) as string,
+      });
+      expect(await getShipment(shipmentId)).toMatchObject({
+        status: 'CREATED',
+        trackingNumber: created.data.trackingNumber,
+      });
+      expect(bookingsAskedFor(orderId)).toHaveLength(1);
+      const [context] = await outboxContexts(orderId, ShipmentCreated.type);
+      expect(context.correlationId).toBe(correlationId);
+      expect(context.traceparent.split('-')[1]).toBe(traceId);
+
+      // Another booking since: the booker has looked for due intents again, and found nothing more of this one.
+      await bookedShipment();
+      expect(await outboxCount(orderId, ShipmentCreated.type)).toBe(1);
+      expect(tap.about(orderId)).toHaveLength(1);
+      expect(bookingsAskedFor(orderId)).toHaveLength(1);
+    });
+
+    it('is shared by replicas: each intent booked once, each order told once', async () => {
+      const replica = new ServiceProcess('logistics', { CARRIER_URL: carrier.url, PORT: String(await freePort()) });
+      try {
+        await replica.start().waitReady();
+        const orderIds = Array.from({ length: 40 }, () => randomUUID());
+        for (const orderId of orderIds) await insertBookingIntent(orderId);
+        await waitFor(() => orderIds.every((orderId) => tap.about(orderId, ShipmentCreated.type).length > 0), {
+          timeoutMs: 20_000,
+          what: 'a ShipmentCreated for each of 40 intents',
+        });
+        const asked = orderIds.map((orderId) => bookingsAskedFor(orderId).length);
+        expect(asked, 'carrier calls per order').toEqual(orderIds.map(() => 1));
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox_messages WHERE ordering_key = ANY($1) AND routing_key = $2`,
+          [orderIds, ShipmentCreated.type],
+        );
+        expect(rows[0].n).toBe(40);
+      } finally {
+        await replica.stop();
+      }
+    });
+
+    it('answers a command re-sent while its booking is in progress once, when the booking is recorded', async () => {
+      const orderId = randomUUID();
+      // Claimed by a process asking the carrier right now: due again only when its lease runs out.
+      const shipmentId = await insertBookingIntent(orderId, { dueInMs: 3_600_000 });
+      const resent = await sendCreateShipment(orderId);
+      await waitFor(
+        async () =>
+          (await db.query('SELECT 1 FROM inbox_messages WHERE message_id = $1', [resent])).rowCount === 1 || undefined,
+        { what: 'the re-sent command to be handled' },
+      );
+      expect(await outboxCount(orderId, ShipmentCreated.type)).toBe(0);
+      const listed = (await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
+      expect(listed).toEqual([{ shipmentId, orderId, status: 'BOOKING', createdAt: expect.any(String) as string }]);
+
+      await db.query('UPDATE shipments SET booking_due_at = now() WHERE id = $1', [shipmentId]);
+      expect(await tap.next(orderId, ShipmentCreated.type)).toMatchObject({ data: { orderId, shipmentId } });
+      await bookedShipment();
+      expect(await outboxCount(orderId, ShipmentCreated.type)).toBe(1);
+      expect(bookingsAskedFor(orderId)).toHaveLength(1);
     });
   });
 
@@ -262,10 +380,12 @@ describe('with the carrier up', () => {
     it('refuses to deliver a shipment the carrier never booked (409) or one it does not know (404)', async () => {
       const orderId = randomUUID();
       await sendCreateShipment(orderId, 'ZZ');
+      // Listed BOOKING first, while the carrier is being asked.
       const [rejected] = await waitFor(
         async () => {
           const listed = (await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))) as unknown;
-          return (listed as { shipmentId: string }[]).length > 0 && (listed as { shipmentId: string }[]);
+          const shipments = listed as { shipmentId: string; status: string }[];
+          return shipments[0]?.status === 'REJECTED' && shipments;
         },
         { what: 'the rejected shipment' },
       );
@@ -293,6 +413,60 @@ describe('with the carrier up', () => {
         deliveredAt: new Date().toISOString(),
       });
       expect(res.status).toBe(404);
+    });
+
+    it('asks the carrier to report again (409, Retry-After) while the booking is being recorded, then takes it', async () => {
+      const orderId = randomUUID();
+      // A process asked the carrier and has not recorded the answer yet: it holds the intent's lease.
+      const shipmentId = await insertBookingIntent(orderId, { dueInMs: 3_600_000 });
+      const booking = await fetch(`${carrier.url}/v1/shipments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': orderId },
+        body: JSON.stringify({
+          reference: orderId,
+          recipient: { ...ADDRESS, country: 'GB' },
+          parcels: ITEMS,
+          deliveryWebhookUrl: `${service.url}/carrier/deliveries`,
+        }),
+      });
+      expect(booking.status).toBe(201);
+      const { shipmentId: carrierShipmentId } = (await booking.json()) as { shipmentId: string };
+
+      const early = await reportToWebhook({
+        shipmentId: carrierShipmentId,
+        reference: orderId,
+        deliveredAt: new Date().toISOString(),
+      });
+      expect(early.status).toBe(409);
+      expect(early.headers.get('retry-after')).toBe('1');
+      expect(early.headers.get('content-type')).toContain('application/problem+json');
+      expect(await json(early)).toMatchObject({
+        status: 409,
+        title: 'Conflict',
+        detail: expect.stringContaining('still being recorded') as string,
+      });
+      // The carrier's own report meets the same answer, and the carrier tries again.
+      await fetch(`${carrier.url}/v1/shipments/${carrierShipmentId}/deliver`, { method: 'POST' });
+      await waitFor(
+        () =>
+          carrierLog().some(
+            (l) => l.message === 'delivery report failed; will retry' && l.shipmentId === carrierShipmentId,
+          ),
+        { what: 'the carrier’s first report refused' },
+      );
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(0);
+
+      // The lease runs out; the booker asks again (the same booking, by the order id) and records it.
+      await db.query('UPDATE shipments SET booking_due_at = now() WHERE id = $1', [shipmentId]);
+      expect(await tap.next(orderId, ShipmentCreated.type)).toMatchObject({ data: { orderId, shipmentId } });
+      expect(await carrierShipmentIdOf(shipmentId)).toBe(carrierShipmentId);
+      await waitFor(() => deliveryReports(carrierShipmentId).length === 1, {
+        timeoutMs: 15_000,
+        what: 'the carrier’s report, made again, answered 200',
+      });
+      expect(await getShipment(shipmentId)).toMatchObject({ status: 'DELIVERED', deliveredBy: 'CARRIER' });
+      expect(await tap.next(orderId, ShipmentDelivered.type)).toMatchObject({ data: { orderId, shipmentId } });
+      expect(await outboxCount(orderId, ShipmentDelivered.type)).toBe(1);
     });
 
     it('refuses a report naming another order than the shipment’s (422), and records nothing', async () => {
@@ -341,9 +515,9 @@ describe('with the carrier down', () => {
     service = new ServiceProcess('logistics', {
       CARRIER_URL: `http://127.0.0.1:${closedPort}`,
       PORT: String(await freePort()),
-      RETRY_MAX_ATTEMPTS: '3',
-      RETRY_BASE_DELAY_MS: '50',
-      RETRY_MAX_DELAY_MS: '200',
+      CARRIER_BOOKING_ATTEMPTS: '3',
+      CARRIER_BOOKING_RETRY_BASE_MS: '200',
+      CARRIER_BOOKING_RETRY_MAX_MS: '400',
     });
     await service.start().waitReady();
   });
@@ -352,7 +526,7 @@ describe('with the carrier down', () => {
     await service?.stop();
   });
 
-  it('retries the booking, then tells the saga CARRIER_ERROR so it compensates; a re-send gets the same', async () => {
+  it('asks again with backoff, then tells the saga CARRIER_ERROR once so it compensates; a re-send gets the same', async () => {
     const orderId = randomUUID();
     await sendCreateShipment(orderId);
     const [rejected] = await eventsAbout(orderId, 1, 30_000);
@@ -361,8 +535,22 @@ describe('with the carrier down', () => {
       data: { orderId, code: 'CARRIER_ERROR' },
     });
     expect(rejected.data.reason).toMatch(/ECONNREFUSED.*after 3 attempts/);
-    const retried = service.lines.filter((l) => l.message === 'message will be retried' && l.correlationId === orderId);
+    expect(await outboxCount(orderId, ShipmentRejected.type)).toBe(1);
+
+    // Each unanswered call waits longer before the next: 100–200 ms after the first, 200–400 ms after the second.
+    const retried = service.lines.filter((l) => l.message === 'booking will be retried' && l.orderId === orderId);
     expect(retried.map((l) => l.attempt)).toEqual([1, 2]);
+    const [first, second] = retried as { retryInMs: number; time: string }[];
+    expect(first.retryInMs).toBeGreaterThanOrEqual(100);
+    expect(first.retryInMs).toBeLessThanOrEqual(200);
+    expect(second.retryInMs).toBeGreaterThanOrEqual(200);
+    expect(second.retryInMs).toBeLessThanOrEqual(400);
+    expect(Date.parse(second.time) - Date.parse(first.time)).toBeGreaterThanOrEqual(first.retryInMs);
+    // The command itself was handled once: asking the carrier no longer fails (and retries) the message.
+    const commandRetries = service.lines.filter(
+      (l) => l.message === 'message will be retried' && l.correlationId === orderId,
+    );
+    expect(commandRetries).toEqual([]);
     expect(await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))).toMatchObject([
       { orderId, status: 'REJECTED', rejectionCode: 'CARRIER_ERROR' },
     ]);
@@ -370,5 +558,45 @@ describe('with the carrier down', () => {
     await sendCreateShipment(orderId);
     const [, again] = await eventsAbout(orderId, 2);
     expect(again).toMatchObject({ type: rejected.type, data: rejected.data });
+  });
+});
+
+describe('with the carrier down, then back', () => {
+  let service: ServiceProcess;
+  let carrier: SimulatorProcess | undefined;
+  let carrierPort: number;
+
+  beforeAll(async () => {
+    carrierPort = await freePort();
+    service = new ServiceProcess('logistics', {
+      CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
+      PORT: String(await freePort()),
+      CARRIER_BOOKING_ATTEMPTS: '50',
+      CARRIER_BOOKING_RETRY_BASE_MS: '200',
+      CARRIER_BOOKING_RETRY_MAX_MS: '400',
+    });
+    await service.start().waitReady();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await carrier?.stop();
+  });
+
+  it('books the shipment once the carrier answers again', async () => {
+    const orderId = randomUUID();
+    await sendCreateShipment(orderId);
+    await waitFor(() => service.lines.some((l) => l.message === 'booking will be retried' && l.orderId === orderId), {
+      what: 'a booking the carrier did not answer',
+    });
+    expect(tap.about(orderId)).toEqual([]);
+
+    carrier = await new SimulatorProcess('carrier', carrierPort, { DELIVERY_DELAY_MS: '0' }).start();
+    const created = await tap.next(orderId, ShipmentCreated.type);
+    expect(created.data).toMatchObject({ orderId, trackingNumber: expect.stringMatching(/^CS\d+SIM$/) as string });
+    expect(await outboxCount(orderId, ShipmentCreated.type)).toBe(1);
+    expect(await json(await getAsOperator(`${service.url}/shipments?orderId=${orderId}`))).toMatchObject([
+      { orderId, status: 'CREATED', trackingNumber: created.data.trackingNumber },
+    ]);
   });
 });

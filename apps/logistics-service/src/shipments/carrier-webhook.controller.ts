@@ -1,17 +1,44 @@
 import { workContextOf } from '@orderflow/messaging';
-import { Body, Controller, HttpCode, Post, Req, UnprocessableEntityException, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { SignedAccess, StandardWebhookSignature } from '@orderflow/platform';
-import type { Request } from 'express';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Req,
+  Res,
+  UnprocessableEntityException,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { type ProblemDetails, SignedAccess, StandardWebhookSignature } from '@orderflow/platform';
+import type { Request, Response } from 'express';
 import { CarrierDeliveryDto } from './dto/carrier-delivery.dto.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
 import { found } from './shipments.controller.js';
-import { DeliveryReportMismatch, ShipmentsService } from './shipments.service.js';
+import { DeliveryReportMismatch, ShipmentsService, ShipmentStillBooking } from './shipments.service.js';
+
+/** How soon a carrier told that the booking is still being recorded should report again. */
+const STILL_BOOKING_RETRY_AFTER_SECONDS = 1;
 
 /**
  * Where the carrier calls back (the URL we give it with each booking, CARRIER_WEBHOOK_URL). Any answer but 2xx makes
- * the carrier report again later, which covers a report that arrives before its booking has committed here.
- * Reports carry the carrier's Standard Webhooks signature instead of a bearer credential.
+ * the carrier report again later. Reports carry the carrier's Standard Webhooks signature instead of a bearer
+ * credential.
+ *
+ * The carrier may report a delivery moments after it answered the booking, before that answer is recorded here (the
+ * booker records it in a transaction of its own, after the call). A report whose shipment id is not recorded yet, for
+ * an order whose shipment is still BOOKING, is answered 409 with `Retry-After: 1`: the booking is being recorded,
+ * report again. A report naming a shipment and an order this service does not know is 404; one naming a shipment
+ * booked for another order, 422.
  */
 @ApiTags('carrier')
 @SignedAccess()
@@ -24,7 +51,16 @@ export class CarrierWebhookController {
   @Post('deliveries')
   @HttpCode(200)
   @ApiOkResponse({ type: ShipmentResponse, description: 'Recorded, or already recorded' })
-  async delivered(@Body() body: CarrierDeliveryDto, @Req() req: Request): Promise<ShipmentResponse> {
+  @ApiConflictResponse({
+    description: 'The booking of this reference is still being recorded; report again after Retry-After',
+  })
+  @ApiNotFoundResponse({ description: 'No shipment with this id, and no booking under this reference' })
+  @ApiUnprocessableEntityResponse({ description: 'The shipment was booked for another reference' })
+  async delivered(
+    @Body() body: CarrierDeliveryDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ShipmentResponse> {
     try {
       const report = {
         carrierShipmentId: body.shipmentId,
@@ -35,6 +71,16 @@ export class CarrierWebhookController {
     } catch (err) {
       if (err instanceof DeliveryReportMismatch) {
         throw new UnprocessableEntityException('The shipment was booked for another reference');
+      }
+      if (err instanceof ShipmentStillBooking) {
+        res.setHeader('Retry-After', String(STILL_BOOKING_RETRY_AFTER_SECONDS));
+        const problem: ProblemDetails = {
+          type: 'about:blank',
+          title: 'Conflict',
+          status: HttpStatus.CONFLICT,
+          detail: 'The booking of this reference is still being recorded; report the delivery again after Retry-After',
+        };
+        throw new ConflictException(problem);
       }
       throw err;
     }

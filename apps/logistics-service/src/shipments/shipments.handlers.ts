@@ -1,78 +1,52 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import {
-  CreateShipment,
-  type DataOf,
-  type OutgoingMessage,
-  ShipmentCreated,
-  ShipmentRejected,
-} from '@orderflow/contracts';
-import { HandleMessage, type IncomingMessage, TransientError, type UnitOfWork } from '@orderflow/messaging';
-import { Carrier, CarrierUnavailable } from './carrier.js';
+import { CreateShipment, type DataOf } from '@orderflow/contracts';
+import { HandleMessage, type IncomingMessage, outgoingTraceContext, type UnitOfWork } from '@orderflow/messaging';
 import { Shipment } from './shipment.js';
+import { ShipmentBooker } from './shipment-booker.js';
+import { outcomeOf } from './shipment-messages.js';
 import { ShipmentsRepository } from './shipments.repository.js';
 
 /**
  * Books the order's shipment with the carrier, once: a re-sent command is answered with the first outcome.
  *
- * The carrier is called inside the unit of work's transaction, which the consumer owns. What that buys: the shipment
- * row and its event commit together or not at all, and a rollback after the carrier booked is harmless, because the
- * retry asks again under the same idempotency key (the order id) and gets the same booking. What it costs: a pooled
- * connection and an open transaction held while the carrier answers. The consumer handles a batch of messages in one
- * transaction, one after another, so a slow carrier holds a connection for up to CARRIER_TIMEOUT_MS per command in
- * the batch, on each of CONSUMER_LANES lanes; and one failed call rolls the batch back, whose other commands are then
- * asked for again (same answers, twice the calls). Acceptable at one call per order, with a carrier that answers in
- * milliseconds and a timeout of seconds. Not if the carrier turns slow or the volume grows: then book outside the
- * transaction (record a BOOKING intent, commit, call, record the answer, and sweep the intents left behind).
+ * The carrier is not called here. The message's transaction only records the intent to book (a BOOKING shipment,
+ * with what the carrier is to be asked), and once it has committed, the ShipmentBooker asks the carrier, with no
+ * transaction open, and records the answer with the ShipmentCreated or ShipmentRejected it leads to. So a slow or
+ * failing carrier holds no pooled connection and never rolls back the consumer's batch (whose other commands would
+ * be asked for again), and its answer is recorded moments after it is given, not after a batch's retry: before the
+ * delivery report the carrier sends soon after. A report that comes sooner still finds the shipment BOOKING and is
+ * asked to come back (see CarrierWebhookController).
+ *
+ * A re-sent command finds the shipment: BOOKING, it says nothing (the booker will publish the outcome, once);
+ * answered, it publishes the same outcome again.
  */
 @Injectable()
 export class ShipmentBooking {
   constructor(
-    private readonly carrier: Carrier,
     private readonly shipments: ShipmentsRepository,
+    private readonly booker: ShipmentBooker,
   ) {}
 
   @HandleMessage(CreateShipment)
   async onCreateShipment(message: IncomingMessage<DataOf<typeof CreateShipment>>, uow: UnitOfWork): Promise<void> {
-    const { orderId } = message.data;
+    const { orderId, address, items } = message.data;
     const [earlier] = await this.shipments.listByOrder(uow.manager, orderId);
     if (earlier) {
-      uow.publish(outcomeOf(earlier));
+      if (earlier.snapshot.status !== 'BOOKING') uow.publish(outcomeOf(earlier));
       return;
     }
-    const shipment = await this.book(message);
-    await this.shipments.insert(uow.manager, shipment);
-    uow.publish(outcomeOf(shipment));
+    const shipment = Shipment.bookingRequested({
+      id: randomUUID(),
+      request: { orderId, address, parcels: items.map(({ sku, quantity }) => ({ sku, quantity })) },
+      now: new Date(),
+    });
+    // The answer is recorded in another transaction, later: it carries on this message's correlation and trace.
+    await this.shipments.insertBooking(uow.manager, shipment, {
+      correlationId: message.correlationId,
+      ...outgoingTraceContext(message),
+    });
+    // A hint only: if this process dies before the booker asks, the booker's sweep (of any replica) finds the intent.
+    uow.afterCommit(() => this.booker.wake());
   }
-
-  private async book(message: IncomingMessage<DataOf<typeof CreateShipment>>): Promise<Shipment> {
-    const { orderId, address, items } = message.data;
-    try {
-      const result = await this.carrier.book({ orderId, address, parcels: items });
-      return Shipment.fromBooking({ id: randomUUID(), orderId, result, now: new Date() });
-    } catch (err) {
-      if (!(err instanceof CarrierUnavailable)) throw err;
-      if (!message.lastAttempt) throw new TransientError(err.message, { cause: err });
-      // Out of attempts: the saga hears the step failed and compensates, instead of the order waiting in a DLQ.
-      // A timeout may hide a booking the carrier did make; its API has no cancellation, so that parcel is left to it.
-      return Shipment.carrierUnavailable({
-        id: randomUUID(),
-        orderId,
-        reason: `${err.message} (after ${message.attempt} attempts)`,
-        now: new Date(),
-      });
-    }
-  }
-}
-
-/** The event that answers CreateShipment for this shipment: the same one however often the command is sent. */
-function outcomeOf(shipment: Shipment): OutgoingMessage {
-  const s = shipment.snapshot;
-  if (s.status === 'REJECTED') {
-    return ShipmentRejected.of({ orderId: s.orderId, code: s.rejection.code, reason: s.rejection.reason }, s.orderId);
-  }
-  return ShipmentCreated.of(
-    { orderId: s.orderId, shipmentId: s.id, trackingNumber: s.booking.trackingNumber },
-    s.orderId,
-  );
 }

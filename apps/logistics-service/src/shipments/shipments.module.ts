@@ -4,6 +4,7 @@ import type { LogisticsServiceConfig } from '../config.js';
 import { Carrier } from './carrier.js';
 import { CarrierWebhookController } from './carrier-webhook.controller.js';
 import { HttpCarrier } from './http-carrier.js';
+import { ShipmentBooker } from './shipment-booker.js';
 import { ShipmentsController } from './shipments.controller.js';
 import { ShipmentBooking } from './shipments.handlers.js';
 import { ShipmentsRepository } from './shipments.repository.js';
@@ -15,6 +16,7 @@ import { ShipmentsService } from './shipments.service.js';
     ShipmentsService,
     ShipmentsRepository,
     ShipmentBooking,
+    ShipmentBooker,
     {
       provide: Carrier,
       inject: [SERVICE_CONFIG],

@@ -15,6 +15,12 @@ export class ShipmentNotFound extends Error {}
 /** The carrier's report names one order, the shipment it booked for another. */
 export class DeliveryReportMismatch extends Error {}
 
+/**
+ * The carrier reports a shipment whose booking is not recorded yet: the order's shipment is still BOOKING (the
+ * carrier has answered, or is answering, and the answer is being recorded). A report to make again shortly.
+ */
+export class ShipmentStillBooking extends Error {}
+
 export interface CarrierDeliveryReport {
   carrierShipmentId: string;
   /** The order id the shipment was booked under. */
@@ -57,8 +63,16 @@ export class ShipmentsService {
         const shipment = await this.shipments.findByCarrierShipmentId(manager, report.carrierShipmentId, {
           forUpdate: true,
         });
-        if (shipment && shipment.snapshot.orderId !== report.reference) throw new DeliveryReportMismatch();
-        return shipment;
+        if (shipment) {
+          if (shipment.snapshot.orderId !== report.reference) throw new DeliveryReportMismatch();
+          return shipment;
+        }
+        // Not known by the carrier's id (yet?). The lock waits for an answer being recorded right now, so the row
+        // read here is the one it committed.
+        const ordered = await this.shipments.findByOrder(manager, report.reference, { forUpdate: true });
+        const s = ordered?.snapshot;
+        if (s?.status === 'BOOKING') throw new ShipmentStillBooking();
+        return s && 'booking' in s && s.booking.carrierShipmentId === report.carrierShipmentId ? ordered : undefined;
       },
       report.deliveredAt,
       'CARRIER',
