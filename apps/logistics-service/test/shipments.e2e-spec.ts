@@ -277,7 +277,11 @@ describe('with the carrier up', () => {
     });
 
     it('is shared by replicas: each intent booked once, each order told once', async () => {
-      const replica = new ServiceProcess('logistics', { CARRIER_URL: carrier.url, PORT: String(await freePort()) });
+      const replica = new ServiceProcess('logistics', {
+        CARRIER_URL: carrier.url,
+        PORT: String(await freePort()),
+        OUTBOX_RETENTION_HOURS: '24',
+      });
       try {
         await replica.start().waitReady();
         const orderIds = Array.from({ length: 40 }, () => randomUUID());
@@ -518,6 +522,7 @@ describe('with the carrier down', () => {
       CARRIER_BOOKING_ATTEMPTS: '3',
       CARRIER_BOOKING_RETRY_BASE_MS: '200',
       CARRIER_BOOKING_RETRY_MAX_MS: '400',
+      OUTBOX_RETENTION_HOURS: '24',
     });
     await service.start().waitReady();
   });
@@ -574,6 +579,7 @@ describe('with the carrier down, then back', () => {
       CARRIER_BOOKING_ATTEMPTS: '50',
       CARRIER_BOOKING_RETRY_BASE_MS: '200',
       CARRIER_BOOKING_RETRY_MAX_MS: '400',
+      OUTBOX_RETENTION_HOURS: '24',
     });
     await service.start().waitReady();
   });
