@@ -510,21 +510,27 @@ describe('with the carrier up', () => {
   });
 });
 
+/** The service, its carrier at `carrierPort`, retrying unanswered bookings within 200–400 ms, `attempts` times. */
+async function startWithQuickBookingRetries(carrierPort: number, attempts: number): Promise<ServiceProcess> {
+  const service = new ServiceProcess('logistics', {
+    CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
+    PORT: String(await freePort()),
+    CARRIER_BOOKING_ATTEMPTS: String(attempts),
+    CARRIER_BOOKING_RETRY_BASE_MS: '200',
+    CARRIER_BOOKING_RETRY_MAX_MS: '400',
+    OUTBOX_RETENTION_HOURS: '24',
+  });
+  await service.start().waitReady();
+  return service;
+}
+
 describe('with the carrier down', () => {
   let service: ServiceProcess;
 
   beforeAll(async () => {
     // Nothing listens on this port: every booking is refused a connection.
     const closedPort = await freePort();
-    service = new ServiceProcess('logistics', {
-      CARRIER_URL: `http://127.0.0.1:${closedPort}`,
-      PORT: String(await freePort()),
-      CARRIER_BOOKING_ATTEMPTS: '3',
-      CARRIER_BOOKING_RETRY_BASE_MS: '200',
-      CARRIER_BOOKING_RETRY_MAX_MS: '400',
-      OUTBOX_RETENTION_HOURS: '24',
-    });
-    await service.start().waitReady();
+    service = await startWithQuickBookingRetries(closedPort, 3);
   });
 
   afterAll(async () => {
@@ -573,15 +579,7 @@ describe('with the carrier down, then back', () => {
 
   beforeAll(async () => {
     carrierPort = await freePort();
-    service = new ServiceProcess('logistics', {
-      CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
-      PORT: String(await freePort()),
-      CARRIER_BOOKING_ATTEMPTS: '50',
-      CARRIER_BOOKING_RETRY_BASE_MS: '200',
-      CARRIER_BOOKING_RETRY_MAX_MS: '400',
-      OUTBOX_RETENTION_HOURS: '24',
-    });
-    await service.start().waitReady();
+    service = await startWithQuickBookingRetries(carrierPort, 50);
   });
 
   afterAll(async () => {
