@@ -32,9 +32,9 @@ describe('Order', () => {
 
   it('moves forward through the statuses and records each in its history', () => {
     const order = place();
-    expect(order.recordStatus('CONFIRMED', new Date('2026-01-01T00:01:00Z'))).toBe(true);
-    expect(order.recordStatus('SHIPPED', new Date('2026-01-01T00:02:00Z'))).toBe(true);
-    expect(order.recordStatus('DELIVERED', new Date('2026-01-01T00:03:00Z'))).toBe(true);
+    expect(order.recordStatus('CONFIRMED', new Date('2026-01-01T00:01:00Z'))).toBe('changed');
+    expect(order.recordStatus('SHIPPED', new Date('2026-01-01T00:02:00Z'))).toBe('changed');
+    expect(order.recordStatus('DELIVERED', new Date('2026-01-01T00:03:00Z'))).toBe('changed');
     expect(order.snapshot.history.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED']);
   });
 
@@ -42,18 +42,38 @@ describe('Order', () => {
     const order = place();
     order.recordStatus('CONFIRMED', new Date());
     order.recordStatus('SHIPPED', new Date());
-    expect(order.recordStatus('CONFIRMED', new Date())).toBe(false);
-    expect(order.recordStatus('SHIPPED', new Date())).toBe(false);
-    expect(order.recordStatus('CANCELLED', new Date(), 'TIMED_OUT')).toBe(false);
+    expect(order.recordStatus('CONFIRMED', new Date())).toBe('stale');
+    expect(order.recordStatus('SHIPPED', new Date())).toBe('stale');
+    expect(order.recordStatus('CANCELLED', new Date(), 'TIMED_OUT')).toBe('stale');
     expect(order.snapshot.status).toBe('SHIPPED');
   });
 
-  it('takes a delivery that overtook its shipment report, and then ignores the late SHIPPED', () => {
+  it('takes a delivery that overtook its shipment report, and then adds the late SHIPPED to the history only', () => {
     const order = place();
-    order.recordStatus('CONFIRMED', new Date());
-    expect(order.recordStatus('DELIVERED', new Date())).toBe(true);
-    expect(order.recordStatus('SHIPPED', new Date())).toBe(false);
+    order.recordStatus('CONFIRMED', new Date('2026-01-01T00:01:00Z'));
+    expect(order.recordStatus('DELIVERED', new Date('2026-01-01T00:03:00Z'))).toBe('changed');
+    expect(order.recordStatus('SHIPPED', new Date('2026-01-01T00:02:00Z'))).toBe('amended');
     expect(order.snapshot.status).toBe('DELIVERED');
+    expect(order.snapshot.history.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED']);
+  });
+
+  it('loses no report whatever order they arrive in: the last status wins, the history is in time order', () => {
+    const order = place();
+    expect(order.recordStatus('DELIVERED', new Date('2026-01-01T00:03:00Z'))).toBe('changed');
+    expect(order.recordStatus('SHIPPED', new Date('2026-01-01T00:02:00Z'))).toBe('amended');
+    expect(order.recordStatus('CONFIRMED', new Date('2026-01-01T00:01:00Z'))).toBe('amended');
+    expect(order.recordStatus('CONFIRMED', new Date('2026-01-01T00:01:00Z'))).toBe('stale');
+    expect(order.snapshot.status).toBe('DELIVERED');
+    expect(order.snapshot.history.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED']);
+  });
+
+  it('places a confirmation that arrives after the cancellation it preceded, and refuses what the lifecycle cannot place', () => {
+    const order = place();
+    expect(order.recordStatus('CANCELLED', new Date('2026-01-01T00:02:00Z'), 'OUT_OF_STOCK')).toBe('changed');
+    expect(order.recordStatus('CONFIRMED', new Date('2026-01-01T00:01:00Z'))).toBe('amended');
+    expect(order.recordStatus('SHIPPED', new Date('2026-01-01T00:03:00Z'))).toBe('stale');
+    expect(order.snapshot).toMatchObject({ status: 'CANCELLED', statusReason: 'OUT_OF_STOCK' });
+    expect(order.snapshot.history.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'CANCELLED']);
   });
 
   it('keeps the reason of a cancellation', () => {

@@ -54,15 +54,30 @@ export interface OrderState {
   version: number;
 }
 
-/** Where each status may go next. A report that would move an order backwards is stale and is ignored. */
+/** The order's lifecycle: where each status may go next. */
 const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   PENDING: ['CONFIRMED', 'CANCELLED'],
-  // DELIVERED may overtake SHIPPED (two replicas handle the two reports at once); SHIPPED after it is then stale.
-  CONFIRMED: ['SHIPPED', 'DELIVERED', 'CANCELLED'],
+  CONFIRMED: ['SHIPPED', 'CANCELLED'],
   SHIPPED: ['DELIVERED'],
   DELIVERED: [],
   CANCELLED: [],
 };
+
+/** Steps from PENDING: orders two statuses of one instant in the history. */
+const rank = (status: OrderStatus): number =>
+  status === 'PENDING' ? 0 : 1 + Math.max(...ORDER_STATUSES.filter((s) => NEXT[s].includes(status)).map(rank));
+
+/** Whether `to` lies ahead of `from` in the lifecycle, any number of steps on. */
+function isAhead(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].some((next) => next === to || isAhead(next, to));
+}
+
+/**
+ * What a status report did: moved the order on (`changed`), only added to its history a step the order had already
+ * been moved past by a later report (`amended`), or nothing (`stale`: a duplicate, or a report the lifecycle cannot
+ * place).
+ */
+export type StatusRecorded = 'changed' | 'amended' | 'stale';
 
 export class OrderTotalTooLarge extends Error {
   constructor() {
@@ -118,20 +133,33 @@ export class Order {
   }
 
   /**
-   * Records a status the saga reports. Returns false (and changes nothing) for a duplicate or stale report,
-   * so redelivered or reordered messages are harmless.
+   * Records a status the saga reports, whatever order the reports arrive in: with several replicas (or a retry) a
+   * later report can be handled before an earlier one, and none may be lost for it. A report ahead of the current
+   * status moves the order there at once, skipping what has not arrived yet; a report the order was moved past is
+   * added to the history in its place by time, without moving the order back; a duplicate changes nothing.
    */
-  recordStatus(status: OrderStatus, at: Date, reason?: CancellationReason): boolean {
-    if (!NEXT[this.state.status].includes(status)) return false;
+  recordStatus(status: OrderStatus, at: Date, reason?: CancellationReason): StatusRecorded {
     const when = at.toISOString();
-    this.state = {
-      ...this.state,
-      status,
-      statusReason: status === 'CANCELLED' ? (reason ?? 'CUSTOMER_CANCELLED') : this.state.statusReason,
-      history: [...this.state.history, { status, at: when }],
-      updatedAt: when,
-    };
-    return true;
+    const current = this.state.status;
+    if (this.state.history.some((h) => h.status === status)) return 'stale';
+    if (isAhead(current, status)) {
+      this.state = {
+        ...this.state,
+        status,
+        statusReason: status === 'CANCELLED' ? (reason ?? 'CUSTOMER_CANCELLED') : this.state.statusReason,
+        history: [...this.state.history, { status, at: when }],
+        updatedAt: when,
+      };
+      return 'changed';
+    }
+    if (isAhead(status, current)) {
+      const history = [...this.state.history, { status, at: when }].sort(
+        (a, b) => Date.parse(a.at) - Date.parse(b.at) || rank(a.status) - rank(b.status),
+      );
+      this.state = { ...this.state, history };
+      return 'amended';
+    }
+    return 'stale';
   }
 
   /** Asks for cancellation; the saga decides and reports CANCELLED. True the first time it is asked. */

@@ -5,8 +5,8 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { OrdersRepository } from './orders.repository.js';
 
 /**
- * The saga reports each new status; the order records it (duplicates and stale reports change nothing) and, in the
- * same transaction, the merchant's notification of it. The order is read locked: with several replicas, two reports
+ * The saga reports each new status; the order records it, in whatever order the reports arrive (Order.recordStatus),
+ * and, in the same transaction, the merchant's notification of a status it moved to. The order is read locked: with several replicas, two reports
  * about one order are often handled at the same moment, and the second then waits for the first instead of failing
  * its optimistic save and being retried a second later (measured with two replicas, bench/RESULTS.md).
  */
@@ -22,8 +22,10 @@ export class OrderStatusUpdates {
     const { orderId, status, statusReason } = message.data;
     const order = await this.orders.find(uow.manager, orderId, { forUpdate: true });
     if (!order) throw new PermanentError(`no order ${orderId}`);
-    if (!order.recordStatus(status, new Date(message.time), statusReason)) return;
+    const recorded = order.recordStatus(status, new Date(message.time), statusReason);
+    if (recorded === 'stale') return;
     await this.orders.update(uow.manager, order);
-    await this.notifications.statusChanged(uow.manager, order, new Date());
+    // A late report only completes the history: the merchant has already been told of the status it led to.
+    if (recorded === 'changed') await this.notifications.statusChanged(uow.manager, order, new Date());
   }
 }
