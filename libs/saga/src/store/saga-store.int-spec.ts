@@ -10,7 +10,11 @@ import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration
 let rig: MessagingRig;
 let store: SagaStore;
 beforeAll(async () => {
-  rig = await MessagingRig.create([CreateSagaTables1763910000000, SagaStateEnteredAt1764400000000, SagaHistoryStepRows1764500000000]);
+  rig = await MessagingRig.create([
+    CreateSagaTables1763910000000,
+    SagaStateEnteredAt1764400000000,
+    SagaHistoryStepRows1764500000000,
+  ]);
   store = new SagaStore(rig.dataSource);
 });
 afterAll(async () => {
