@@ -38,7 +38,7 @@ export class UnitOfWork {
    * Runs `callback` once the transaction has committed, never if it rolls back. A hint to start work the commit made
    * due (a call to a third party recorded as an intent, say), not a guarantee: a process that dies between the commit
    * and the callback never runs it, so the work it starts must also be found by a sweep of what the database holds.
-   * Errors thrown by the callback are the caller's to catch; the transaction has committed whatever they are.
+   * A callback that throws is reported (runAfterCommit), never turned into a failure of the committed work.
    */
   afterCommit(callback: () => void): void {
     this.onCommit.push(callback);

@@ -63,9 +63,8 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   CANCELLED: [],
 };
 
-/** Steps from PENDING: orders two statuses of one instant in the history. */
-const rank = (status: OrderStatus): number =>
-  status === 'PENDING' ? 0 : 1 + Math.max(...ORDER_STATUSES.filter((s) => NEXT[s].includes(status)).map(rank));
+/** Orders two statuses of one instant in the history: ORDER_STATUSES lists them in lifecycle order. */
+const rank = (status: OrderStatus): number => ORDER_STATUSES.indexOf(status);
 
 /** Whether `to` lies ahead of `from` in the lifecycle, any number of steps on. */
 function isAhead(from: OrderStatus, to: OrderStatus): boolean {

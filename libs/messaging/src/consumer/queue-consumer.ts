@@ -252,8 +252,8 @@ export class QueueConsumer {
     const handled: Decoded[] = [];
     // One span per message handled, open until the transaction that holds its effects commits or rolls back.
     const spans: Span[] = [];
-    let rows: OutboxRow[] = [];
-    let afterCommit: (() => void)[] = [];
+    const rows: OutboxRow[] = [];
+    const afterCommit: (() => void)[] = [];
     let appended: AppendedRow[];
     await runner.connect();
     try {
@@ -286,8 +286,8 @@ export class QueueConsumer {
         const processing = startProcessSpan(this.queue, delivery.message);
         spans.push(processing.span);
         await context.with(processing.context, () => delivery.handler(delivery.message, uow));
-        rows = rows.concat(uow.takeOutboxRows());
-        afterCommit = afterCommit.concat(uow.takeAfterCommit());
+        rows.push(...uow.takeOutboxRows());
+        afterCommit.push(...uow.takeAfterCommit());
         handled.push(delivery);
       }
       appended = await appendToOutbox((sql, params) => runner.query(sql, params), rows, this.deps.outbox.reservationMs);

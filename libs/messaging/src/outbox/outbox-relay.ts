@@ -8,8 +8,9 @@
  * How, for this process's own commits (the hot path): the writer's INSERT reserved its rows for this relay (a lease
  * set in the same statement, see outbox-store.ts) and hands them over after the commit; dispatchers publish them
  * from memory, several transactions to a batch, on a confirm channel with `mandatory` (an unroutable message is an
- * error that keeps the row pending, not silence), await the batch's confirms and delete the confirmed rows in one statement (or mark them sent, with `keepSent`). No
- * claim query, no lease write: two statements per batch fewer than the poll, and no wait for it. A crash between
+ * error that keeps the row pending, not silence), await the batch's confirms and delete the confirmed rows in one
+ * statement (or mark them sent, with `keepSent`). No claim query, no lease write: two statements per batch fewer
+ * than the poll, and no wait for it. A crash between
  * commit and confirm leaves the rows leased; when the lease runs out the poll finds them.
  *
  * For everything else (rows not reserved: a key with an earlier unsent row, delayed retries, rows whose publish
