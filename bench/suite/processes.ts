@@ -41,14 +41,24 @@ export interface SuiteOptions {
   runDir: string;
   /** Where each process writes its V8 CPU profile when it exits (`--cpu-prof`); none when undefined. */
   cpuProfileDir?: string;
+  /** Settings added to (or replacing) a service's or simulator's environment, by its name. */
+  env?: Partial<Record<ServiceName | SimulatorName, Record<string, string>>>;
+  /** Log and pid file names start with this ('bench' unless given). */
+  label?: string;
 }
 
 interface Child {
   label: string;
   group: string;
+  kind: 'service' | 'simulator';
+  main: string;
+  env: Record<string, string>;
+  readyUrl: string;
   process: ChildProcess;
   pidFile: string;
   exited: boolean;
+  /** Being stopped on purpose (restart): its exit is not a death. */
+  stopping?: boolean;
 }
 
 /** The environment scripts/lib/services.sh gives one service, read from the same shell function. */
@@ -113,30 +123,75 @@ export class Suite {
     const secrets = { ...process.env };
     for (const sim of SIMULATORS) {
       const port = this.options.httpPortBase + sim.offset;
-      const child = this.spawn(`${sim.name}-simulator`, sim.name, this.simulatorMain(sim.name), {
-        PORT: String(port),
-        WEBHOOK_SECRET: secrets[sim.secret] ?? '',
-        ...(sim.name === 'carrier' && { DELIVERY_DELAY_MS: String(this.options.deliveryDelayMs) }),
+      const child = this.spawn({
+        label: `${sim.name}-simulator`,
+        group: sim.name,
+        kind: 'simulator',
+        main: this.simulatorMain(sim.name),
+        env: {
+          PORT: String(port),
+          WEBHOOK_SECRET: secrets[sim.secret] ?? '',
+          ...(sim.name === 'carrier' && { DELIVERY_DELAY_MS: String(this.options.deliveryDelayMs) }),
+          ...this.options.env?.[sim.name],
+        },
+        readyUrl: `http://127.0.0.1:${port}/health`,
       });
-      await this.ready(child, `http://127.0.0.1:${port}/health`);
+      await this.ready(child);
     }
-    const starting: [Child, string][] = [];
+    const starting: Child[] = [];
     for (const service of SERVICES) {
       const env = serviceEnv(service.name);
       for (let replica = 0; replica < this.options.replicas; replica++) {
-        const child = this.spawn(`${service.name}-${replica + 1}`, service.name, this.main(service.app), {
-          ...env,
-          PORT: String(this.port(service.name, replica)),
-          RATE_LIMIT_REQUESTS: String(BENCH_RATE_LIMIT),
+        const child = this.spawn({
+          label: `${service.name}-${replica + 1}`,
+          group: service.name,
+          kind: 'service',
+          main: this.main(service.app),
+          env: {
+            ...env,
+            PORT: String(this.port(service.name, replica)),
+            RATE_LIMIT_REQUESTS: String(BENCH_RATE_LIMIT),
+            ...this.options.env?.[service.name],
+          },
+          readyUrl: `${this.url(service.name, replica)}/health/ready`,
         });
-        starting.push([child, `${this.url(service.name, replica)}/health/ready`]);
+        starting.push(child);
       }
     }
-    for (const [child, url] of starting) await this.ready(child, url);
+    for (const child of starting) await this.ready(child);
   }
 
-  private spawn(label: string, group: string, main: string, env: Record<string, string>): Child {
-    const logFile = `${this.options.logDir}/bench-${label}.log`;
+  /** The processes running now: services' replicas (`order-1`, …) and simulators (`carrier-simulator`, …). */
+  processes(): { label: string; group: string; kind: 'service' | 'simulator'; pid?: number }[] {
+    return this.children.map(({ label, group, kind, process }) => ({ label, group, kind, pid: process.pid }));
+  }
+
+  /**
+   * Stops one process with `signal` (SIGKILL: as a crash does; SIGTERM: as a rollout does), waits `downMs`, then
+   * starts it again with the same environment and port and waits until it is ready.
+   */
+  async restart(label: string, signal: NodeJS.Signals, downMs: number): Promise<void> {
+    const index = this.children.findIndex((c) => c.label === label);
+    if (index < 0) throw new Error(`no process labelled ${label}`);
+    const old = this.children[index];
+    old.stopping = true;
+    if (!old.exited) {
+      const exited = once(old.process, 'exit');
+      old.process.kill(signal);
+      await Promise.race([exited, sleep(30_000)]);
+      if (!old.exited) {
+        old.process.kill('SIGKILL');
+        await exited;
+      }
+    }
+    this.children.splice(index, 1);
+    await sleep(downMs);
+    await this.ready(this.spawn(old));
+  }
+
+  private spawn(spec: Pick<Child, 'label' | 'group' | 'kind' | 'main' | 'env' | 'readyUrl'>): Child {
+    const { label, main, env } = spec;
+    const logFile = `${this.options.logDir}/${this.options.label ?? 'bench'}-${label}.log`;
     const log = openSync(logFile, 'a');
     const profile = this.options.cpuProfileDir
       ? ['--cpu-prof', `--cpu-prof-dir=${this.options.cpuProfileDir}`, `--cpu-prof-name=${label}.cpuprofile`]
@@ -146,9 +201,9 @@ export class Suite {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    const pidFile = `${this.options.runDir}/bench-${label}.pid`;
+    const pidFile = `${this.options.runDir}/${this.options.label ?? 'bench'}-${label}.pid`;
     writeFileSync(pidFile, `${child.pid}\n`);
-    const entry: Child = { label, group, process: child, pidFile, exited: false };
+    const entry: Child = { ...spec, process: child, pidFile, exited: false };
     child.on('exit', () => {
       entry.exited = true;
     });
@@ -156,11 +211,15 @@ export class Suite {
     return entry;
   }
 
-  private async ready(child: Child, url: string): Promise<void> {
+  private async ready(child: Child): Promise<void> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (child.exited) throw new Error(`${child.label} exited during start-up (log: bench-${child.label}.log)`);
-      const res = await fetch(url).catch(() => undefined);
+      if (child.exited) {
+        throw new Error(
+          `${child.label} exited during start-up (log: ${this.options.label ?? 'bench'}-${child.label}.log)`,
+        );
+      }
+      const res = await fetch(child.readyUrl).catch(() => undefined);
       if (res?.ok) return;
       if (Date.now() > deadline) throw new Error(`${child.label} not ready in 120 s`);
       await sleep(250);
@@ -169,7 +228,7 @@ export class Suite {
 
   /** Any process that died while the bench ran: its figures would be wrong, so the bench stops. */
   dead(): string[] {
-    return this.children.filter((c) => c.exited).map((c) => c.label);
+    return this.children.filter((c) => c.exited && !c.stopping).map((c) => c.label);
   }
 
   async stop(): Promise<void> {

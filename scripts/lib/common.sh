@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by up, down, status, logs, migrate and test: where things live and which services exist.
-# A profile (dev or test) selects a state folder and ports, so `npm test` can run beside a running suite.
+# A profile (dev, test, bench or chaos) selects a state folder and ports, so `npm test`, a benchmark and a chaos run
+# can each run beside a running suite.
 
 set -euo pipefail
 
@@ -16,6 +17,15 @@ if [[ "$PROFILE" == test ]]; then
   : "${ORDERFLOW_DIST_PORT:=25682}"
   : "${ORDERFLOW_EPMD_PORT:=4371}"
   : "${ORDERFLOW_HTTP_PORT_BASE:=3100}"
+elif [[ "$PROFILE" == chaos ]]; then
+  : "${ORDERFLOW_STATE_DIR:=$ROOT/.orderflow/chaos}"
+  : "${ORDERFLOW_PG_PORT:=54432}"
+  : "${ORDERFLOW_AMQP_PORT:=54672}"
+  : "${ORDERFLOW_MANAGEMENT_PORT:=54673}"
+  : "${ORDERFLOW_PROMETHEUS_PORT:=54692}"
+  : "${ORDERFLOW_DIST_PORT:=25662}"
+  : "${ORDERFLOW_EPMD_PORT:=4376}"
+  : "${ORDERFLOW_HTTP_PORT_BASE:=3600}"
 elif [[ "$PROFILE" == bench ]]; then
   : "${ORDERFLOW_STATE_DIR:=$ROOT/.orderflow/bench}"
   : "${ORDERFLOW_PG_PORT:=56432}"
