@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 //   integration  *.int-spec.ts against the real PostgreSQL and RabbitMQ of the test profile;
 //   e2e          apps/*/test/*.e2e-spec.ts against the services as real processes;
 //   audit        test/audit/*.audit-spec.ts over what the e2e run left behind (its captured logs).
+// And one npm test does not run, since it needs a three-node RabbitMQ cluster and minutes of load:
+//   chaos        test/chaos/*.chaos-spec.ts, run by `npm run chaos:cluster` (scripts/chaos-cluster.sh).
 export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
@@ -33,6 +35,16 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'audit', include: ['test/audit/**/*.audit-spec.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.chaos-spec.ts'],
+          testTimeout: 420_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

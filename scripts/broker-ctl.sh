@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# bash scripts/broker-ctl.sh restart: stops and starts the profile's own broker (ORDERFLOW_PROFILE, default dev),
+# bash scripts/broker-ctl.sh restart | start-node <i>: the profile's own broker (ORDERFLOW_PROFILE, default dev),
 # keeping its data — what the reliability tests use to restart RabbitMQ under load.
+#   restart        stops and starts the broker (every node of a cluster)
+#   start-node i   starts node i of a local cluster (ORDERFLOW_RABBITMQ_NODES) again after it was stopped or
+#                  killed, and waits until it runs; it rejoins the cluster from its own data
 source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/infra.sh"
 
-[[ "${1:-}" == restart ]] || fail "usage: broker-ctl.sh restart"
 load_secrets
-case "$(cat "$(infra_mode_file)" 2>/dev/null)" in
-  local) rabbitmq_local_stop && rabbitmq_local_start ;;
-  docker) compose restart rabbitmq ;;
-  *) fail "no broker of profile '$PROFILE' was started by this project" ;;
+mode="$(cat "$(infra_mode_file)" 2>/dev/null || echo)"
+case "${1:-}" in
+  restart)
+    case "$mode" in
+      local) rabbitmq_local_stop && rabbitmq_local_start ;;
+      docker) compose restart rabbitmq ;;
+      *) fail "no broker of profile '$PROFILE' was started by this project" ;;
+    esac
+    ;;
+  start-node)
+    [[ "$mode" == local ]] || fail "no local broker of profile '$PROFILE' was started by this project"
+    [[ "${2:-}" =~ ^[1-9]$ ]] && ((${2} <= RABBITMQ_NODES)) || fail "usage: broker-ctl.sh start-node <1..$RABBITMQ_NODES>"
+    rabbitmq_node_start "$2"
+    ;;
+  *) fail "usage: broker-ctl.sh restart | start-node <i>" ;;
 esac

@@ -26,7 +26,8 @@ if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) fail('--limi
 
 const silent = { log: () => undefined, warn: () => undefined, error: (line: object) => console.error(line) };
 const broker = new BrokerConnection({
-  url,
+  // A cluster's services are given every node's URL, comma-separated.
+  url: url.split(',').map((u) => u.trim()),
   connectionName: `${service}@dead-letters-cli`,
   product: 'orderflow',
   version: 'cli',

@@ -9,7 +9,14 @@ step "orderflow ($PROFILE), state in ${STATE#"$ROOT"/}"
 mode="$(cat "$(infra_mode_file)" 2>/dev/null || echo none)"
 row infrastructure "$mode" ""
 row postgresql "$(state port_open "$ORDERFLOW_PG_PORT")" "127.0.0.1:$ORDERFLOW_PG_PORT"
-row rabbitmq "$(state port_open "$ORDERFLOW_AMQP_PORT")" "amqp://127.0.0.1:$ORDERFLOW_AMQP_PORT  console http://localhost:$ORDERFLOW_MANAGEMENT_PORT"
+if ((RABBITMQ_NODES == 1)); then
+  row rabbitmq "$(state port_open "$ORDERFLOW_AMQP_PORT")" "amqp://127.0.0.1:$ORDERFLOW_AMQP_PORT  console http://localhost:$ORDERFLOW_MANAGEMENT_PORT"
+else
+  for ((i = 1; i <= RABBITMQ_NODES; i++)); do
+    rabbitmq_select_node "$i"
+    row "rabbit-$i" "$(state port_open "$NODE_AMQP_PORT")" "amqp://127.0.0.1:$NODE_AMQP_PORT  console http://localhost:$NODE_MANAGEMENT_PORT"
+  done
+fi
 for svc in $(service_names); do
   port="$(service_port "$svc")"
   if curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; then s="${GREEN}ready${RESET}"

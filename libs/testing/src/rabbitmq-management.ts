@@ -1,11 +1,14 @@
 import { testEnvironment } from './test-environment.js';
 
-/** The broker's management HTTP API, as an operator sees it. */
+/**
+ * The broker's management HTTP API, as an operator sees it. In a cluster any node answers for all of them, so a
+ * node that does not answer (one a test has killed) is passed over for the next.
+ */
 export class RabbitMqManagement {
   private readonly config = testEnvironment.management();
 
   async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.config.url}/api${path}`, { headers: this.headers() });
+    const res = await this.request('GET', path);
     if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
     return (await res.json()) as T;
   }
@@ -19,16 +22,12 @@ export class RabbitMqManagement {
   }
 
   private async send(method: string, path: string, body: unknown): Promise<void> {
-    const res = await fetch(`${this.config.url}/api${path}`, {
-      method,
-      headers: { ...this.headers(), 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const res = await this.request(method, path, body);
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   }
 
   async delete(path: string): Promise<void> {
-    const res = await fetch(`${this.config.url}/api${path}`, { method: 'DELETE', headers: this.headers() });
+    const res = await this.request('DELETE', path);
     if (!res.ok && res.status !== 404) throw new Error(`DELETE ${path}: ${res.status}`);
   }
 
@@ -36,6 +35,22 @@ export class RabbitMqManagement {
     { name: string; user: string; vhost: string; client_properties: { connection_name?: string } }[]
   > {
     return this.get('/connections');
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    let unreachable: unknown;
+    for (const url of this.config.urls) {
+      try {
+        return await fetch(`${url}/api${path}`, {
+          method,
+          headers: { ...this.headers(), ...(body !== undefined && { 'content-type': 'application/json' }) },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
+      } catch (err) {
+        unreachable = err;
+      }
+    }
+    throw unreachable instanceof Error ? unreachable : new Error(`no management API answered ${method} ${path}`);
   }
 
   private headers() {

@@ -22,6 +22,8 @@ export const testEnvironment = {
   amqpAdminUrl: () => required('AMQP_ADMIN_URL'),
   management: () => ({
     url: required('RABBITMQ_MANAGEMENT_URL'),
+    /** Every node's console in a cluster (ORDERFLOW_RABBITMQ_NODES), else the one. */
+    urls: (process.env.RABBITMQ_MANAGEMENT_URLS || required('RABBITMQ_MANAGEMENT_URL')).split(','),
     user: required('RABBITMQ_ADMIN_USER'),
     password: required('RABBITMQ_ADMIN_PASSWORD'),
   }),

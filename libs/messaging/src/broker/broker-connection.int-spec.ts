@@ -1,6 +1,6 @@
 // BrokerConnection against the real broker: named connection, recovery after the broker drops it, clean close.
 import { randomUUID } from 'node:crypto';
-import { RabbitMqManagement, testEnvironment, waitFor } from '@orderflow/testing';
+import { freePort, RabbitMqManagement, testEnvironment, waitFor } from '@orderflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerConnection } from './broker-connection.js';
 
@@ -59,6 +59,44 @@ describe('BrokerConnection', () => {
     await management.delete(`/connections/${encodeURIComponent(before.name)}`);
 
     await waitFor(() => setups === 2 && c.isOpen, { timeoutMs: 20_000, what: 'recovery' });
+    const channel = await c.channel();
+    await channel.close();
+  });
+
+  it('given several addresses, skips one that is down, and after losing its connection finds a live one again', async () => {
+    const live = testEnvironment.amqpUrl('order');
+    const down = new URL(live);
+    down.port = String(await freePort());
+    const name = `order@int-${randomUUID()}`;
+    const warnings: string[] = [];
+    const c = new BrokerConnection({
+      url: [down.toString(), live],
+      // The address that is down comes first, every time.
+      random: () => 0,
+      connectionName: name,
+      product: 'orderflow',
+      version: 'test',
+      logger: { ...silent, warn: (line: { message: string }) => warnings.push(line.message) },
+      initialMaxRetries: 2,
+    });
+    opened.push(c);
+    let setups = 0;
+    await c.onConnected(async (model) => {
+      setups += 1;
+      const channel = await model.createChannel();
+      await channel.close();
+    });
+    await c.start();
+    expect(setups).toBe(1);
+    expect(warnings).toContain('broker address unreachable; trying the next');
+
+    const management = new RabbitMqManagement();
+    const before = await waitFor(
+      async () => (await management.connections()).find((x) => x.client_properties.connection_name === name),
+      { what: 'the connection' },
+    );
+    await management.delete(`/connections/${encodeURIComponent(before.name)}`);
+    await waitFor(() => setups === 2 && c.isOpen, { timeoutMs: 20_000, what: 'recovery through the list' });
     const channel = await c.channel();
     await channel.close();
   });

@@ -64,6 +64,31 @@ describe('loadConfig', () => {
     expect(JSON.stringify(problems)).not.toContain('hunter2');
   });
 
+  describe('AMQP_URL', () => {
+    it('takes one URL, or one per cluster node, comma-separated', () => {
+      expect(loadConfig(schema, valid).AMQP_URL).toEqual(['amqp://payment:s3cret@mq:5672/orderflow']);
+      const cluster = 'amqp://payment:s3cret@mq-0:5672/orderflow, amqps://payment:s3cret@mq-1/orderflow,';
+      expect(loadConfig(schema, { ...valid, AMQP_URL: cluster }).AMQP_URL).toEqual([
+        'amqp://payment:s3cret@mq-0:5672/orderflow',
+        'amqps://payment:s3cret@mq-1/orderflow',
+      ]);
+    });
+
+    it('names the bad entry by its position, never its text', () => {
+      const problems = problemsOf({
+        ...valid,
+        AMQP_URL: 'amqp://payment:hunter2@mq-0/orderflow,http://payment:hunter2@mq-1/orderflow',
+      });
+      expect(problems).toEqual([
+        { variable: 'AMQP_URL', message: 'expected an amqp:// or amqps:// URL (entry 2 of 2)' },
+      ]);
+      expect(JSON.stringify(problems)).not.toContain('hunter2');
+      expect(problemsOf({ ...valid, AMQP_URL: ' , ' })).toEqual([
+        { variable: 'AMQP_URL', message: 'expected at least one amqp:// URL' },
+      ]);
+    });
+  });
+
   describe('operator credentials', () => {
     it('requires OPERATOR_TOKENS or OIDC_ISSUER', () => {
       expect(problemsOf(without('OPERATOR_TOKENS'))).toEqual([

@@ -12,9 +12,36 @@ const postgresUrl = z
   .url({ protocol: /^postgres(ql)?$/, message: 'expected a postgres:// URL' })
   .describe('PostgreSQL connection URL of this service’s own database');
 
-const amqpUrl = z
-  .url({ protocol: /^amqps?$/, message: 'expected an amqp:// or amqps:// URL' })
-  .describe('RabbitMQ URL with this service’s own user and the orderflow vhost');
+/**
+ * One RabbitMQ URL, or one per node of a cluster reached directly, comma-separated (the broker connection tries them
+ * in turn). Inside Kubernetes the cluster's Service is the one URL. A bad entry is named by its position only: the
+ * URLs carry the service's password.
+ */
+const amqpUrls = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
+  )
+  .superRefine((urls, ctx) => {
+    if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one amqp:// URL' });
+    urls.forEach((url, i) => {
+      if (!isAmqpUrl(url)) {
+        const which = urls.length === 1 ? '' : ` (entry ${i + 1} of ${urls.length})`;
+        ctx.addIssue({ code: 'custom', message: `expected an amqp:// or amqps:// URL${which}` });
+      }
+    });
+  })
+  .describe(
+    'RabbitMQ URLs (one per cluster node, comma-separated) with this service’s own user and the orderflow vhost',
+  );
+
+function isAmqpUrl(value: string): boolean {
+  const url = URL.parse(value);
+  return url !== null && /^amqps?:$/.test(url.protocol) && url.hostname !== '';
+}
 
 /**
  * Operator bearer tokens, comma-separated so a new one can be added before the old one is removed. Long random
@@ -51,7 +78,7 @@ export function baseConfigSchema(defaults: { port: number }) {
     DATABASE_PREPARED_STATEMENTS: booleanFlag.default(true),
     /** Development start-up migrates its own schema; production runs `npm run migrate` as a deploy step. */
     DATABASE_MIGRATIONS_RUN: booleanFlag.optional(),
-    AMQP_URL: amqpUrl,
+    AMQP_URL: amqpUrls,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Upper bound on a graceful shutdown; past it the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
