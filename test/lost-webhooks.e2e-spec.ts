@@ -3,7 +3,8 @@
 // payment and logistics ask them (docs/messaging.md, "Results that come by webhook"); an order whose delivery the
 // carrier never makes is parked for an operator, with the reason, as soon as the carrier poll's window ends (15 s
 // here, by configuration; days in production) instead of after the saga's 14-day deadline; and a carrier restarted
-// from its state file makes the deliveries that fell due while it was down, which the poll then finds.
+// from its state file makes the deliveries that fell due while it was down, which the poll then finds (and a gateway
+// restarted from its file completes the authorisations that fell due while it was down).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const base = Number(process.env.ORDERFLOW_HTTP_PORT_BASE ?? 3100);
 const carrierState = join(mkdtempSync(join(tmpdir(), 'orderflow-carrier-')), 'carrier.json');
-const gateway = new SimulatorProcess('payment-gateway', base + 10, { ASYNC_DELAY_MS: '300', WEBHOOK_DROP_RATE: '1' });
+const gatewayState = join(mkdtempSync(join(tmpdir(), 'orderflow-gateway-')), 'gateway.json');
+/** A gateway that completes `tok_async` authorisations after `asyncDelayMs` and calls nobody back. */
+const gatewayWith = (asyncDelayMs: number) =>
+  new SimulatorProcess('payment-gateway', base + 10, {
+    ASYNC_DELAY_MS: String(asyncDelayMs),
+    WEBHOOK_DROP_RATE: '1',
+    STATE_FILE: gatewayState,
+  });
+let gateway = gatewayWith(300);
 /** A carrier that delivers when told to (its test hook), or DELIVERY_DELAY_MS after booking, and reports nothing. */
 const carrierWith = (deliveryDelayMs: number) =>
   new SimulatorProcess('carrier', base + 11, {
@@ -185,5 +194,32 @@ describe('a carrier restarted from its state file', () => {
     carrier = await carrierWith(2_000).start();
     await reachesStatus(orderId, 'DELIVERED');
     expect(carrier.output.join('')).toMatch(/"message":"state loaded".*"overdueDeliveries":[1-9]/);
+  });
+});
+
+describe('a gateway restarted from its state file', () => {
+  it('completes the authorisation that fell due while it was down, and the poll finds it', async () => {
+    await gateway.stop();
+    gateway = await gatewayWith(2_000).start();
+    const orderId = await place('tok_async');
+    await waitFor(
+      async () => {
+        const [payment] = await json<{ status: string }[]>(`${services.payment.url}/payments?orderId=${orderId}`, {
+          headers: asOperator(),
+        });
+        return payment?.status === 'PENDING';
+      },
+      { what: `the payment of ${orderId} PENDING` },
+    );
+    await gateway.stop();
+    // Down past the authorisation's due time: only what the file kept can complete it.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    gateway = await gatewayWith(2_000).start();
+    await waitFor(async () => ['SHIPPED', 'DELIVERED'].includes(await orderStatus(orderId)), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `order ${orderId} to ship`,
+    });
+    expect(gateway.output.join('')).toMatch(/"message":"state loaded".*"overdue":[1-9]/);
   });
 });
