@@ -96,7 +96,9 @@ start_simulators() {
     local secret
     # shellcheck disable=SC1090
     secret="$(source "$SERVICES_ENV"; [[ "$sim" == carrier ]] && echo "$CARRIER_WEBHOOK_SECRET" || echo "$PAYMENT_GATEWAY_WEBHOOK_SECRET")"
-    (PORT="$(simulator_port "$sim")" WEBHOOK_SECRET="$secret" exec nohup node "$(simulator_main "$sim")") </dev/null >>"$LOG_DIR/$sim-simulator.log" 2>&1 &
+    # Its state survives a restart, as a real third party's does (WEBHOOK_DROP_RATE / WEBHOOK_DELAY_MS pass through).
+    (PORT="$(simulator_port "$sim")" WEBHOOK_SECRET="$secret" STATE_FILE="$STATE/$sim-simulator.json" \
+      exec nohup node "$(simulator_main "$sim")") </dev/null >>"$LOG_DIR/$sim-simulator.log" 2>&1 &
     echo $! >"$pidfile"
     wait_until 20 "the $sim simulator" curl -fs -o /dev/null "http://127.0.0.1:$(simulator_port "$sim")/health"
     info "$sim simulator: http://127.0.0.1:$(simulator_port "$sim")"

@@ -29,6 +29,17 @@ describe('logistics configuration', () => {
     });
   });
 
+  it('defaults the delivery poll to production: a minute, then up to an hour apart, for ten days', () => {
+    expect(loadConfig(configSchema, env)).toMatchObject({
+      CARRIER_DELIVERY_POLL_FIRST_INTERVAL: 60_000,
+      CARRIER_DELIVERY_POLL_MAX_INTERVAL: 3_600_000,
+      CARRIER_DELIVERY_POLL_WINDOW: 10 * 86_400_000,
+    });
+    expect(loadConfig(configSchema, { ...env, CARRIER_DELIVERY_POLL_WINDOW: '3s' }).CARRIER_DELIVERY_POLL_WINDOW).toBe(
+      3_000,
+    );
+  });
+
   it('takes the webhook URL it is given', () => {
     const config = loadConfig(configSchema, {
       ...env,
@@ -56,5 +67,7 @@ describe('logistics configuration', () => {
     expect(problems({ CARRIER_BOOKING_CONCURRENCY: '0' })).toEqual(['CARRIER_BOOKING_CONCURRENCY']);
     expect(problems({ CARRIER_BOOKING_ATTEMPTS: 'many' })).toEqual(['CARRIER_BOOKING_ATTEMPTS']);
     expect(problems({ CARRIER_BOOKING_RETRY_BASE_MS: '5' })).toEqual(['CARRIER_BOOKING_RETRY_BASE_MS']);
+    expect(problems({ CARRIER_DELIVERY_POLL_WINDOW: 'ten days' })).toEqual(['CARRIER_DELIVERY_POLL_WINDOW']);
+    expect(problems({ CARRIER_DELIVERY_POLL_FIRST_INTERVAL: '0s' })).toEqual(['CARRIER_DELIVERY_POLL_FIRST_INTERVAL']);
   });
 });

@@ -1,5 +1,6 @@
 import { messagingConfigShape } from '@orderflow/messaging';
 import { baseConfigSchema, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
+import { durationSetting, schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
@@ -7,6 +8,7 @@ const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or h
 export const configSchema = baseConfigSchema({ port: 3003 })
   .extend({
     ...messagingConfigShape,
+    ...schedulingConfigShape,
     CARRIER_URL: httpUrl.describe('Base URL of the carrier’s API (the carrier simulator in development and tests)'),
     /** Bounds one booking call; the booker's lease on a BOOKING shipment outlasts it (see shipment-booker.ts). */
     CARRIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
@@ -22,6 +24,15 @@ export const configSchema = baseConfigSchema({ port: 3003 })
       .optional(),
     /** The carrier signs its reports with this (Standard Webhooks); comma-separate two during a rotation. */
     CARRIER_WEBHOOK_SECRET: z.string().regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets'),
+    /**
+     * A booked shipment's delivery is also asked of the carrier (its report may be lost): first after this, then ever
+     * less often (×3, ×12, ×60… of it), at most CARRIER_DELIVERY_POLL_MAX_INTERVAL apart, for
+     * CARRIER_DELIVERY_POLL_WINDOW; then the saga is told the delivery went unreported (see delivery-poll.ts).
+     */
+    CARRIER_DELIVERY_POLL_FIRST_INTERVAL: durationSetting('1m'),
+    CARRIER_DELIVERY_POLL_MAX_INTERVAL: durationSetting('1h'),
+    /** Shorter than the saga's delivery deadline (14 days), so the saga parks with this reason rather than its own. */
+    CARRIER_DELIVERY_POLL_WINDOW: durationSetting('10d'),
   })
   .transform((config) => ({
     ...config,

@@ -1,5 +1,6 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
 import type { ServiceSchema } from '@orderflow/platform';
+import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreateShipments1763881200000 } from './migrations/1763881200000-create-shipments.js';
 import { ShipmentBookings1763940000000 } from './migrations/1763940000000-shipment-bookings.js';
 import { ShipmentBookingIntents1763960000000 } from './migrations/1763960000000-shipment-booking-intents.js';
@@ -12,5 +13,6 @@ export const schema: ServiceSchema = {
     CreateMessagingTables1763900000000,
     ShipmentBookings1763940000000,
     ShipmentBookingIntents1763960000000,
+    CreateScheduledJobs1764100000000,
   ],
 };

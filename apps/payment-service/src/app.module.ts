@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@orderflow/messaging';
 import { DatabaseModule, PlatformModule, type ServiceIdentity } from '@orderflow/platform';
+import { SchedulingModule } from '@orderflow/scheduling';
 import type { PaymentServiceConfig } from './config.js';
 import { schema } from './database.js';
 import { PaymentsModule } from './payments/payments.module.js';
@@ -14,6 +15,7 @@ export class AppModule {
         PlatformModule.forService(identity, config),
         DatabaseModule.forService(schema),
         MessagingModule.forService(),
+        SchedulingModule.forRoot(),
         PaymentsModule,
       ],
     };

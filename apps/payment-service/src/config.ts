@@ -1,11 +1,13 @@
 import { messagingConfigShape } from '@orderflow/messaging';
 import { baseConfigSchema, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
+import { durationSetting, schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
 
 export const configSchema = baseConfigSchema({ port: 3001 })
   .extend(messagingConfigShape)
+  .extend(schedulingConfigShape)
   .extend({
     /** Base URL of the payment gateway's API (the simulator in development and tests). */
     PAYMENT_GATEWAY_URL: httpUrl,
@@ -19,6 +21,14 @@ export const configSchema = baseConfigSchema({ port: 3001 })
     PAYMENT_WEBHOOK_URL: httpUrl.optional(),
     /** The gateway signs its callbacks with this (Standard Webhooks); comma-separate two during a rotation. */
     PAYMENT_GATEWAY_WEBHOOK_SECRET: z.string().regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets'),
+    /**
+     * A pending authorisation's result is also asked of the gateway (its callback may be lost): first after this,
+     * then ever less often, at most PAYMENT_AUTHORIZATION_POLL_MAX_INTERVAL apart, for
+     * PAYMENT_AUTHORIZATION_POLL_WINDOW; then the payment is given up TIMED_OUT (see authorization-poll.ts).
+     */
+    PAYMENT_AUTHORIZATION_POLL_FIRST_INTERVAL: durationSetting('5s'),
+    PAYMENT_AUTHORIZATION_POLL_MAX_INTERVAL: durationSetting('5m'),
+    PAYMENT_AUTHORIZATION_POLL_WINDOW: durationSetting('30m'),
   })
   .transform((config) => ({
     ...config,

@@ -4,7 +4,13 @@
  */
 import type { MessageType } from './message-type.js';
 import { OrderStatusChanged } from './messages/fulfilment.js';
-import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentRejected } from './messages/logistics.js';
+import {
+  CreateShipment,
+  ShipmentCreated,
+  ShipmentDelivered,
+  ShipmentDeliveryUnreported,
+  ShipmentRejected,
+} from './messages/logistics.js';
 import { OrderCancellationRequested, OrderPlaced } from './messages/order.js';
 import {
   AuthorizePayment,
@@ -80,6 +86,7 @@ export const ORDERFLOW_ROUTING: Routing = {
         ShipmentCreated,
         ShipmentRejected,
         ShipmentDelivered,
+        ShipmentDeliveryUnreported,
       ],
     },
     {
@@ -93,7 +100,7 @@ export const ORDERFLOW_ROUTING: Routing = {
     order: [OrderPlaced, OrderCancellationRequested],
     payment: [PaymentAuthorized, PaymentDeclined, PaymentCaptured, PaymentVoided, PaymentRefunded],
     warehouse: [StockReserved, StockUnavailable, StockReleased, StockPicked],
-    logistics: [ShipmentCreated, ShipmentRejected, ShipmentDelivered],
+    logistics: [ShipmentCreated, ShipmentRejected, ShipmentDelivered, ShipmentDeliveryUnreported],
     saga: [
       AuthorizePayment,
       CapturePayment,

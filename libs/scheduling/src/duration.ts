@@ -9,3 +9,11 @@ export function parseDuration(text: string): number {
   if (!match) throw new InvalidDuration(`"${text}" is not a duration (use e.g. 250ms, 30s, 4m, 1h, 1d)`);
   return Math.round(Number(match[1]) * UNITS[match[2]]);
 }
+
+/** A duration as people read it, in the largest unit that divides it: 864000000 → "10d", 90000 → "90s". */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    if (ms >= UNITS[unit] && ms % UNITS[unit] === 0) return `${ms / UNITS[unit]}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 
 /** Scheduler settings of a service that schedules work; merged into its configuration schema. */
 export const schedulingConfigShape = {
@@ -7,3 +8,19 @@ export const schedulingConfigShape = {
 };
 
 export type SchedulingConfig = z.infer<z.ZodObject<typeof schedulingConfigShape>>;
+
+/** A duration setting as people write it ("5s", "15m", "10d"), read as milliseconds; a malformed one stops start-up. */
+export const durationSetting = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        const ms = parseDuration(text);
+        if (ms > 0) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+      return z.NEVER;
+    });

@@ -50,6 +50,15 @@ export function serviceEnvironment(service: ServiceName): Record<string, string>
     }),
     ...(service === 'payment' && { PAYMENT_GATEWAY_WEBHOOK_SECRET: required('PAYMENT_GATEWAY_WEBHOOK_SECRET') }),
     ...(service === 'logistics' && { CARRIER_WEBHOOK_SECRET: required('CARRIER_WEBHOOK_SECRET') }),
+    // Results lost with their webhook are asked for within seconds here, not the production minutes (a test waits).
+    ...(service === 'payment' && {
+      PAYMENT_AUTHORIZATION_POLL_FIRST_INTERVAL: '2s',
+      PAYMENT_AUTHORIZATION_POLL_MAX_INTERVAL: '10s',
+    }),
+    ...(service === 'logistics' && {
+      CARRIER_DELIVERY_POLL_FIRST_INTERVAL: '2s',
+      CARRIER_DELIVERY_POLL_MAX_INTERVAL: '10s',
+    }),
     // A third party that is not running only matters to the tests that call it; they start the simulator.
     ...(service === 'payment' && { PAYMENT_GATEWAY_URL: `http://127.0.0.1:${ports.paymentGateway}` }),
     ...(service === 'logistics' && { CARRIER_URL: `http://127.0.0.1:${ports.carrier}` }),

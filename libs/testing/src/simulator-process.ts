@@ -1,8 +1,13 @@
 /**
  * A third party's simulator (payment gateway, carrier) as a real process, as `npm run up` runs it, for end-to-end
- * tests that need the whole suite.
+ * tests that need the whole suite. Its state is kept in a file of its own (STATE_FILE, unless the test names one), so
+ * stopping or killing it and starting the same instance again keeps its bookings and authorisations, as a real third
+ * party's restart would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CapturedLog } from './captured-logs.js';
 import { waitFor } from './wait-for.js';
@@ -14,12 +19,15 @@ export type SimulatorName = 'payment-gateway' | 'carrier';
 export class SimulatorProcess {
   private child?: ChildProcess;
   readonly output: string[] = [];
+  readonly stateFile: string;
 
   constructor(
     readonly name: SimulatorName,
     readonly port: number,
     private readonly env: Record<string, string> = {},
-  ) {}
+  ) {
+    this.stateFile = env.STATE_FILE ?? join(mkdtempSync(join(tmpdir(), `orderflow-${name}-`)), 'state.json');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -36,6 +44,7 @@ export class SimulatorProcess {
           (this.name === 'carrier' ? process.env.CARRIER_WEBHOOK_SECRET : process.env.PAYMENT_GATEWAY_WEBHOOK_SECRET) ??
           '',
         ...this.env,
+        STATE_FILE: this.stateFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -55,6 +64,15 @@ export class SimulatorProcess {
       { timeoutMs: 20_000, intervalMs: 100, what: `the ${this.name} simulator` },
     );
     return this;
+  }
+
+  /** SIGKILL, as a crash: what the simulator changed in its last 50 ms may not be in its state file. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
   }
 
   async stop(): Promise<void> {

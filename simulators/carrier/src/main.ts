@@ -1,7 +1,7 @@
 /**
  * The carrier simulator: a stand-in for the parcel carrier the logistics service books shipments with, speaking the
  * HTTP API its adapter speaks to the real one. For development and tests only: bookings live in this process's
- * memory and vanish with it.
+ * memory, and in STATE_FILE if one is given, so that a restart keeps them as a real carrier would.
  *
  *   POST /v1/shipments                  book; `Idempotency-Key` required, the same key gives the same answer;
  *                                       201 booked, 422 COUNTRY_NOT_SERVED (country ZZ), 400 malformed
@@ -13,8 +13,15 @@
  * it POSTs `{shipmentId, reference, deliveredAt}` to the booking's `deliveryWebhookUrl`, retries a few times while
  * the receiver fails, then gives up with a log line. Reports are signed by the Standard Webhooks scheme with
  * WEBHOOK_SECRET (`whsec_…`, required).
+ *
+ * Lost and late reports, as real carriers lose them: WEBHOOK_DROP_RATE (0–1, default 0) is the share of deliveries
+ * whose report is never sent at all (GET /v1/shipments/{id} still says delivered), and WEBHOOK_DELAY_MS (default 0)
+ * delays each report's first attempt. STATE_FILE (optional): a JSON file loaded at start and rewritten (temp file +
+ * rename) within 50 ms of each change; deliveries that fell due while the simulator was down are made at start. A
+ * report still being retried when the simulator stops is not resumed: the receiver's poll is what covers that.
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
@@ -28,6 +35,9 @@ const configSchema = z.object({
     .max(24 * 3_600_000)
     .default(5_000),
   WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'expected a whsec_ secret'),
+  WEBHOOK_DROP_RATE: z.coerce.number().min(0).max(1).default(0),
+  WEBHOOK_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
+  STATE_FILE: z.string().min(1).optional(),
 });
 
 const WEBHOOK_ATTEMPTS = 5;
@@ -61,9 +71,16 @@ interface Booking {
   reference: string;
   status: 'booked' | 'delivered';
   bookedAt: string;
+  /** When the parcel is to arrive by itself (DELIVERY_DELAY_MS after booking); kept so a restart still delivers it. */
+  deliverAt?: string;
   deliveredAt?: string;
   webhookUrl?: string;
   deliveryTimer?: NodeJS.Timeout;
+}
+
+interface SavedState {
+  bookings: Omit<Booking, 'deliveryTimer'>[];
+  answers: [string, { requestHash: string; answer: Answer }][];
 }
 
 interface Answer {
@@ -124,7 +141,8 @@ function book(key: string, request: z.infer<typeof bookingRequestSchema>): Answe
     };
     bookings.set(booking.shipmentId, booking);
     if (config.DELIVERY_DELAY_MS > 0 && booking.webhookUrl) {
-      booking.deliveryTimer = setTimeout(() => deliver(booking), config.DELIVERY_DELAY_MS);
+      booking.deliverAt = new Date(Date.now() + config.DELIVERY_DELAY_MS).toISOString();
+      planDelivery(booking);
     }
     answer = {
       status: 201,
@@ -132,16 +150,69 @@ function book(key: string, request: z.infer<typeof bookingRequestSchema>): Answe
     };
   }
   answers.set(key, { requestHash, answer });
+  saveSoon();
   return answer;
 }
 
-/** The parcel arrives (once; a later call reports the same delivery again) and the webhook is told. */
+function planDelivery(booking: Booking): void {
+  if (!booking.deliverAt || booking.status !== 'booked') return;
+  const inMs = Math.max(0, Date.parse(booking.deliverAt) - Date.now());
+  booking.deliveryTimer = setTimeout(() => deliver(booking), inMs);
+}
+
+/** The parcel arrives (once; a later call reports the same delivery again) and the webhook is told, unless dropped. */
 function deliver(booking: Booking): void {
   clearTimeout(booking.deliveryTimer);
   booking.deliveryTimer = undefined;
   booking.status = 'delivered';
   booking.deliveredAt ??= new Date().toISOString();
-  void reportDelivery(booking, 1);
+  saveSoon();
+  if (!booking.webhookUrl) return;
+  if (Math.random() < config.WEBHOOK_DROP_RATE) {
+    log('warn', 'delivery report dropped', { shipmentId: booking.shipmentId, reference: booking.reference });
+    return;
+  }
+  const timer = setTimeout(() => {
+    retries.delete(timer);
+    void reportDelivery(booking, 1);
+  }, config.WEBHOOK_DELAY_MS);
+  retries.add(timer);
+}
+
+let saveTimer: NodeJS.Timeout | undefined;
+
+/** Rewrites STATE_FILE shortly: changes in the same 50 ms are written together. */
+function saveSoon(): void {
+  if (!config.STATE_FILE || saveTimer) return;
+  saveTimer = setTimeout(save, 50);
+}
+
+function save(): void {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  if (!config.STATE_FILE) return;
+  const state: SavedState = {
+    bookings: [...bookings.values()].map(({ deliveryTimer: _timer, ...booking }) => booking),
+    answers: [...answers.entries()],
+  };
+  // A crash mid-write leaves the previous file whole: the new one replaces it only once complete.
+  const temporary = `${config.STATE_FILE}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(state));
+  renameSync(temporary, config.STATE_FILE);
+}
+
+/** Loads STATE_FILE, and makes the deliveries that fell due while the simulator was down. */
+function load(): void {
+  if (!config.STATE_FILE || !existsSync(config.STATE_FILE)) return;
+  const state = JSON.parse(readFileSync(config.STATE_FILE, 'utf8')) as SavedState;
+  for (const [key, value] of state.answers) answers.set(key, value);
+  for (const saved of state.bookings) bookings.set(saved.shipmentId, { ...saved });
+  let overdue = 0;
+  for (const booking of bookings.values()) {
+    if (booking.status === 'booked' && booking.deliverAt && Date.parse(booking.deliverAt) <= Date.now()) overdue += 1;
+    planDelivery(booking);
+  }
+  log('info', 'state loaded', { file: config.STATE_FILE, bookings: bookings.size, overdueDeliveries: overdue });
 }
 
 async function reportDelivery(booking: Booking, attempt: number): Promise<void> {
@@ -297,16 +368,20 @@ function stop(signal: NodeJS.Signals): void {
   log('info', 'shutting down', { signal });
   for (const booking of bookings.values()) clearTimeout(booking.deliveryTimer);
   for (const timer of retries) clearTimeout(timer);
+  save();
   server.close(() => process.exit(0));
   server.closeIdleConnections();
 }
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 
+load();
 server.listen(config.PORT, () => {
   const address = server.address();
   log('info', 'carrier simulator listening', {
     port: typeof address === 'object' && address ? address.port : config.PORT,
     deliveryDelayMs: config.DELIVERY_DELAY_MS,
+    webhookDropRate: config.WEBHOOK_DROP_RATE,
+    webhookDelayMs: config.WEBHOOK_DELAY_MS,
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The payment gateway as a merchant sees it, kept in memory: authorisations and what becomes of them, idempotency
- * keys, and the test tokens. No HTTP here; main.ts turns requests into these calls and answers into responses.
+ * keys, and the test tokens. No HTTP here; main.ts turns requests into these calls and answers into responses, and
+ * keeps the state (`saved`, `restore`) in a file across restarts if told to.
  *
  * Test tokens (any other token is declined with `invalid_token`):
  * - `tok_ok`          approved at once (201).
@@ -66,6 +67,10 @@ interface Authorization {
   voidedAmount: number;
   refundedAmount: number;
   reason?: string;
+  /** With `failed`: when to request a new authorisation, as the callback says. */
+  retryAfterMs?: number;
+  /** A pending asynchronous authorisation: when it completes, whether it fails, and where its result goes. */
+  completion?: { at: string; fails: boolean; callbackUrl?: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -82,6 +87,13 @@ interface KeyRecord {
 
 const FLAKY_FAILURES = 2;
 
+/** The gateway's state as kept across restarts (see PaymentGateway.saved). */
+export interface SavedGateway {
+  authorizations: Authorization[];
+  keys: [string, KeyRecord][];
+  failedOnce: string[];
+}
+
 export class PaymentGateway {
   private readonly authorizations = new Map<string, Authorization>();
   private readonly keys = new Map<string, KeyRecord>();
@@ -91,9 +103,50 @@ export class PaymentGateway {
   constructor(
     private readonly options: GatewayOptions,
     private readonly notify: (callbackUrl: string, payload: CallbackPayload) => void,
+    /** Told after every change, so the state can be saved. */
+    private readonly changed: () => void = () => undefined,
   ) {}
 
+  /** Everything to keep across a restart. */
+  saved(): SavedGateway {
+    return {
+      authorizations: [...this.authorizations.values()],
+      keys: [...this.keys.entries()].map(([key, record]) => [key, { ...record, inFlight: false }]),
+      failedOnce: [...this.failedOnce],
+    };
+  }
+
+  /** Takes back a saved state; pending authorisations due while the gateway was down complete now. Returns how many. */
+  restore(state: SavedGateway): number {
+    for (const [key, record] of state.keys) this.keys.set(key, record);
+    for (const reference of state.failedOnce) this.failedOnce.add(reference);
+    let overdue = 0;
+    for (const authorization of state.authorizations) {
+      this.authorizations.set(authorization.id, authorization);
+      if (authorization.status === 'pending' && authorization.completion) {
+        if (Date.parse(authorization.completion.at) <= Date.now()) overdue += 1;
+        this.planCompletion(authorization);
+      }
+    }
+    return overdue;
+  }
+
+  private planCompletion(authorization: Authorization): void {
+    const completion = authorization.completion;
+    if (!completion) return;
+    const inMs = Math.max(0, Date.parse(completion.at) - Date.now());
+    setTimeout(() => this.complete(authorization, completion.fails, completion.callbackUrl), inMs);
+  }
+
   async authorize(idempotencyKey: string, request: AuthorizationRequest): Promise<Answer> {
+    try {
+      return await this.authorizeOnce(idempotencyKey, request);
+    } finally {
+      this.changed();
+    }
+  }
+
+  private async authorizeOnce(idempotencyKey: string, request: AuthorizationRequest): Promise<Answer> {
     const fingerprint = fingerprintOf(request);
     const record = this.keys.get(idempotencyKey) ?? { inFlight: false, transientFailures: 0, reversed: false };
     this.keys.set(idempotencyKey, record);
@@ -130,7 +183,9 @@ export class PaymentGateway {
         const authorization = this.open(record, idempotencyKey, request);
         const fails = request.token === 'tok_async_error' && !this.failedOnce.has(request.reference);
         if (fails) this.failedOnce.add(request.reference);
-        setTimeout(() => this.complete(authorization, fails, request.callbackUrl), this.options.asyncDelayMs);
+        const at = new Date(Date.now() + this.options.asyncDelayMs).toISOString();
+        authorization.completion = { at, fails, callbackUrl: request.callbackUrl };
+        this.planCompletion(authorization);
         return this.settle(record, { status: 202, body: viewOf(authorization) });
       }
       default:
@@ -159,6 +214,7 @@ export class PaymentGateway {
     }
     record.reversed = true;
     if (authorization?.status === 'approved') this.release(authorization);
+    this.changed();
     return {
       status: 200,
       body: { idempotencyKey, status: 'reversed', ...(authorization && { authorizationId: authorization.id }) },
@@ -223,6 +279,9 @@ export class PaymentGateway {
 
   /** The asynchronous result of a pending authorisation, reported to the merchant's callbackUrl. */
   private complete(authorization: Authorization, fails: boolean, callbackUrl: string | undefined): void {
+    if (authorization.status !== 'pending') return;
+    authorization.completion = undefined;
+    this.changed();
     if (this.keys.get(authorization.idempotencyKey)?.reversed) {
       this.release(authorization);
       return;
@@ -231,6 +290,7 @@ export class PaymentGateway {
     if (fails) {
       authorization.status = 'failed';
       authorization.reason = 'issuer_unavailable';
+      authorization.retryAfterMs = this.options.retryAfterMs;
       touch(authorization);
       payload = {
         authorizationId: authorization.id,
@@ -261,6 +321,7 @@ export class PaymentGateway {
     authorization.status = to;
     apply(authorization);
     touch(authorization);
+    this.changed();
     return { status: 200, body: viewOf(authorization) };
   }
 
@@ -324,6 +385,7 @@ function viewOf(a: Authorization): Record<string, unknown> {
     heldAmount: a.authorizedAmount - a.capturedAmount - a.voidedAmount,
     keptAmount: a.capturedAmount - a.refundedAmount,
     ...(a.reason && { reason: a.reason }),
+    ...(a.retryAfterMs !== undefined && { retryAfterMs: a.retryAfterMs }),
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };

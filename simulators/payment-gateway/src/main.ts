@@ -1,7 +1,8 @@
 /**
  * A payment gateway simulator for development and tests: a small HTTP server with the API of a card payment
- * provider, test tokens for each behaviour a merchant must survive (see gateway.ts), in-memory state, and one JSON
- * log line per request. Not part of orderflow: it stands in for the third party.
+ * provider, test tokens for each behaviour a merchant must survive (see gateway.ts), in-memory state (kept in
+ * STATE_FILE across restarts if given), and one JSON log line per request. Not part of orderflow: it stands in for
+ * the third party.
  *
  *   POST /v1/authorizations                 {amount, currency, token, reference, callbackUrl?} + Idempotency-Key
  *                                            → 201 approved | 202 pending | 402 declined | 503 | 409 | 422 | 400
@@ -15,11 +16,25 @@
  *
  * Environment: PORT (3010), SLOW_DELAY_MS (10000), ASYNC_DELAY_MS (1000), RETRY_AFTER_MS (200), and WEBHOOK_SECRET
  * (required, `whsec_…`): callbacks are signed by the Standard Webhooks scheme, as real gateways sign theirs.
+ *
+ * Lost and late callbacks, as real gateways lose them: WEBHOOK_DROP_RATE (0–1, default 0) is the share of results
+ * whose callback is never sent at all (GET /v1/authorizations/{id} still tells the result), and WEBHOOK_DELAY_MS
+ * (default 0) delays each callback's first attempt. STATE_FILE (optional): a JSON file loaded at start and rewritten
+ * (temp file + rename) within 50 ms of each change; pending authorisations that fell due while the simulator was down
+ * complete at start. A callback still being retried when the simulator stops is not resumed: the merchant's poll is
+ * what covers that.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { type Answer, type CallbackPayload, parseAuthorizationRequest, PaymentGateway } from './gateway.js';
+import {
+  type Answer,
+  type CallbackPayload,
+  parseAuthorizationRequest,
+  PaymentGateway,
+  type SavedGateway,
+} from './gateway.js';
 
 const SERVICE = 'payment-gateway-simulator';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -43,6 +58,17 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
   return value;
 }
 
+function rateFromEnv(name: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return 0;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    log('fatal', `invalid configuration: ${name}: expected a number from 0 to 1`);
+    process.exit(78);
+  }
+  return value;
+}
+
 function secretFromEnv(name: string): Webhook {
   const raw = process.env[name] ?? '';
   if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(raw)) {
@@ -54,14 +80,48 @@ function secretFromEnv(name: string): Webhook {
 
 const port = intFromEnv('PORT', 3010, 0, 65535);
 const signer = secretFromEnv('WEBHOOK_SECRET');
+const dropRate = rateFromEnv('WEBHOOK_DROP_RATE');
+const webhookDelayMs = intFromEnv('WEBHOOK_DELAY_MS', 0, 0, 3_600_000);
+const stateFile = process.env.STATE_FILE || undefined;
 const gateway = new PaymentGateway(
   {
     slowDelayMs: intFromEnv('SLOW_DELAY_MS', 10_000, 0, 600_000),
     asyncDelayMs: intFromEnv('ASYNC_DELAY_MS', 1_000, 0, 600_000),
     retryAfterMs: intFromEnv('RETRY_AFTER_MS', 200, 0, 600_000),
   },
-  (url, payload) => void deliverCallback(url, payload),
+  (url, payload) => {
+    if (Math.random() < dropRate) {
+      log('warn', 'callback dropped', { url, authorizationId: payload.authorizationId, result: payload.status });
+      return;
+    }
+    setTimeout(() => void deliverCallback(url, payload), webhookDelayMs);
+  },
+  () => saveSoon(),
 );
+
+let saveTimer: NodeJS.Timeout | undefined;
+
+/** Rewrites STATE_FILE shortly: changes in the same 50 ms are written together. */
+function saveSoon(): void {
+  if (!stateFile || saveTimer) return;
+  saveTimer = setTimeout(save, 50);
+}
+
+function save(): void {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  if (!stateFile) return;
+  // A crash mid-write leaves the previous file whole: the new one replaces it only once complete.
+  const temporary = `${stateFile}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(gateway.saved()));
+  renameSync(temporary, stateFile);
+}
+
+if (stateFile && existsSync(stateFile)) {
+  const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as SavedGateway;
+  const overdue = gateway.restore(saved);
+  log('info', 'state loaded', { file: stateFile, authorizations: saved.authorizations.length, overdue });
+}
 
 /** POSTs a result to the merchant, retrying with backoff until it answers 2xx or the attempts run out. */
 async function deliverCallback(url: string, payload: CallbackPayload): Promise<void> {
@@ -194,11 +254,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 }
 
 const server = createServer((req, res) => void handle(req, res));
-server.listen(port, () => log('info', `${SERVICE} listening`, { port }));
+server.listen(port, () => log('info', `${SERVICE} listening`, { port, webhookDropRate: dropRate, webhookDelayMs }));
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log('info', 'shutting down', { signal });
+    save();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });

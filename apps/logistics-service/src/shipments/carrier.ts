@@ -1,7 +1,8 @@
 /**
  * The carrier as shipments need it: book an order's parcels and say whether they were booked, refused, or the
- * carrier could not be asked. A port because two carriers stand behind it: the real one in production and the carrier
- * simulator (simulators/carrier) in development and tests; the HTTP adapter (http-carrier.ts) speaks to either.
+ * carrier could not be asked; and say where a booked shipment stands, for the delivery its webhook may never report.
+ * A port because two carriers stand behind it: the real one in production and the carrier simulator
+ * (simulators/carrier) in development and tests; the HTTP adapter (http-carrier.ts) speaks to either.
  *
  * An abstract class rather than an interface only so that it is its own injection token.
  */
@@ -34,7 +35,12 @@ export class CarrierUnavailable extends Error {
   override name = 'CarrierUnavailable';
 }
 
+/** A booked shipment as the carrier tracks it. */
+export type CarrierShipmentStatus = { delivered: false } | { delivered: true; deliveredAt: Date };
+
 export abstract class Carrier {
   /** Resolves with the carrier's answer; rejects with CarrierUnavailable when there is none. */
   abstract book(request: BookingRequest): Promise<BookingResult>;
+  /** Where the shipment the carrier booked under this id stands; rejects with CarrierUnavailable when it won't say. */
+  abstract status(carrierShipmentId: string): Promise<CarrierShipmentStatus>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CarrierUnavailable } from './carrier.js';
-import { interpretBookingAnswer, toCarrierRequest } from './http-carrier.js';
+import { interpretBookingAnswer, interpretStatusAnswer, toCarrierRequest } from './http-carrier.js';
 
 describe('toCarrierRequest', () => {
   it('books under the order id, with the recipient, the parcels and where to report the delivery', () => {
@@ -56,5 +56,29 @@ describe('interpretBookingAnswer', () => {
       CarrierUnavailable,
     );
     expect(() => interpretBookingAnswer(200, undefined)).toThrow(CarrierUnavailable);
+  });
+});
+
+describe('interpretStatusAnswer', () => {
+  it('reads a delivery, with the time the carrier gives', () => {
+    expect(interpretStatusAnswer(200, { status: 'delivered', deliveredAt: '2026-12-04T10:00:00.000Z' })).toEqual({
+      delivered: true,
+      deliveredAt: new Date('2026-12-04T10:00:00.000Z'),
+    });
+  });
+
+  it('reads any other status as not delivered yet', () => {
+    expect(interpretStatusAnswer(200, { status: 'booked' })).toEqual({ delivered: false });
+  });
+
+  it('takes an unknown shipment, an error or an unreadable view as no answer', () => {
+    for (const [status, body] of [
+      [404, { code: 'SHIPMENT_NOT_FOUND' }],
+      [503, undefined],
+      [200, { nothing: true }],
+      [200, { status: 'delivered' }],
+    ] as const) {
+      expect(() => interpretStatusAnswer(status, body)).toThrow(CarrierUnavailable);
+    }
   });
 });

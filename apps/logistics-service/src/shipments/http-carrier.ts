@@ -1,11 +1,17 @@
 /**
  * The carrier's HTTP API: `POST {CARRIER_URL}/v1/shipments` with the order id as its Idempotency-Key, so a booking
  * asked for again (an answer lost to a timeout, a transaction rolled back after the carrier booked, a re-sent command)
- * is the same booking, never a second parcel.
+ * is the same booking, never a second parcel. `GET {CARRIER_URL}/v1/shipments/{id}` says whether it was delivered.
  */
-import { postJson } from '@orderflow/platform';
+import { getJson, postJson } from '@orderflow/platform';
 import { z } from 'zod';
-import { type BookingRequest, type BookingResult, Carrier, CarrierUnavailable } from './carrier.js';
+import {
+  type BookingRequest,
+  type BookingResult,
+  Carrier,
+  type CarrierShipmentStatus,
+  CarrierUnavailable,
+} from './carrier.js';
 
 export interface HttpCarrierOptions {
   /** Base URL of the carrier's API. */
@@ -41,6 +47,35 @@ export class HttpCarrier extends Carrier {
     }
     return interpretBookingAnswer(status, body);
   }
+
+  async status(carrierShipmentId: string): Promise<CarrierShipmentStatus> {
+    let answer: { status: number; text: string };
+    try {
+      answer = await getJson(`${this.bookingsUrl}/${encodeURIComponent(carrierShipmentId)}`, {
+        timeoutMs: this.options.timeoutMs,
+      });
+    } catch (err) {
+      throw new CarrierUnavailable(`carrier not reachable: ${describeFailure(err, this.options.timeoutMs)}`, {
+        cause: err,
+      });
+    }
+    return interpretStatusAnswer(answer.status, parseJson(answer.text));
+  }
+}
+
+const tracked = z.object({ status: z.string(), deliveredAt: z.iso.datetime({ offset: true }).optional() });
+
+/**
+ * What the carrier's view of a shipment says of its delivery. Anything but a readable 200 is no answer (a carrier
+ * that does not know the shipment may not have it on record yet): asked again on the poll's schedule.
+ */
+export function interpretStatusAnswer(status: number, body: unknown): CarrierShipmentStatus {
+  if (status !== 200) throw new CarrierUnavailable(`carrier answered ${status} to a status request`);
+  const view = tracked.safeParse(body);
+  if (!view.success) throw new CarrierUnavailable('carrier answered 200 without a readable status');
+  if (view.data.status !== 'delivered') return { delivered: false };
+  if (!view.data.deliveredAt) throw new CarrierUnavailable('carrier says delivered without a delivery time');
+  return { delivered: true, deliveredAt: new Date(view.data.deliveredAt) };
 }
 
 export function toCarrierRequest(request: BookingRequest, webhookUrl: string) {

@@ -14,6 +14,8 @@
  * was recorded asks again under the same idempotency key, the order id, and gets the same booking; only the first
  * recording matches the row and publishes. A carrier that does not answer is asked again with backoff, and after
  * CARRIER_BOOKING_ATTEMPTS calls the shipment is REJECTED as CARRIER_ERROR.
+ *
+ * Recording a booking also starts the poll of its delivery (delivery-poll.ts), in the same transaction.
  */
 import {
   Inject,
@@ -29,6 +31,7 @@ import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { LogisticsServiceConfig } from '../config.js';
 import { type BookingResult, Carrier, CarrierUnavailable } from './carrier.js';
+import { CarrierDeliveryPoll } from './delivery-poll.js';
 import type { BookingRetryPolicy, Shipment } from './shipment.js';
 import { outcomeOf } from './shipment-messages.js';
 import { type ClaimedBooking, ShipmentsRepository } from './shipments.repository.js';
@@ -72,6 +75,7 @@ export class ShipmentBooker implements OnApplicationBootstrap, BeforeApplication
     private readonly dataSource: DataSource,
     private readonly shipments: ShipmentsRepository,
     private readonly carrier: Carrier,
+    private readonly deliveryPoll: CarrierDeliveryPoll,
     registry: MetricsRegistry,
   ) {
     this.calls = new Counter({
@@ -169,7 +173,7 @@ export class ShipmentBooker implements OnApplicationBootstrap, BeforeApplication
     try {
       recorded = await context.with(trace.setSpan(parent, span), async () => {
         const answer = await this.ask(shipment);
-        return this.messaging.transaction((uow) => this.record(uow, shipment, answer), work);
+        return this.messaging.transaction((uow) => this.record(uow, shipment, answer, work.correlationId), work);
       });
       endSpan(span);
     } catch (err) {
@@ -207,7 +211,12 @@ export class ShipmentBooker implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Records the answer, or the want of one, with the event it leads to. */
-  private async record(uow: UnitOfWork, shipment: Shipment, answer: Answer): Promise<Recorded> {
+  private async record(
+    uow: UnitOfWork,
+    shipment: Shipment,
+    answer: Answer,
+    correlationId: string | undefined,
+  ): Promise<Recorded> {
     const now = new Date();
     if ('result' in answer) {
       shipment.recordBooking(answer.result, now);
@@ -223,7 +232,17 @@ export class ShipmentBooker implements OnApplicationBootstrap, BeforeApplication
     // Matches only a row still BOOKING: if another process recorded the answer first, it also published it.
     if (!(await this.shipments.recordBookingOutcome(uow.manager, shipment))) return undefined;
     uow.publish(outcomeOf(shipment));
-    const outcome = shipment.snapshot.status === 'CREATED' ? 'CREATED' : 'REJECTED';
+    const state = shipment.snapshot;
+    if (state.status === 'CREATED') {
+      const { id: shipmentId, orderId, booking } = state;
+      await this.deliveryPoll.start(uow.manager, {
+        shipmentId,
+        orderId,
+        carrierShipmentId: booking.carrierShipmentId,
+        correlationId,
+      });
+    }
+    const outcome = state.status === 'CREATED' ? 'CREATED' : 'REJECTED';
     return 'noAnswer' in answer ? { outcome, noAnswer: answer.noAnswer } : { outcome };
   }
 }

@@ -3,6 +3,8 @@ import { SERVICE_CONFIG } from '@orderflow/platform';
 import type { LogisticsServiceConfig } from '../config.js';
 import { Carrier } from './carrier.js';
 import { CarrierWebhookController } from './carrier-webhook.controller.js';
+import { CarrierDeliveryPoll } from './delivery-poll.js';
+import { CarrierDeliveryPolling } from './delivery-polling.js';
 import { HttpCarrier } from './http-carrier.js';
 import { ShipmentBooker } from './shipment-booker.js';
 import { ShipmentsController } from './shipments.controller.js';
@@ -17,6 +19,8 @@ import { ShipmentsService } from './shipments.service.js';
     ShipmentsRepository,
     ShipmentBooking,
     ShipmentBooker,
+    CarrierDeliveryPoll,
+    CarrierDeliveryPolling,
     {
       provide: Carrier,
       inject: [SERVICE_CONFIG],

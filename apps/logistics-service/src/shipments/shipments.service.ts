@@ -1,12 +1,15 @@
 /**
  * The shipment use cases behind the REST edge. A delivery, however it is reported (the carrier's webhook, the
- * customer's signature), is recorded once, and its `logistics.shipment-delivered` event commits in the same
- * transaction, so the saga hears of every delivery exactly once.
+ * customer's signature, the poll of the carrier), is recorded once, and its `logistics.shipment-delivered` event
+ * commits in the same transaction, so the saga hears of every delivery exactly once. The same transaction ends the
+ * poll of the carrier (delivery-poll.ts): the poll's own job when the poll found it, else by cancelling it.
  */
 import { Injectable } from '@nestjs/common';
 import { ShipmentDelivered } from '@orderflow/contracts';
 import { Messaging, type WorkContext } from '@orderflow/messaging';
+import type { FinishPoll } from '@orderflow/scheduling';
 import { DataSource, type EntityManager } from 'typeorm';
+import { CarrierDeliveryPoll } from './delivery-poll.js';
 import { type DeliveryReporter, type Shipment } from './shipment.js';
 import { ShipmentsRepository } from './shipments.repository.js';
 
@@ -34,6 +37,7 @@ export class ShipmentsService {
     private readonly messaging: Messaging,
     private readonly dataSource: DataSource,
     private readonly shipments: ShipmentsRepository,
+    private readonly deliveryPoll: CarrierDeliveryPoll,
   ) {}
 
   async get(id: string): Promise<Shipment> {
@@ -56,8 +60,12 @@ export class ShipmentsService {
     );
   }
 
-  /** The carrier reports the parcel delivered, at the time it says. */
-  async recordCarrierReport(report: CarrierDeliveryReport, context: WorkContext): Promise<Shipment> {
+  /** The carrier reports the parcel delivered, at the time it says (by its webhook, or to the poll: `finishPoll`). */
+  async recordCarrierReport(
+    report: CarrierDeliveryReport,
+    context: WorkContext,
+    finishPoll?: FinishPoll,
+  ): Promise<Shipment> {
     return this.recordDelivery(
       async (manager) => {
         const shipment = await this.shipments.findByCarrierShipmentId(manager, report.carrierShipmentId, {
@@ -77,6 +85,7 @@ export class ShipmentsService {
       report.deliveredAt,
       'CARRIER',
       context,
+      finishPoll,
     );
   }
 
@@ -85,10 +94,13 @@ export class ShipmentsService {
     at: Date,
     by: DeliveryReporter,
     context: WorkContext,
+    finishPoll?: FinishPoll,
   ): Promise<Shipment> {
     return this.messaging.transaction(async (uow) => {
       const shipment = await locate(uow.manager);
       if (!shipment) throw new ShipmentNotFound();
+      if (finishPoll) await finishPoll(uow.manager);
+      else await this.deliveryPoll.cancel(uow.manager, shipment.snapshot.id);
       const delivery = shipment.recordDelivery(at, by, new Date());
       if (delivery) {
         await this.shipments.updateDelivery(uow.manager, shipment);

@@ -8,6 +8,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Messaging, type UnitOfWork } from '@orderflow/messaging';
 import { DataSource } from 'typeorm';
+import { AuthorizationPoll } from './authorization-poll.js';
 import type { Payment, PaymentEvent } from './payment.js';
 import { PaymentGateway } from './payment-gateway.js';
 import { publishEvents } from './payment-messages.js';
@@ -29,6 +30,7 @@ export class GatewayFollowUps implements OnApplicationBootstrap, BeforeApplicati
     private readonly dataSource: DataSource,
     private readonly payments: PaymentsRepository,
     private readonly gateway: PaymentGateway,
+    private readonly authorizationPoll: AuthorizationPoll,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -75,6 +77,8 @@ export class GatewayFollowUps implements OnApplicationBootstrap, BeforeApplicati
         const answer = await this.gateway.authorize(call.request);
         if (answer.kind === 'unavailable') this.report(payment, answer.reason);
         events = payment.recordReauthorization(answer, new Date());
+        // A re-request answered pending is awaited like the first one.
+        await this.authorizationPoll.startIfAwaited(uow.manager, payment);
         break;
       }
       case 'REVERSE':

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { authorizationAnswerOf, operationAnswerOf, unavailableFrom } from './http-payment-gateway.js';
+import {
+  authorizationAnswerOf,
+  authorizationStatusOf,
+  operationAnswerOf,
+  unavailableFrom,
+} from './http-payment-gateway.js';
 
 describe('authorizationAnswerOf', () => {
   it('reads approvals, pending answers and declines', () => {
@@ -77,5 +82,34 @@ describe('unavailableFrom', () => {
     expect(unavailableFrom(new Error('socket hang up'), 500).reason).toBe(
       'the gateway could not be reached: socket hang up',
     );
+  });
+});
+
+describe('authorizationStatusOf', () => {
+  const of = (body: unknown, status = 200) => authorizationStatusOf('auth_1', status, body);
+
+  it('reads a pending authorisation as no result yet', () => {
+    expect(of({ status: 'pending' })).toEqual({ kind: 'pending' });
+  });
+
+  it('reads the result a callback would have carried', () => {
+    expect(of({ status: 'approved' })).toEqual({
+      kind: 'result',
+      result: { authorizationId: 'auth_1', status: 'approved' },
+    });
+    expect(of({ status: 'declined', reason: 'card_declined' })).toEqual({
+      kind: 'result',
+      result: { authorizationId: 'auth_1', status: 'declined', reason: 'card_declined' },
+    });
+    expect(of({ status: 'failed', reason: 'issuer_unavailable', retryAfterMs: 200 })).toEqual({
+      kind: 'result',
+      result: { authorizationId: 'auth_1', status: 'error', reason: 'issuer_unavailable', retryAfterMs: 200 },
+    });
+  });
+
+  it('takes an error status or an unreadable view as no answer', () => {
+    expect(of({ error: 'not_found' }, 404).kind).toBe('unavailable');
+    expect(of('garbage').kind).toBe('unavailable');
+    expect(of({ status: 'teleported' }).kind).toBe('unavailable');
   });
 });

@@ -4,9 +4,15 @@
  * port's few kinds of answer. An answer the adapter cannot read counts as no answer: the caller retries, and the
  * Idempotency-Key makes the retry the same request.
  */
-import { postJson } from '@orderflow/platform';
+import { getJson, postJson } from '@orderflow/platform';
 import { z } from 'zod';
-import type { AuthorizationAnswer, AuthorizationRequest, OperationAnswer, PaymentGateway } from './payment-gateway.js';
+import type {
+  AuthorizationAnswer,
+  AuthorizationRequest,
+  AuthorizationStatus,
+  OperationAnswer,
+  PaymentGateway,
+} from './payment-gateway.js';
 
 export interface HttpPaymentGatewayOptions {
   baseUrl: string;
@@ -50,6 +56,20 @@ export class HttpPaymentGateway implements PaymentGateway {
 
   reverse(idempotencyKey: string): Promise<OperationAnswer> {
     return this.operation('/v1/reversals', { idempotencyKey });
+  }
+
+  async authorization(authorizationId: string): Promise<AuthorizationStatus> {
+    try {
+      const answer = await getJson(
+        new URL(`/v1/authorizations/${encodeURIComponent(authorizationId)}`, this.options.baseUrl),
+        {
+          timeoutMs: this.options.timeoutMs,
+        },
+      );
+      return authorizationStatusOf(authorizationId, answer.status, parseJson(answer.text));
+    } catch (err) {
+      return unavailableFrom(err, this.options.timeoutMs);
+    }
   }
 
   private async operation(path: string, body: object): Promise<OperationAnswer> {
@@ -104,6 +124,37 @@ export function authorizationAnswerOf(status: number, body: unknown): Authorizat
   if (isTransient(status, body)) return { kind: 'unavailable', reason: describe(status, body) };
   if (status >= 400 && status < 500) return { kind: 'rejected', reason: describe(status, body) };
   return { kind: 'unavailable', reason: describe(status, body) };
+}
+
+const Viewed = z.object({
+  status: z.string(),
+  reason: z.string().optional(),
+  retryAfterMs: z.number().int().min(0).optional(),
+});
+
+/**
+ * The gateway's view of an authorisation, as the result its callback would have carried. Money held or once held
+ * (approved, captured, refunded) is an approval; voided (the request's key was reversed) holds nothing, as a decline.
+ */
+export function authorizationStatusOf(authorizationId: string, status: number, body: unknown): AuthorizationStatus {
+  const view = Viewed.safeParse(body);
+  if (status !== 200 || !view.success) return { kind: 'unavailable', reason: describe(status, body) };
+  const { reason, retryAfterMs } = view.data;
+  switch (view.data.status) {
+    case 'pending':
+      return { kind: 'pending' };
+    case 'approved':
+    case 'captured':
+    case 'refunded':
+      return { kind: 'result', result: { authorizationId, status: 'approved' } };
+    case 'declined':
+    case 'voided':
+      return { kind: 'result', result: { authorizationId, status: 'declined', reason: reason ?? view.data.status } };
+    case 'failed':
+      return { kind: 'result', result: { authorizationId, status: 'error', reason: reason ?? 'failed', retryAfterMs } };
+    default:
+      return { kind: 'unavailable', reason: `the gateway reported status ${view.data.status}` };
+  }
 }
 
 export function operationAnswerOf(status: number, body: unknown): OperationAnswer {

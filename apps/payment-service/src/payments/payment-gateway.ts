@@ -32,6 +32,10 @@ export type AuthorizationResult =
   /** Nothing is held. With `retryAfterMs` the gateway asks for a new authorisation request after that delay. */
   | { authorizationId: string; status: 'error'; reason: string; retryAfterMs?: number };
 
+/** Where a pending authorisation stands when asked: still pending, its result, or no usable answer. */
+export type AuthorizationStatus =
+  { kind: 'pending' } | { kind: 'result'; result: AuthorizationResult } | { kind: 'unavailable'; reason: string };
+
 export abstract class PaymentGateway {
   abstract authorize(request: AuthorizationRequest): Promise<AuthorizationAnswer>;
   abstract capture(authorizationId: string): Promise<OperationAnswer>;
@@ -42,4 +46,6 @@ export abstract class PaymentGateway {
    * out of a request whose answer never came.
    */
   abstract reverse(idempotencyKey: string): Promise<OperationAnswer>;
+  /** The authorisation's status, for a result whose callback may never come. */
+  abstract authorization(authorizationId: string): Promise<AuthorizationStatus>;
 }

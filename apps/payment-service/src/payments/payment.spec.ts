@@ -171,6 +171,42 @@ describe('a result reported later', () => {
   });
 });
 
+describe('a result that never comes', () => {
+  it('is awaited only while the authorisation is pending', () => {
+    expect(pending().awaitedAuthorization).toBe('auth-1');
+    expect(authorized().awaitedAuthorization).toBeUndefined();
+    const p = pending();
+    p.recordResult({ authorizationId: 'auth-1', status: 'error', reason: 'x', retryAfterMs: 100 }, later(1));
+    expect(p.awaitedAuthorization).toBeUndefined();
+  });
+
+  it('ends the payment DECLINED TIMED_OUT, tells the saga, and reverses the request', () => {
+    const p = pending();
+    const change = p.recordNoResult('no result within 30m', later(1_000));
+    expect(change).toEqual({
+      changed: true,
+      events: [{ type: 'declined', code: 'TIMED_OUT', reason: 'no result within 30m' }],
+    });
+    expect(p.snapshot).toMatchObject({ status: 'DECLINED', followUp: { action: 'REVERSE' } });
+    expect(p.dueFollowUp(later(1_000))).toEqual({ action: 'REVERSE', idempotencyKey: ORDER });
+  });
+
+  it('voids a payment the saga released, without a word to the saga, and reverses the request', () => {
+    const p = pending();
+    p.recordVoid(later(1));
+    const change = p.recordNoResult('no result', later(2));
+    expect(change).toEqual({ changed: true, events: [] });
+    expect(p.snapshot).toMatchObject({ status: 'VOIDED', followUp: { action: 'REVERSE' } });
+  });
+
+  it('changes nothing once the result is in', () => {
+    const p = pending();
+    p.recordResult({ authorizationId: 'auth-1', status: 'approved' }, later(1));
+    expect(p.recordNoResult('late', later(2))).toEqual({ changed: false, events: [] });
+    expect(p.snapshot.status).toBe('AUTHORIZED');
+  });
+});
+
 describe('capture', () => {
   it('captures an authorised payment once, and answers a repeat without calling the gateway again', () => {
     const payment = authorized();

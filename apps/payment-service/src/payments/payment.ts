@@ -12,6 +12,10 @@
  * gateway asked for, the reversal of a request that never answered, the void of an approval that came after the
  * saga gave up on it. That work is a follow-up with a due time, kept with the payment and done by GatewayFollowUps,
  * retried with backoff until it succeeds.
+ *
+ * A pending authorisation's result may never be reported (a lost callback): the gateway is then asked for it on a
+ * schedule (authorization-poll.ts), and if the poll's window ends without one, the payment is given up like a request
+ * that never answered (recordNoResult).
  */
 import type {
   AuthorizationAnswer,
@@ -227,6 +231,28 @@ export class Payment {
       now,
     );
     return { changed: true, events: [] };
+  }
+
+  /** The authorisation whose result the gateway is to report later, if the payment waits for one. */
+  get awaitedAuthorization(): string | undefined {
+    const s = this.state;
+    return s.status === 'PENDING' && s.authorizationId && !s.followUp ? s.authorizationId : undefined;
+  }
+
+  /**
+   * No result for the pending authorisation came, by callback or by asking, within the poll's window. Given up as a
+   * request that never answered: the step is reported TIMED_OUT (so the saga compensates, as for any failed
+   * authorisation, if it still waits), and the request's key is reversed, so that an approval the gateway still
+   * makes holds nothing. A payment the saga already released is VOIDED, the key reversed all the same.
+   */
+  recordNoResult(reason: string, now: Date): Change {
+    if (!this.awaitedAuthorization) return { changed: false, events: [] };
+    const reverse: FollowUp = { action: 'REVERSE', dueAt: now.toISOString(), failures: 0 };
+    if (this.state.voidRequestedAt) {
+      this.update({ status: 'VOIDED', paymentToken: undefined, followUp: reverse }, now);
+      return { changed: true, events: [] };
+    }
+    return { changed: true, events: this.answered({ kind: 'unavailable', reason }, now) };
   }
 
   /** What the gateway must do before a capture is recorded; throws if this payment cannot be captured. */

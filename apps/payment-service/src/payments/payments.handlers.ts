@@ -8,6 +8,7 @@ import {
   TransientError,
   type UnitOfWork,
 } from '@orderflow/messaging';
+import { AuthorizationPoll } from './authorization-poll.js';
 import {
   type Change,
   type GatewayCall,
@@ -37,6 +38,7 @@ export class PaymentSteps {
   constructor(
     private readonly payments: PaymentsRepository,
     private readonly gateway: PaymentGateway,
+    private readonly authorizationPoll: AuthorizationPoll,
   ) {}
 
   @HandleMessage(AuthorizePayment)
@@ -69,6 +71,8 @@ export class PaymentSteps {
       answer,
     );
     await this.payments.insert(uow.manager, payment);
+    // A pending answer's result comes by callback, which may be lost: the gateway is asked too.
+    await this.authorizationPoll.startIfAwaited(uow.manager, payment);
     publishEvents(uow, payment, events);
   }
 

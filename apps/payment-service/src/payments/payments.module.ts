@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@orderflow/platform';
 import type { PaymentServiceConfig } from '../config.js';
+import { AuthorizationPoll } from './authorization-poll.js';
+import { AuthorizationPolling } from './authorization-polling.js';
 import { GatewayFollowUps } from './gateway-follow-ups.js';
 import { GatewayWebhooksController } from './gateway-webhooks.controller.js';
 import { HttpPaymentGateway } from './http-payment-gateway.js';
@@ -27,6 +29,8 @@ import { PaymentsService } from './payments.service.js';
     PaymentsService,
     PaymentSteps,
     GatewayFollowUps,
+    AuthorizationPoll,
+    AuthorizationPolling,
   ],
 })
 export class PaymentsModule {}

@@ -4,7 +4,9 @@
  */
 import { Injectable } from '@nestjs/common';
 import { Messaging } from '@orderflow/messaging';
+import type { FinishPoll } from '@orderflow/scheduling';
 import { DataSource } from 'typeorm';
+import { AuthorizationPoll } from './authorization-poll.js';
 import type { Payment } from './payment.js';
 import type { AuthorizationResult } from './payment-gateway.js';
 import { publishEvents } from './payment-messages.js';
@@ -18,6 +20,7 @@ export class PaymentsService {
     private readonly messaging: Messaging,
     private readonly dataSource: DataSource,
     private readonly payments: PaymentsRepository,
+    private readonly authorizationPoll: AuthorizationPoll,
   ) {}
 
   async get(id: string): Promise<Payment> {
@@ -35,8 +38,11 @@ export class PaymentsService {
    * for the saga, a re-request or a void to follow up), in one transaction. Resolves only once that has committed,
    * so the gateway is told the callback arrived only when losing it is no longer possible; a repeated callback
    * changes nothing. An unknown order (the callback overtook the commit of its request) is retried by the gateway.
+   *
+   * The same transaction ends the poll of the gateway (authorization-poll.ts): the poll's own job when the poll found
+   * the result (`finishPoll`), else by cancelling it once the payment waits for no result.
    */
-  async recordGatewayResult(orderId: string, result: AuthorizationResult): Promise<void> {
+  async recordGatewayResult(orderId: string, result: AuthorizationResult, finishPoll?: FinishPoll): Promise<void> {
     const known = await this.payments.findByOrder(this.dataSource.manager, orderId);
     if (!known) throw new PaymentNotFound();
     await this.messaging.transaction(
@@ -46,6 +52,8 @@ export class PaymentsService {
         const change = payment.recordResult(result, new Date());
         if (change.changed) await this.payments.update(uow.manager, payment);
         publishEvents(uow, payment, change.events);
+        if (finishPoll) await finishPoll(uow.manager);
+        else await this.authorizationPoll.cancelUnlessAwaited(uow.manager, payment);
       },
       // Late events belong to the order's conversation, not to the gateway's HTTP request.
       { correlationId: known.snapshot.correlationId },

@@ -27,6 +27,7 @@ import {
   ReserveStock,
   ShipmentCreated,
   ShipmentDelivered,
+  ShipmentDeliveryUnreported,
   ShipmentRejected,
   StockPicked,
   StockReleased,
@@ -106,6 +107,11 @@ const park = (reason: string) =>
     ctx.data.attention = { reason, state: ctx.state as OrderSagaState, at: ctx.message.time };
     ctx.data.parkedIn = ctx.state as OrderSagaState;
   };
+
+/** Parks with the reason the logistics service gives: how long it asked the carrier, and found nothing. */
+function deliveryUnreported(ctx: SagaContext<OrderSagaData, DataOf<typeof ShipmentDeliveryUnreported>>) {
+  park(`the carrier never reported the delivery: ${ctx.message.data.reason}`)(ctx);
+}
 
 /** Where an operator's retry sends a parked saga back to: the state it stopped in. */
 const PARKED_BEFORE_SHIPPING = [
@@ -321,6 +327,8 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     ],
     AwaitingDelivery: [
       when(ShipmentDelivered).publish(orderDelivered).finalize(),
+      // Logistics asked the carrier for its polling window (days) and heard nothing: no use waiting for the deadline.
+      when(ShipmentDeliveryUnreported).then(deliveryUnreported).transitionTo('ShipmentNeedsAttention'),
       when(deliveryDeadline.expired)
         .then(park('the carrier never reported the delivery'))
         .transitionTo('ShipmentNeedsAttention'),

@@ -25,3 +25,8 @@ export const ShipmentDelivered = defineEvent(
   z.object({ orderId: OrderId, shipmentId: ShipmentId, deliveredAt: z.iso.datetime() }),
   'The customer received the shipment.',
 );
+export const ShipmentDeliveryUnreported = defineEvent(
+  'logistics.delivery-unreported.v1',
+  z.object({ orderId: OrderId, shipmentId: ShipmentId, reason: Reason }),
+  'The carrier never reported the delivery, and asking it for the polling window found none.',
+);

@@ -15,17 +15,36 @@ export interface JsonAnswer {
   text: string;
 }
 
-export async function postJson(
+export interface JsonRequestOptions {
+  timeoutMs: number;
+  headers?: Record<string, string>;
+}
+
+export function postJson(url: string | URL, body: unknown, options: JsonRequestOptions): Promise<JsonAnswer> {
+  return jsonRequest('POST', url, body, options);
+}
+
+/** A GET for a third party's view of something (the status of a shipment or an authorisation). */
+export function getJson(url: string | URL, options: JsonRequestOptions): Promise<JsonAnswer> {
+  return jsonRequest('GET', url, undefined, options);
+}
+
+async function jsonRequest(
+  method: 'GET' | 'POST',
   url: string | URL,
   body: unknown,
-  options: { timeoutMs: number; headers?: Record<string, string> },
+  options: JsonRequestOptions,
 ): Promise<JsonAnswer> {
   const signal = AbortSignal.timeout(options.timeoutMs);
   try {
     const answer = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
-      body: JSON.stringify(body),
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
     return { status: answer.statusCode, text: await answer.body.text() };
