@@ -1,6 +1,6 @@
 // BrokerConnection against the real broker: named connection, recovery after the broker drops it, clean close.
 import { randomUUID } from 'node:crypto';
-import { RabbitMqManagement, testEnvironment, waitFor } from '@orderflow/testing';
+import { freePort, RabbitMqManagement, testEnvironment, waitFor } from '@orderflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerConnection } from './broker-connection.js';
 
@@ -75,5 +75,41 @@ describe('BrokerConnection', () => {
       initialMaxRetries: 1,
     });
     await expect(c.start()).rejects.toThrow(/ACCESS_REFUSED|403/);
+  });
+
+  it('starts in the background without a broker, and keeps trying', async () => {
+    const url = new URL(testEnvironment.amqpUrl('order'));
+    url.port = String(await freePort());
+    const warnings: unknown[] = [];
+    const c = new BrokerConnection({
+      url: url.toString(),
+      connectionName: 'order@no-broker',
+      product: 'orderflow',
+      version: 'test',
+      logger: { ...silent, warn: (line: unknown) => warnings.push(line) },
+    });
+    opened.push(c);
+    await c.startInBackground();
+    expect(c.isOpen).toBe(false);
+    await waitFor(() => warnings.length >= 2, { what: 'a second attempt' });
+    expect(warnings[0]).toMatchObject({ message: 'could not connect to the broker; retrying' });
+    expect(c.isOpen).toBe(false);
+  });
+
+  it('connects in the background and runs the set-ups registered before and after', async () => {
+    const c = connection(`order@int-${randomUUID()}`);
+    const setups: string[] = [];
+    await c.onConnected(() => {
+      setups.push('before');
+      return Promise.resolve();
+    });
+    await c.startInBackground();
+    await waitFor(() => c.isOpen, { what: 'the connection' });
+    await c.onConnected(async (model) => {
+      const channel = await model.createChannel();
+      await channel.close();
+      setups.push('after');
+    });
+    expect(setups).toEqual(['before', 'after']);
   });
 });

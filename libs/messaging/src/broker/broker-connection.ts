@@ -2,8 +2,13 @@
  * The service's one AMQP connection, named `<service>@<host>` so the management console shows which replica it is.
  *
  * Recovery is amqplib's own (`recovery` option): when the broker goes away the connection is re-established with
- * backoff and jitter, and `onConnected` callbacks run again to restore channels and consumers. Start-up fails after
- * a bounded number of attempts instead of hanging, so a misconfigured URL is reported, not retried forever.
+ * backoff and jitter, and `onConnected` callbacks run again to restore channels and consumers.
+ *
+ * Two ways to start. A service calls `startInBackground`: it returns at once and keeps trying until the broker
+ * answers, so a replica (re)started during a broker outage serves its HTTP API and takes orders into its outbox
+ * instead of exiting and crash-looping; its consumers and relay begin when the broker is back. Tools and tests call
+ * `start`, which waits for the first connection and fails after a bounded number of attempts, so a misconfigured
+ * URL is reported at once.
  */
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { type Logger } from '@nestjs/common';
@@ -21,7 +26,7 @@ export interface BrokerConnectionOptions {
 
 export class BrokerConnection {
   private model?: RecoveringChannelModel;
-  private open = false;
+  private connected = false;
   private closing = false;
   private current?: ChannelModel;
   private readonly listeners: ((model: ChannelModel) => Promise<void>)[] = [];
@@ -29,7 +34,7 @@ export class BrokerConnection {
   constructor(private readonly options: BrokerConnectionOptions) {}
 
   get isOpen(): boolean {
-    return this.open;
+    return this.connected;
   }
 
   /** Runs `setup` now if connected, and again on every reconnection (channels do not survive a reconnection). */
@@ -38,7 +43,20 @@ export class BrokerConnection {
     if (this.current) await setup(this.current);
   }
 
+  /** Connects, or fails after a bounded number of attempts (`initialMaxRetries`, default 8: about 30 s). */
   async start(): Promise<void> {
+    await this.open(true);
+    // The first connection's 'connect' event fired before the listeners below were attached.
+    this.connected = true;
+    this.options.logger.log({ message: 'broker connected', connectionName: this.options.connectionName });
+  }
+
+  /** Starts connecting and returns at once; keeps trying, with backoff, until the broker answers. */
+  async startInBackground(): Promise<void> {
+    await this.open(false);
+  }
+
+  private async open(waitForConnect: boolean): Promise<void> {
     const { url, connectionName, product, version, logger } = this.options;
     const model = await connect(url, {
       clientProperties: { connection_name: connectionName, product, version },
@@ -47,20 +65,25 @@ export class BrokerConnection {
       recovery: {
         initialDelay: 200,
         maxDelay: 10_000,
-        initialMaxRetries: this.options.initialMaxRetries ?? 8,
+        initialMaxRetries: waitForConnect ? (this.options.initialMaxRetries ?? 8) : Infinity,
+        waitForConnect,
         setup: async (connected: ChannelModel) => {
           coalesceWrites(connected);
-          this.current = connected;
+          // A live iteration: a callback registered while these run (current still unset) is run here, once.
           for (const listener of this.listeners) await listener(connected);
+          this.current = connected;
         },
       },
     });
     model.on('connect', () => {
-      this.open = true;
+      this.connected = true;
       logger.log({ message: 'broker connected', connectionName });
     });
+    model.on('connect-failed', (err: Error) => {
+      if (!this.closing) logger.warn({ message: 'could not connect to the broker; retrying', reason: err.message });
+    });
     model.on('disconnect', (err: Error) => {
-      this.open = false;
+      this.connected = false;
       this.current = undefined;
       if (!this.closing) logger.warn({ message: 'broker connection lost; reconnecting', reason: err.message });
     });
@@ -70,8 +93,6 @@ export class BrokerConnection {
     model.on('blocked', (reason: string) => logger.warn({ message: 'broker blocked this connection', reason }));
     model.on('error', (err: Error) => logger.warn({ message: 'broker connection error', reason: err.message }));
     this.model = model;
-    this.open = true;
-    logger.log({ message: 'broker connected', connectionName });
   }
 
   /** A fresh confirm channel on the current connection. */
@@ -87,7 +108,7 @@ export class BrokerConnection {
 
   async close(): Promise<void> {
     this.closing = true;
-    this.open = false;
+    this.connected = false;
     await this.model?.close().catch(() => undefined);
   }
 }
