@@ -94,6 +94,11 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
+  /** Started and not exited (a crash counts as exited). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   start(): this {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...serviceEnvironment(this.service) };
     for (const [key, value] of Object.entries(this.overrides)) {
