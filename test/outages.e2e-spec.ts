@@ -176,10 +176,13 @@ describe('a broker outage', () => {
       }
       const metrics = await (await fetch(`${services.order.url}/metrics`)).text();
       expect(metrics).toMatch(/^orderflow_broker_connected\{[^}]*\} 0$/m);
+      // And one stopped during the outage exits cleanly, not waiting for a broker that is not there; what its relay
+      // held goes back to the outbox for the others.
+      expect(await late.stop()).toBe(0);
 
       await infra('broker-ctl.sh', 'start');
       await expectConfirmedOnce(orders, sku, 100);
-      for (const service of [...all, late]) {
+      for (const service of all) {
         await waitFor(async () => (await health(service, 'ready')).body.details.broker?.status === 'up', {
           timeoutMs: 30_000,
           what: `${service.service} to show the broker up`,
@@ -230,7 +233,7 @@ describe.each(['fast', 'immediate'] as const)('a PostgreSQL restart (%s)', (mode
 
     await infra('postgres-ctl.sh', 'stop', mode);
     try {
-      await waitFor(() => answers.some((a) => a.status === 503), { timeoutMs: 20_000, what: 'a 503 while down' });
+      await waitFor(() => answers.some((a) => a.status !== 202), { timeoutMs: 20_000, what: 'a refusal while down' });
       for (const service of all) {
         const ready = await health(service, 'ready');
         expect(ready.status, service.service).toBe(503);
