@@ -166,7 +166,7 @@ describe('a broker outage', () => {
       // A replica (re)started during the outage serves too, instead of exiting and crash-looping.
       const late = new ServiceProcess('order', { ...settings, PORT: String(await freePort()) });
       extra.push(late.start());
-      await late.waitReady(30_000);
+      await late.waitReady(30_000, { degraded: true });
       expect((await health(late, 'ready')).body.details.broker.status).toBe('degraded');
       orders.push(await place(sku, late));
 
@@ -233,7 +233,11 @@ describe.each(['fast', 'immediate'] as const)('a PostgreSQL restart (%s)', (mode
 
     await infra('postgres-ctl.sh', 'stop', mode);
     try {
-      await waitFor(() => answers.some((a) => a.status !== 202), { timeoutMs: 20_000, what: 'a refusal while down' });
+      await waitFor(() => failures.length > 0 || answers.some((a) => a.status !== 202), {
+        timeoutMs: 20_000,
+        what: 'a refusal while down',
+      });
+      expect(failures, 'requests that got no answer (a process died?)').toEqual([]);
       for (const service of all) {
         const ready = await health(service, 'ready');
         expect(ready.status, service.service).toBe(503);
