@@ -12,7 +12,9 @@ row postgresql "$(state port_open "$ORDERFLOW_PG_PORT")" "127.0.0.1:$ORDERFLOW_P
 row rabbitmq "$(state port_open "$ORDERFLOW_AMQP_PORT")" "amqp://127.0.0.1:$ORDERFLOW_AMQP_PORT  console http://localhost:$ORDERFLOW_MANAGEMENT_PORT"
 for svc in $(service_names); do
   port="$(service_port "$svc")"
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; then s="${GREEN}ready${RESET}"
+  ready="$(curl -fsS "http://127.0.0.1:$port/health/ready" 2>/dev/null)" || ready=
+  if [[ "$ready" == *'"status":"degraded"'* ]]; then s="degraded"
+  elif [[ -n "$ready" ]]; then s="${GREEN}ready${RESET}"
   elif pid_alive "$RUN_DIR/$svc.pid"; then s="${RED}unready${RESET}"
   else s="${DIM}stopped${RESET}"; fi
   row "$svc" "$s" "http://localhost:$port  pid $(cat "$RUN_DIR/$svc.pid" 2>/dev/null || echo -)"
