@@ -193,8 +193,8 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.stop()));
-    // Away, the broker can confirm nothing: closing now ends the relay's wait for a channel, and its rows stay in the
-    // outbox for the next start. Otherwise the relay finishes its batches first.
+    // Away, the broker can confirm nothing: closing now ends the relay's wait for a channel, and the rows it held go
+    // back to the outbox for another replica or the next start. Otherwise the relay finishes its batches first.
     if (!this.broker.isOpen) await this.broker.close();
     await this.relay.stop();
     await this.relayConnections.end();

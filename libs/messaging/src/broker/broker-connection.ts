@@ -8,7 +8,7 @@
  * answers, so a replica (re)started during a broker outage serves its HTTP API and takes orders into its outbox
  * instead of exiting and crash-looping; its consumers and relay begin when the broker is back. Tools and tests call
  * `start`, which waits for the first connection and fails after a bounded number of attempts, so a misconfigured
- * URL is reported at once.
+ * URL is reported rather than retried forever.
  */
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { type Logger } from '@nestjs/common';
