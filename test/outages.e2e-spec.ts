@@ -243,6 +243,10 @@ describe.each(['fast', 'immediate'] as const)('a PostgreSQL restart (%s)', (mode
         expect(ready.status, service.service).toBe(503);
         expect(ready.body.details.database.status, service.service).toBe('down');
         expect((await health(service, 'live')).status, service.service).toBe(200);
+        // Prometheus still gets the metrics that matter during the outage (HTTP, the broker), not a failed scrape.
+        const metrics = await fetch(`${service.url}/metrics`);
+        expect(metrics.status, `${service.service} /metrics`).toBe(200);
+        expect(await metrics.text()).toMatch(/^orderflow_broker_connected\{[^}]*\} 1$/m);
       }
       // Reads of every service are refused the same way, not only placement.
       for (const url of [
