@@ -94,7 +94,7 @@ export async function inject(kind: FaultKind, ctx: FaultContext): Promise<{ targ
   }
   if (kind === 'restart postgres (fast)' || kind === 'restart postgres (immediate)') {
     const mode = kind.includes('immediate') ? 'immediate' : 'fast';
-    await run('bash', [`${ROOT}scripts/db-ctl.sh`, 'restart', mode], { env: process.env });
+    await run('bash', [`${ROOT}scripts/postgres-ctl.sh`, 'restart', mode], { env: process.env });
     return { target: `PostgreSQL, -m ${mode}` };
   }
   const queues = ORDERFLOW_ROUTING.queues.map((q) => q.name);

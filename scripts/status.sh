@@ -19,7 +19,9 @@ else
 fi
 for svc in $(service_names); do
   port="$(service_port "$svc")"
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; then s="${GREEN}ready${RESET}"
+  ready="$(curl -fsS "http://127.0.0.1:$port/health/ready" 2>/dev/null)" || ready=
+  if [[ "$ready" == *'"status":"degraded"'* ]]; then s="degraded"
+  elif [[ -n "$ready" ]]; then s="${GREEN}ready${RESET}"
   elif pid_alive "$RUN_DIR/$svc.pid"; then s="${RED}unready${RESET}"
   else s="${DIM}stopped${RESET}"; fi
   row "$svc" "$s" "http://localhost:$port  pid $(cat "$RUN_DIR/$svc.pid" 2>/dev/null || echo -)"

@@ -35,7 +35,7 @@ function registeredNames(): Set<string> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new HttpMetrics(registry);
-  new MessagingMetrics(registry, {} as pg.Pool);
+  new MessagingMetrics(registry, {} as pg.Pool, () => true);
   new SagaMetrics(
     registry,
     () => Promise.resolve([]),

@@ -78,10 +78,10 @@ pg_local_start() {
   head -1 "$PG_DIR/data/postmaster.pid" >"$RUN_DIR/postgres.pid"
 }
 
-pg_local_stop() {
+pg_local_stop() { # [fast|immediate]
   [[ -f "$PG_DIR/data/postmaster.pid" ]] || return 0
-  step "stopping PostgreSQL"
-  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+  step "stopping PostgreSQL (${1:-fast})"
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m "${1:-fast}" -w stop >/dev/null || true
   rm -f "$RUN_DIR/postgres.pid"
 }
 

@@ -82,7 +82,9 @@ start_services() {
   done
 }
 
-service_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(service_port "$1")/health/ready"; }
+# Ready with every check up: a service answers 200 ("degraded") before its broker connection opens, see
+# docs/operations.md#health; `up` waits until its consumers are attached too.
+service_ready() { curl -fs "http://127.0.0.1:$(service_port "$1")/health/ready" 2>/dev/null | grep -q '"status":"ok"'; }
 
 # Simulators run only where the environment names no real third party.
 start_simulators() {

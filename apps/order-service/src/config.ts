@@ -45,7 +45,8 @@ export const configSchema = baseConfigSchema({ port: 3000 })
     LOAD_SHEDDING_MAX_ORDERS_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
     /**
      * New orders are refused (503) while the oldest outbox message the relay could send is this old. Long enough to
-     * ride out a broker fail-over (absorbing that is what the outbox is for), far below OUTBOX_READY_MAX_AGE_SECONDS.
+     * ride out a broker fail-over or restart (absorbing that is what the outbox is for); what bounds the outbox's
+     * backlog during a longer broker outage, in which readiness stays green.
      */
     LOAD_SHEDDING_MAX_OUTBOX_LAG_SECONDS: z.coerce.number().min(1).max(3_600).default(10),
     /** Waits between attempts to deliver a merchant notification, e.g. `4m,10m,1h` (docs/webhooks.md). */

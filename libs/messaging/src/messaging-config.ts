@@ -13,7 +13,7 @@ export const messagingConfigShape = {
     .default(0),
   /** Inbox records must outlive any duplicate: relay leases, broker redeliveries and backlogs (see docs/messaging.md). */
   INBOX_RETENTION_DAYS: z.coerce.number().min(1).max(365).default(7),
-  /** /health/ready turns red while the oldest unsent outbox row is older than this. */
+  /** /health/ready shows the outbox `degraded` (still 200) while the oldest unsent outbox row is older than this. */
   OUTBOX_READY_MAX_AGE_SECONDS: z.coerce.number().min(1).default(60),
   RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   RELAY_WORKERS: z.coerce.number().int().min(1).max(32).default(2),

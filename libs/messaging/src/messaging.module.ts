@@ -1,8 +1,15 @@
 /**
  * Everything a service needs to send and receive messages safely: the broker connection, the outbox relay and
  * pruner, one consumer per queue of the service (handlers found by @HandleMessage), dead-letter tools, metrics,
- * and readiness. Start-up checks the broker topology first; shutdown stops consumers (in-flight batches finish
- * and acknowledge), drains the relay, then closes the connection.
+ * and readiness. The broker is connected in the background: a service started while the broker is away serves
+ * its HTTP API and writes to its outbox, and on every connection checks the broker topology first, then attaches its
+ * consumers. Shutdown stops consumers (in-flight batches finish and acknowledge), drains the relay, then closes the
+ * connection.
+ *
+ * Readiness: the broker and the outbox are degradable dependencies (shown, never red). The outbox exists to hold
+ * messages while the broker is away, and every replica shares the broker, so taking replicas out of their load
+ * balancer for it would turn a broker outage into an outage of the whole API; the backlog is bounded by load
+ * shedding instead.
  */
 import {
   type BeforeApplicationShutdown,
@@ -85,7 +92,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
               version: identity.version,
               logger: new Logger('Broker'),
             });
-            await connection.start();
+            await connection.startInBackground();
             return connection;
           },
         },
@@ -97,8 +104,9 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
         },
         {
           provide: MessagingMetrics,
-          inject: [MetricsRegistry, PG_POOL],
-          useFactory: (registry: MetricsRegistry, pool: pg.Pool) => new MessagingMetrics(registry, pool),
+          inject: [MetricsRegistry, PG_POOL, BrokerConnection],
+          useFactory: (registry: MetricsRegistry, pool: pg.Pool, broker: BrokerConnection) =>
+            new MessagingMetrics(registry, pool, () => broker.isOpen),
         },
         {
           provide: RELAY_POOL,
@@ -157,16 +165,24 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     await this.broker.onConnected((model) => checkTopology(model, this.topology, this.identity.name));
-    this.readiness.register('broker', () => {
-      if (!this.broker.isOpen) throw new Error('not connected to the broker');
-    });
-    this.readiness.register('outbox', async () => {
-      const stats = await this.metrics.outboxStats();
-      if (stats.oldest_age_seconds > this.config.OUTBOX_READY_MAX_AGE_SECONDS) {
-        throw new Error(`oldest unsent outbox message is ${Math.round(stats.oldest_age_seconds)} s old`);
-      }
-      return { pending: stats.pending };
-    });
+    this.readiness.register(
+      'broker',
+      () => {
+        if (!this.broker.isOpen) throw new Error('not connected to the broker; messages wait in the outbox');
+      },
+      'degradable',
+    );
+    this.readiness.register(
+      'outbox',
+      async () => {
+        const stats = await this.metrics.outboxStats();
+        if (stats.oldest_age_seconds > this.config.OUTBOX_READY_MAX_AGE_SECONDS) {
+          throw new Error(`${stats.pending} unsent; the oldest is ${Math.round(stats.oldest_age_seconds)} s old`);
+        }
+        return { pending: stats.pending };
+      },
+      'degradable',
+    );
     await this.relay.start();
     this.pruner.start();
     for (const consumer of this.createConsumers()) {
@@ -177,6 +193,9 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.stop()));
+    // Away, the broker can confirm nothing: closing now ends the relay's wait for a channel, and the rows it held go
+    // back to the outbox for another replica or the next start. Otherwise the relay finishes its batches first.
+    if (!this.broker.isOpen) await this.broker.close();
     await this.relay.stop();
     await this.relayConnections.end();
     await this.pruner.stop();

@@ -2,6 +2,7 @@ export * from './access/index.js';
 export * from './bootstrap.js';
 export * from './config/service-config.js';
 export * from './database/database.module.js';
+export * from './database/database-unavailable.js';
 export * from './database/prepared-statements.js';
 export * from './health/readiness.js';
 export * from './http/problem-details.filter.js';

@@ -28,7 +28,8 @@ export class SchedulingMetrics implements JobRunnerObserver {
         value.catch(() => (cache = undefined));
         cache = { at: Date.now(), value };
       }
-      return cache.value;
+      // Without its database a scrape still answers, keeping the last levels: the other metrics matter most then.
+      return cache.value.catch(() => undefined);
     };
     new Gauge({
       name: 'orderflow_scheduled_jobs_overdue',
@@ -36,8 +37,10 @@ export class SchedulingMetrics implements JobRunnerObserver {
       labelNames: ['topic'],
       registers: [registry],
       async collect() {
+        const rows = await overdue();
+        if (!rows) return;
         this.reset();
-        for (const row of await overdue()) this.set({ topic: row.topic }, row.overdue);
+        for (const row of rows) this.set({ topic: row.topic }, row.overdue);
       },
     });
     new Gauge({
@@ -46,8 +49,10 @@ export class SchedulingMetrics implements JobRunnerObserver {
       labelNames: ['topic'],
       registers: [registry],
       async collect() {
+        const rows = await overdue();
+        if (!rows) return;
         this.reset();
-        for (const row of await overdue()) this.set({ topic: row.topic }, row.oldest_seconds);
+        for (const row of rows) this.set({ topic: row.topic }, row.oldest_seconds);
       },
     });
   }

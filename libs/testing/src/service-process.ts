@@ -103,6 +103,11 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
+  /** Started and not exited (a crash counts as exited). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   start(): this {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...serviceEnvironment(this.service) };
     for (const [key, value] of Object.entries(this.overrides)) {
@@ -144,13 +149,19 @@ export class ServiceProcess {
     }
   }
 
-  async waitReady(timeoutMs = 60_000): Promise<this> {
+  /**
+   * Until `/health/ready` answers 200 with every check up (its consumers attached, its relay connected); with
+   * `degraded`, a degradable dependency may be down (the broker, during an outage).
+   */
+  async waitReady(timeoutMs = 60_000, { degraded = false } = {}): Promise<this> {
     const outcome = await waitFor(
       async () => {
         // An exit is an answer too: report it now instead of polling a dead process until the deadline.
         if (this.child?.exitCode !== null) return 'exited';
         const res = await fetch(`${this.url}/health/ready`).catch(() => undefined);
-        return res?.ok && 'ready';
+        if (!res?.ok) return false;
+        const { status } = (await res.json()) as { status?: string };
+        return (status === 'ok' || (degraded && status === 'degraded')) && 'ready';
       },
       { timeoutMs, intervalMs: 200, what: `${this.service} to be ready` },
     );

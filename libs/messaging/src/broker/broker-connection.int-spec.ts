@@ -114,4 +114,40 @@ describe('BrokerConnection', () => {
     });
     await expect(c.start()).rejects.toThrow(/ACCESS_REFUSED|403/);
   });
+
+  it('starts in the background without a broker, and keeps trying', async () => {
+    const url = new URL(testEnvironment.amqpUrl('order'));
+    url.port = String(await freePort());
+    const warnings: unknown[] = [];
+    const c = new BrokerConnection({
+      url: url.toString(),
+      connectionName: 'order@no-broker',
+      product: 'orderflow',
+      version: 'test',
+      logger: { ...silent, warn: (line: unknown) => warnings.push(line) },
+    });
+    opened.push(c);
+    await c.startInBackground();
+    expect(c.isOpen).toBe(false);
+    await waitFor(() => warnings.length >= 2, { what: 'a second attempt' });
+    expect(warnings[0]).toMatchObject({ message: 'could not connect to the broker; retrying' });
+    expect(c.isOpen).toBe(false);
+  });
+
+  it('connects in the background and runs the set-ups registered before and after', async () => {
+    const c = connection(`order@int-${randomUUID()}`);
+    const setups: string[] = [];
+    await c.onConnected(() => {
+      setups.push('before');
+      return Promise.resolve();
+    });
+    await c.startInBackground();
+    await waitFor(() => c.isOpen, { what: 'the connection' });
+    await c.onConnected(async (model) => {
+      const channel = await model.createChannel();
+      await channel.close();
+      setups.push('after');
+    });
+    expect(setups).toEqual(['before', 'after']);
+  });
 });

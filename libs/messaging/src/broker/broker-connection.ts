@@ -2,8 +2,13 @@
  * The service's one AMQP connection, named `<service>@<host>` so the management console shows which replica it is.
  *
  * Recovery is amqplib's own (`recovery` option): when the broker goes away the connection is re-established with
- * backoff and jitter, and `onConnected` callbacks run again to restore channels and consumers. Start-up fails after
- * a bounded number of attempts instead of hanging, so a misconfigured URL is reported, not retried forever.
+ * backoff and jitter, and `onConnected` callbacks run again to restore channels and consumers.
+ *
+ * Two ways to start. A service calls `startInBackground`: it returns at once and keeps trying until the broker
+ * answers, so a replica (re)started during a broker outage serves its HTTP API and takes orders into its outbox
+ * instead of exiting and crash-looping; its consumers and relay begin when the broker is back. Tools and tests call
+ * `start`, which waits for the first connection and fails after a bounded number of attempts, so a misconfigured
+ * URL is reported rather than retried forever.
  *
  * Given several URLs (the nodes of a cluster), each attempt goes to the next one after a failed attempt or a lost
  * connection (broker-addresses.ts), so losing the node this connection was on costs one reconnection, not an outage.
@@ -28,7 +33,7 @@ export interface BrokerConnectionOptions {
 
 export class BrokerConnection {
   private model?: RecoveringChannelModel;
-  private open = false;
+  private connected = false;
   private closing = false;
   private current?: ChannelModel;
   private readonly listeners: ((model: ChannelModel) => Promise<void>)[] = [];
@@ -36,7 +41,7 @@ export class BrokerConnection {
   constructor(private readonly options: BrokerConnectionOptions) {}
 
   get isOpen(): boolean {
-    return this.open;
+    return this.connected;
   }
 
   /** Runs `setup` now if connected, and again on every reconnection (channels do not survive a reconnection). */
@@ -45,7 +50,17 @@ export class BrokerConnection {
     if (this.current) await setup(this.current);
   }
 
+  /** Connects, or fails after a bounded number of attempts (`initialMaxRetries`, default 8: about 30 s). */
   async start(): Promise<void> {
+    await this.open(true);
+  }
+
+  /** Starts connecting and returns at once; keeps trying, with backoff, until the broker answers. */
+  async startInBackground(): Promise<void> {
+    await this.open(false);
+  }
+
+  private async open(waitForConnect: boolean): Promise<void> {
     const { connectionName, product, version, logger } = this.options;
     const addresses = new BrokerAddresses(this.options.url, this.options.random);
     const model = await connect(addresses.endpoint, {
@@ -55,24 +70,30 @@ export class BrokerConnection {
       // A node that is gone without refusing (a dead host) must not hold the next address back for minutes.
       timeout: 10_000,
       recovery: {
-        // Listeners go on before the first attempt, so that a first address that fails moves on to the next.
+        // Listeners go on before the first attempt, so that a first address that fails moves on to the next; `start`
+        // waits for the connection below.
         waitForConnect: false,
         initialDelay: 200,
         maxDelay: 10_000,
-        initialMaxRetries: this.options.initialMaxRetries ?? 8,
+        initialMaxRetries: waitForConnect ? (this.options.initialMaxRetries ?? 8) : Infinity,
         setup: async (connected: ChannelModel) => {
           coalesceWrites(connected);
-          this.current = connected;
+          // A live iteration: a callback registered while these run (current still unset) is run here, once.
           for (const listener of this.listeners) await listener(connected);
+          this.current = connected;
         },
       },
     });
     model.on('connect', () => {
-      this.open = true;
+      this.connected = true;
       logger.log({ message: 'broker connected', connectionName, address: addresses.current });
     });
     model.on('connect-failed', (err: Error) => {
-      if (addresses.size === 1) return;
+      if (this.closing) return;
+      if (addresses.size === 1) {
+        logger.warn({ message: 'could not connect to the broker; retrying', reason: err.message });
+        return;
+      }
       logger.warn({
         message: 'broker address unreachable; trying the next',
         address: addresses.current,
@@ -81,7 +102,7 @@ export class BrokerConnection {
       addresses.advance();
     });
     model.on('disconnect', (err: Error) => {
-      this.open = false;
+      this.connected = false;
       this.current = undefined;
       if (this.closing) return;
       logger.warn({ message: 'broker connection lost; reconnecting', address: addresses.current, reason: err.message });
@@ -93,7 +114,7 @@ export class BrokerConnection {
     model.on('blocked', (reason: string) => logger.warn({ message: 'broker blocked this connection', reason }));
     model.on('error', (err: Error) => logger.warn({ message: 'broker connection error', reason: err.message }));
     this.model = model;
-    await model.waitForConnect();
+    if (waitForConnect) await model.waitForConnect();
   }
 
   /** A fresh confirm channel on the current connection. */
@@ -109,7 +130,7 @@ export class BrokerConnection {
 
   async close(): Promise<void> {
     this.closing = true;
-    this.open = false;
+    this.connected = false;
     await this.model?.close().catch(() => undefined);
   }
 }

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import {
-  DEAD_LETTER_HEADERS,
-  deadLetterRow,
-  isDatabaseUnavailable,
-  retryDelayMs,
-  retryRow,
-  type RetryPolicy,
-} from './failure.js';
+import { DEAD_LETTER_HEADERS, deadLetterRow, retryDelayMs, retryRow, type RetryPolicy } from './failure.js';
 import { ATTEMPT_HEADER } from './incoming-message.js';
 
 const policy: RetryPolicy = { maxAttempts: 20, baseDelayMs: 1_000, maxDelayMs: 60_000 };
@@ -165,31 +158,5 @@ describe('deadLetterRow', () => {
       'x-orderflow-failed-at',
       'x-orderflow-attempts',
     ]);
-  });
-});
-
-describe('isDatabaseUnavailable', () => {
-  const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
-
-  it.each([
-    ['08006 connection failure', withCode('08006')],
-    ['08001 cannot connect', withCode('08001')],
-    ['57P01 admin shutdown', withCode('57P01')],
-    ['57P03 cannot connect now', withCode('57P03')],
-    ['ECONNREFUSED', withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')],
-    ['a dropped connection', new Error('Connection terminated unexpectedly')],
-    ['a pool that cannot connect', new Error('timeout exceeded when trying to connect')],
-  ])('recognises %s', (_what, error) => {
-    expect(isDatabaseUnavailable(error)).toBe(true);
-  });
-
-  it.each([
-    ['23505 unique violation', withCode('23505', 'duplicate key value violates unique constraint')],
-    ['40001 serialization failure', withCode('40001')],
-    ['a handler’s own error', new Error('payment declined')],
-    ['something that is not an Error', { code: '08006' }],
-    ['nothing', undefined],
-  ])('does not take %s for an unreachable database', (_what, error) => {
-    expect(isDatabaseUnavailable(error)).toBe(false);
   });
 });

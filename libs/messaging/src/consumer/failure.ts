@@ -111,18 +111,3 @@ export function deadLetterRow(
 }
 
 const truncate = (s: string) => (s.length > 1000 ? `${s.slice(0, 997)}...` : s);
-
-/** A database that cannot be reached (as opposed to a statement that failed): wait, don't count an attempt. */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (
-    typeof code === 'string' &&
-    (code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'ECONNREFUSED')
-  ) {
-    return true;
-  }
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    err.message,
-  );
-}

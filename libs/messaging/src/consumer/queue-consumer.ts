@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { context, type Span } from '@opentelemetry/api';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { isDatabaseUnavailable } from '@orderflow/platform';
 import type { DataSource } from 'typeorm';
 import type { BrokerConnection } from '../broker/broker-connection.js';
 import { decode, type DecodedMessage } from '../envelope/cloud-event.js';
@@ -29,7 +30,6 @@ import {
   DEFAULT_RETRY_POLICY,
   deadLetterRow,
   type DeadLetterReason,
-  isDatabaseUnavailable,
   retryDelayMs,
   retryRow,
   type RetryPolicy,

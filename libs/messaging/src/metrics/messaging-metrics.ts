@@ -20,14 +20,18 @@ export class MessagingMetrics implements RelayObserver, ConsumerObserver {
   constructor(
     registry: Registry,
     private readonly pool: pg.Pool,
+    brokerConnected: () => boolean,
   ) {
-    const stats = () => this.outboxStats();
+    // Without its database a scrape still answers, with the last levels read: the other metrics (the broker, HTTP)
+    // matter most during that outage, and readiness shows the database down.
+    const stats = () => this.outboxStats().catch(() => undefined);
     new Gauge({
       name: 'orderflow_outbox_pending_messages',
       help: 'Outbox rows due and not yet confirmed by the broker (delayed retries not counted until due)',
       registers: [registry],
       async collect() {
-        this.set((await stats()).pending);
+        const value = await stats();
+        if (value) this.set(value.pending);
       },
     });
     new Gauge({
@@ -35,7 +39,16 @@ export class MessagingMetrics implements RelayObserver, ConsumerObserver {
       help: 'How long the oldest due, unsent outbox row has been waiting (0 when none)',
       registers: [registry],
       async collect() {
-        this.set((await stats()).oldest_age_seconds);
+        const value = await stats();
+        if (value) this.set(value.oldest_age_seconds);
+      },
+    });
+    new Gauge({
+      name: 'orderflow_broker_connected',
+      help: '1 while the service is connected to the broker; 0 while it reconnects (the outbox holds its messages)',
+      registers: [registry],
+      collect() {
+        this.set(brokerConnected() ? 1 : 0);
       },
     });
     this.publishLatency = new Histogram({

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import type { BaseConfig } from '../config/service-config.js';
@@ -44,6 +44,8 @@ export function dataSourceOptions(
   };
 }
 
+const poolLogger = new Logger('Database');
+
 /** Any constant: every replica of every service takes the same key, each in its own database. */
 const MIGRATION_LOCK_KEY = 7_314_905_263;
 
@@ -87,6 +89,11 @@ export class DatabaseModule implements OnModuleInit {
             // Fail start-up after a bounded wait rather than retry forever behind a green liveness probe.
             retryAttempts: 5,
             retryDelay: 2_000,
+            // An idle pooled connection that PostgreSQL ends (a restart, a fail-over) is an 'error' on the pool, fatal
+            // to the process if unheard. The pool drops that connection and the next query opens another; TypeORM's
+            // own handler would only say so at a log level we do not enable.
+            poolErrorHandler: (err: Error) =>
+              poolLogger.warn({ message: 'database pool lost an idle connection', reason: err.message }),
           }),
         }),
       ],

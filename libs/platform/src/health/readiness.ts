@@ -1,7 +1,23 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 
-/** A dependency this service cannot work without; it throws (or rejects) when the dependency does not answer. */
+/** Checks one dependency; it throws (or rejects) when the dependency does not answer. What it returns is shown. */
 export type ReadinessProbe = (signal: AbortSignal) => Promise<Record<string, unknown> | void> | void;
+
+/**
+ * What a failed probe means for the service:
+ * - `required`: it cannot serve its API without the dependency (its own database): `/health/ready` turns red, so the
+ *   load balancer sends the work to replicas that can do it.
+ * - `degradable`: it keeps serving without it, and catches up when it is back (the broker, behind the outbox): the
+ *   dependency shows as `degraded` in the details and `/health/ready` stays 200. Every replica shares such a
+ *   dependency, so taking them out of the load balancer would turn a partial fault into an outage.
+ */
+export type DependencyKind = 'required' | 'degradable';
+
+export interface ReadinessCheck {
+  name: string;
+  kind: DependencyKind;
+  probe: ReadinessProbe;
+}
 
 /**
  * The set of checks behind `/health/ready`. Modules that own a dependency (the database, the broker) register a
@@ -10,15 +26,15 @@ export type ReadinessProbe = (signal: AbortSignal) => Promise<Record<string, unk
  */
 @Injectable()
 export class Readiness implements BeforeApplicationShutdown {
-  private readonly probes = new Map<string, ReadinessProbe>();
+  private readonly checks = new Map<string, ReadinessCheck>();
   private stopping = false;
 
-  register(name: string, probe: ReadinessProbe): void {
-    this.probes.set(name, probe);
+  register(name: string, probe: ReadinessProbe, kind: DependencyKind = 'required'): void {
+    this.checks.set(name, { name, kind, probe });
   }
 
-  entries(): [string, ReadinessProbe][] {
-    return [...this.probes.entries()];
+  entries(): ReadinessCheck[] {
+    return [...this.checks.values()];
   }
 
   get shuttingDown(): boolean {

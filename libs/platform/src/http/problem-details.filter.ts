@@ -1,6 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
+
+/** What a client is told to wait when the database cannot be reached: a restart or a fail-over takes seconds. */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** RFC 9457 problem details. `errors` lists one entry per invalid field when the request was malformed. */
 export interface ProblemDetails {
@@ -18,6 +22,10 @@ export interface ProblemDetails {
  * logged with their stack and answered with a bare 500, so no internal detail leaks to the caller. A 503 thrown on
  * purpose (load shedding) is not logged: it is the service working as meant, and under overload a line per refusal
  * would spend on logging what the refusal saves.
+ *
+ * A request that failed because the database cannot be reached (a restart, a fail-over) is answered 503 with
+ * Retry-After, not 500: nothing is wrong with the request or the service, and the same request succeeds once the
+ * database is back. It is logged as a warning without a stack; readiness shows the database down meanwhile.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -27,6 +35,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn({ message: 'request failed: database unavailable', reason: (exception as Error).message });
+      res
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .setHeader('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS))
+        .type('application/problem+json')
+        .json(databaseUnavailable(req.originalUrl));
+      return;
+    }
     const problem = this.toProblem(exception);
     problem.instance ??= req.originalUrl;
     if (problem.status >= 500 && !isDeliberate503(exception))
@@ -48,6 +65,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return { ...base, detail: 'The request is not valid.', errors: message.map(toFieldError) };
     return typeof message === 'string' && message !== base.title ? { ...base, detail: message } : base;
   }
+}
+
+function databaseUnavailable(instance: string): ProblemDetails {
+  return {
+    type: 'about:blank',
+    title: 'Service Unavailable',
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    reason: 'database_unavailable',
+    detail: 'The service cannot reach its database for now. Retry after the time in Retry-After.',
+    instance,
+  };
 }
 
 function isDeliberate503(exception: unknown): boolean {
