@@ -14,14 +14,15 @@ import { type ChaosReport, formatReport, runChaos } from './chaos.js';
 import { FAULT_KINDS, type FaultKind } from './faults.js';
 
 const USAGE = `usage: npm run chaos -- [options]
-  --orders N              orders to place (300)
+  --orders N              orders to place (600)
   --rate N                orders per second offered (5)
   --fault-every S         seconds between faults, on average (5)
   --faults LIST           comma-separated fault kinds (all): ${FAULT_KINDS.join(', ')}
   --seed N                the run's random choices repeat with its seed (random)
   --replicas N            processes of every service (1); a kill takes any replica
   --webhook-drop-rate X   share of the third parties' webhooks never sent (0.2)
-  --drain-seconds N       after the load, how long every order has to end or park with a reason (300)
+  --drain-seconds N       after the load, how long every order has to end or park with a reason (600)
+  --set NAME=VALUE        a setting given to every service (repeatable), e.g. to try a mechanism switched off
   --record                append the run to bench/RESULTS.md
 
   The long run recorded in bench/RESULTS.md: npm run chaos -- --orders 10000 --rate 10 --fault-every 5 --record`;
@@ -47,7 +48,8 @@ function options() {
       seed: { type: 'string' },
       replicas: { type: 'string', default: '1' },
       'webhook-drop-rate': { type: 'string', default: '0.2' },
-      'drain-seconds': { type: 'string', default: '300' },
+      'drain-seconds': { type: 'string', default: '600' },
+      set: { type: 'string', multiple: true, default: [] },
       record: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -64,7 +66,14 @@ function options() {
   const faults = values.faults.split(',').filter(Boolean);
   const unknown = faults.filter((f) => !(FAULT_KINDS as readonly string[]).includes(f));
   if (unknown.length) throw new Error(`--faults: unknown ${unknown.join(', ')}`);
+  const serviceEnv: Record<string, string> = {};
+  for (const setting of values.set) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(setting);
+    if (!match) throw new Error(`--set ${setting}: expected NAME=VALUE`);
+    serviceEnv[match[1]] = match[2];
+  }
   return {
+    serviceEnv,
     orders: num('orders', 1),
     rate: num('rate', 0.1),
     faultEverySeconds: num('fault-every', 0.5),
@@ -124,7 +133,6 @@ async function main(): Promise<void> {
         ...opts,
         meddleSeconds: 8,
         carrierDeliveryDelayMs: 1_000,
-        serviceEnv: {},
         suite: {
           appsRoot: ROOT.replace(/\/$/, ''),
           httpPortBase: Number(env('ORDER_PORT')),
