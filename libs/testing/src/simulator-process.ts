@@ -66,7 +66,7 @@ export class SimulatorProcess {
     return this;
   }
 
-  /** SIGKILL, as a crash: what the simulator changed in its last 50 ms may not be in its state file. */
+  /** SIGKILL, as a crash: what the simulator answered is in its state file (it is written before the answer). */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -16,12 +16,12 @@
  *
  * Lost and late reports, as real carriers lose them: WEBHOOK_DROP_RATE (0–1, default 0) is the share of deliveries
  * whose report is never sent at all (GET /v1/shipments/{id} still says delivered), and WEBHOOK_DELAY_MS (default 0)
- * delays each report's first attempt. STATE_FILE (optional): a JSON file loaded at start and rewritten (temp file +
- * rename) within 50 ms of each change; deliveries that fell due while the simulator was down are made at start. A
+ * delays each report's first attempt. STATE_FILE (optional): a journal, one JSON line appended per change before the
+ * answer that reveals it, replayed at start; deliveries that fell due while the simulator was down are made then. A
  * report still being retried when the simulator stops is not resumed: the receiver's poll is what covers that.
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
@@ -78,10 +78,9 @@ interface Booking {
   deliveryTimer?: NodeJS.Timeout;
 }
 
-interface SavedState {
-  bookings: Omit<Booking, 'deliveryTimer'>[];
-  answers: [string, { requestHash: string; answer: Answer }][];
-}
+/** One line of STATE_FILE: a booking as it now is, or the answer given to an Idempotency-Key. */
+type JournalEntry =
+  { booking: Omit<Booking, 'deliveryTimer'> } | { answer: [string, { requestHash: string; answer: Answer }] };
 
 interface Answer {
   status: number;
@@ -150,7 +149,9 @@ function book(key: string, request: z.infer<typeof bookingRequestSchema>): Answe
     };
   }
   answers.set(key, { requestHash, answer });
-  saveSoon();
+  if (answer.status === 201)
+    record({ booking: saved(bookings.get((answer.body as { shipmentId: string }).shipmentId)!) });
+  record({ answer: [key, { requestHash, answer }] });
   return answer;
 }
 
@@ -166,7 +167,7 @@ function deliver(booking: Booking): void {
   booking.deliveryTimer = undefined;
   booking.status = 'delivered';
   booking.deliveredAt ??= new Date().toISOString();
-  saveSoon();
+  record({ booking: saved(booking) });
   if (!booking.webhookUrl) return;
   if (Math.random() < config.WEBHOOK_DROP_RATE) {
     log('warn', 'delivery report dropped', { shipmentId: booking.shipmentId, reference: booking.reference });
@@ -179,34 +180,30 @@ function deliver(booking: Booking): void {
   retries.add(timer);
 }
 
-let saveTimer: NodeJS.Timeout | undefined;
+const saved = ({ deliveryTimer: _timer, ...booking }: Booking): Omit<Booking, 'deliveryTimer'> => booking;
 
-/** Rewrites STATE_FILE shortly: changes in the same 50 ms are written together. */
-function saveSoon(): void {
-  if (!config.STATE_FILE || saveTimer) return;
-  saveTimer = setTimeout(save, 50);
+/**
+ * Appends a change to STATE_FILE before the answer that reveals it is sent, as a real carrier commits a booking before
+ * confirming it: a simulator killed right after answering must not forget what it answered. One line per change, so
+ * a change costs one small append however many bookings there are; the last line about a booking wins on load.
+ */
+function record(entry: JournalEntry): void {
+  if (config.STATE_FILE) appendFileSync(config.STATE_FILE, `${JSON.stringify(entry)}\n`);
 }
 
-function save(): void {
-  clearTimeout(saveTimer);
-  saveTimer = undefined;
-  if (!config.STATE_FILE) return;
-  const state: SavedState = {
-    bookings: [...bookings.values()].map(({ deliveryTimer: _timer, ...booking }) => booking),
-    answers: [...answers.entries()],
-  };
-  // A crash mid-write leaves the previous file whole: the new one replaces it only once complete.
-  const temporary = `${config.STATE_FILE}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(state));
-  renameSync(temporary, config.STATE_FILE);
-}
-
-/** Loads STATE_FILE, and makes the deliveries that fell due while the simulator was down. */
+/** Replays STATE_FILE, and makes the deliveries that fell due while the simulator was down. */
 function load(): void {
   if (!config.STATE_FILE || !existsSync(config.STATE_FILE)) return;
-  const state = JSON.parse(readFileSync(config.STATE_FILE, 'utf8')) as SavedState;
-  for (const [key, value] of state.answers) answers.set(key, value);
-  for (const saved of state.bookings) bookings.set(saved.shipmentId, { ...saved });
+  for (const line of readFileSync(config.STATE_FILE, 'utf8').split('\n')) {
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line) as JournalEntry;
+    } catch {
+      continue; // an empty line, or the last one cut short by a crash mid-append (its answer was never sent)
+    }
+    if ('booking' in entry) bookings.set(entry.booking.shipmentId, { ...entry.booking });
+    else if ('answer' in entry) answers.set(entry.answer[0], entry.answer[1]);
+  }
   let overdue = 0;
   for (const booking of bookings.values()) {
     if (booking.status === 'booked' && booking.deliverAt && Date.parse(booking.deliverAt) <= Date.now()) overdue += 1;
@@ -368,7 +365,6 @@ function stop(signal: NodeJS.Signals): void {
   log('info', 'shutting down', { signal });
   for (const booking of bookings.values()) clearTimeout(booking.deliveryTimer);
   for (const timer of retries) clearTimeout(timer);
-  save();
   server.close(() => process.exit(0));
   server.closeIdleConnections();
 }

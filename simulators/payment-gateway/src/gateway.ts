@@ -87,18 +87,19 @@ interface KeyRecord {
 
 const FLAKY_FAILURES = 2;
 
-/** The gateway's state as kept across restarts (see PaymentGateway.saved). */
-export interface SavedGateway {
-  authorizations: Authorization[];
-  keys: [string, KeyRecord][];
-  failedOnce: string[];
-}
+/** One change, as kept across restarts (see PaymentGateway.takeChanges): the last line about a record wins. */
+export type GatewayJournalEntry =
+  { authorization: Authorization } | { key: [string, KeyRecord] } | { failedOnce: string };
 
 export class PaymentGateway {
   private readonly authorizations = new Map<string, Authorization>();
   private readonly keys = new Map<string, KeyRecord>();
   /** References whose first `tok_async_error` authorisation has failed already. */
   private readonly failedOnce = new Set<string>();
+  /** What changed since takeChanges last ran: written to the journal before the answer that reveals it. */
+  private readonly changedAuthorizations = new Set<string>();
+  private readonly changedKeys = new Set<string>();
+  private readonly changedFailedOnce = new Set<string>();
 
   constructor(
     private readonly options: GatewayOptions,
@@ -107,28 +108,49 @@ export class PaymentGateway {
     private readonly changed: () => void = () => undefined,
   ) {}
 
-  /** Everything to keep across a restart. */
-  saved(): SavedGateway {
-    return {
-      authorizations: [...this.authorizations.values()],
-      keys: [...this.keys.entries()].map(([key, record]) => [key, { ...record, inFlight: false }]),
-      failedOnce: [...this.failedOnce],
-    };
+  /** The records changed since the last call, as journal entries (key records never saved as in flight). */
+  takeChanges(): GatewayJournalEntry[] {
+    const entries: GatewayJournalEntry[] = [
+      ...[...this.changedKeys].flatMap((key) => {
+        const record = this.keys.get(key);
+        return record ? [{ key: [key, { ...record, inFlight: false }] as [string, KeyRecord] }] : [];
+      }),
+      ...[...this.changedAuthorizations].flatMap((id) => {
+        const authorization = this.authorizations.get(id);
+        return authorization ? [{ authorization }] : [];
+      }),
+      ...[...this.changedFailedOnce].map((failedOnce) => ({ failedOnce })),
+    ];
+    this.changedKeys.clear();
+    this.changedAuthorizations.clear();
+    this.changedFailedOnce.clear();
+    return entries;
   }
 
-  /** Takes back a saved state; pending authorisations due while the gateway was down complete now. Returns how many. */
-  restore(state: SavedGateway): number {
-    for (const [key, record] of state.keys) this.keys.set(key, record);
-    for (const reference of state.failedOnce) this.failedOnce.add(reference);
+  /** Replays journal entries; pending authorisations due while the gateway was down complete now. Returns how many. */
+  restore(entries: Iterable<GatewayJournalEntry>): number {
+    for (const entry of entries) {
+      if ('key' in entry) this.keys.set(entry.key[0], entry.key[1]);
+      else if ('authorization' in entry) this.authorizations.set(entry.authorization.id, entry.authorization);
+      else if ('failedOnce' in entry) this.failedOnce.add(entry.failedOnce);
+    }
     let overdue = 0;
-    for (const authorization of state.authorizations) {
-      this.authorizations.set(authorization.id, authorization);
+    for (const authorization of this.authorizations.values()) {
       if (authorization.status === 'pending' && authorization.completion) {
         if (Date.parse(authorization.completion.at) <= Date.now()) overdue += 1;
         this.planCompletion(authorization);
       }
     }
     return overdue;
+  }
+
+  get size(): number {
+    return this.authorizations.size;
+  }
+
+  private touch(authorization: Authorization): void {
+    authorization.updatedAt = new Date().toISOString();
+    this.changedAuthorizations.add(authorization.id);
   }
 
   private planCompletion(authorization: Authorization): void {
@@ -142,6 +164,7 @@ export class PaymentGateway {
     try {
       return await this.authorizeOnce(idempotencyKey, request);
     } finally {
+      this.changedKeys.add(idempotencyKey);
       this.changed();
     }
   }
@@ -182,7 +205,10 @@ export class PaymentGateway {
       case 'tok_async_error': {
         const authorization = this.open(record, idempotencyKey, request);
         const fails = request.token === 'tok_async_error' && !this.failedOnce.has(request.reference);
-        if (fails) this.failedOnce.add(request.reference);
+        if (fails) {
+          this.failedOnce.add(request.reference);
+          this.changedFailedOnce.add(request.reference);
+        }
         const at = new Date(Date.now() + this.options.asyncDelayMs).toISOString();
         authorization.completion = { at, fails, callbackUrl: request.callbackUrl };
         this.planCompletion(authorization);
@@ -213,6 +239,7 @@ export class PaymentGateway {
       return { status: 409, body: { error: 'invalid_state', ...viewOf(authorization) } };
     }
     record.reversed = true;
+    this.changedKeys.add(idempotencyKey);
     if (authorization?.status === 'approved') this.release(authorization);
     this.changed();
     return {
@@ -248,6 +275,7 @@ export class PaymentGateway {
       updatedAt: now,
     };
     this.authorizations.set(authorization.id, authorization);
+    this.changedAuthorizations.add(authorization.id);
     record.authorizationId = authorization.id;
     return authorization;
   }
@@ -255,7 +283,7 @@ export class PaymentGateway {
   private approve(authorization: Authorization): Answer {
     authorization.status = 'approved';
     authorization.authorizedAmount = authorization.amount;
-    touch(authorization);
+    this.touch(authorization);
     // A request that completes after its key was reversed is released at once: the merchant gave up on it.
     if (this.keys.get(authorization.idempotencyKey)?.reversed) {
       this.release(authorization);
@@ -267,23 +295,24 @@ export class PaymentGateway {
   private decline(authorization: Authorization, reason: string): Answer {
     authorization.status = 'declined';
     authorization.reason = reason;
-    touch(authorization);
+    this.touch(authorization);
     return { status: 402, body: { ...viewOf(authorization), reason } };
   }
 
   private release(authorization: Authorization): void {
     authorization.status = 'voided';
     authorization.voidedAmount = authorization.authorizedAmount;
-    touch(authorization);
+    this.touch(authorization);
   }
 
   /** The asynchronous result of a pending authorisation, reported to the merchant's callbackUrl. */
   private complete(authorization: Authorization, fails: boolean, callbackUrl: string | undefined): void {
     if (authorization.status !== 'pending') return;
     authorization.completion = undefined;
-    this.changed();
+    this.touch(authorization);
     if (this.keys.get(authorization.idempotencyKey)?.reversed) {
       this.release(authorization);
+      this.changed();
       return;
     }
     let payload: CallbackPayload;
@@ -291,7 +320,7 @@ export class PaymentGateway {
       authorization.status = 'failed';
       authorization.reason = 'issuer_unavailable';
       authorization.retryAfterMs = this.options.retryAfterMs;
-      touch(authorization);
+      this.touch(authorization);
       payload = {
         authorizationId: authorization.id,
         reference: authorization.reference,
@@ -303,6 +332,7 @@ export class PaymentGateway {
       this.approve(authorization);
       payload = { authorizationId: authorization.id, reference: authorization.reference, status: 'approved' };
     }
+    this.changed();
     if (callbackUrl) this.notify(callbackUrl, payload);
   }
 
@@ -320,7 +350,7 @@ export class PaymentGateway {
     }
     authorization.status = to;
     apply(authorization);
-    touch(authorization);
+    this.touch(authorization);
     this.changed();
     return { status: 200, body: viewOf(authorization) };
   }
@@ -360,10 +390,6 @@ function fingerprintOf(request: AuthorizationRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([amount, currency, token, reference]))
     .digest('hex');
-}
-
-function touch(authorization: Authorization): void {
-  authorization.updatedAt = new Date().toISOString();
 }
 
 function notFound(): Answer {

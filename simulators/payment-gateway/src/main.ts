@@ -19,13 +19,13 @@
  *
  * Lost and late callbacks, as real gateways lose them: WEBHOOK_DROP_RATE (0–1, default 0) is the share of results
  * whose callback is never sent at all (GET /v1/authorizations/{id} still tells the result), and WEBHOOK_DELAY_MS
- * (default 0) delays each callback's first attempt. STATE_FILE (optional): a JSON file loaded at start and rewritten
- * (temp file + rename) within 50 ms of each change; pending authorisations that fell due while the simulator was down
- * complete at start. A callback still being retried when the simulator stops is not resumed: the merchant's poll is
+ * (default 0) delays each callback's first attempt. STATE_FILE (optional): a journal, one JSON line appended per
+ * changed record before the answer that reveals it, replayed at start; pending authorisations that fell due while the
+ * simulator was down complete then. A callback still being retried when the simulator stops is not resumed: the merchant's poll is
  * what covers that.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import {
@@ -33,7 +33,7 @@ import {
   type CallbackPayload,
   parseAuthorizationRequest,
   PaymentGateway,
-  type SavedGateway,
+  type GatewayJournalEntry,
 } from './gateway.js';
 
 const SERVICE = 'payment-gateway-simulator';
@@ -96,31 +96,32 @@ const gateway = new PaymentGateway(
     }
     setTimeout(() => void deliverCallback(url, payload), webhookDelayMs);
   },
-  () => saveSoon(),
+  () => record(),
 );
 
-let saveTimer: NodeJS.Timeout | undefined;
-
-/** Rewrites STATE_FILE shortly: changes in the same 50 ms are written together. */
-function saveSoon(): void {
-  if (!stateFile || saveTimer) return;
-  saveTimer = setTimeout(save, 50);
-}
-
-function save(): void {
-  clearTimeout(saveTimer);
-  saveTimer = undefined;
-  if (!stateFile) return;
-  // A crash mid-write leaves the previous file whole: the new one replaces it only once complete.
-  const temporary = `${stateFile}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(gateway.saved()));
-  renameSync(temporary, stateFile);
+/**
+ * Appends what changed to STATE_FILE before the answer that reveals it is sent (the gateway calls back synchronously
+ * at the end of each change), as a real gateway commits an authorisation before confirming it: a simulator killed
+ * right after answering must not forget what it answered. One line per changed record, so a change costs a small
+ * append however many authorisations there are.
+ */
+function record(): void {
+  const changes = gateway.takeChanges();
+  if (stateFile && changes.length) appendFileSync(stateFile, changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
 }
 
 if (stateFile && existsSync(stateFile)) {
-  const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as SavedGateway;
-  const overdue = gateway.restore(saved);
-  log('info', 'state loaded', { file: stateFile, authorizations: saved.authorizations.length, overdue });
+  const entries = readFileSync(stateFile, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as GatewayJournalEntry];
+      } catch {
+        return []; // an empty line, or the last one cut short by a crash mid-append (its answer was never sent)
+      }
+    });
+  const overdue = gateway.restore(entries);
+  log('info', 'state loaded', { file: stateFile, authorizations: gateway.size, overdue });
 }
 
 /** POSTs a result to the merchant, retrying with backoff until it answers 2xx or the attempts run out. */
@@ -259,7 +260,6 @@ server.listen(port, () => log('info', `${SERVICE} listening`, { port, webhookDro
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log('info', 'shutting down', { signal });
-    save();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });
