@@ -23,14 +23,11 @@ const gateway = new SimulatorProcess('payment-gateway', base + 10, { SLOW_DELAY_
 const carrier = new SimulatorProcess('carrier', base + 11, { DELIVERY_DELAY_MS: '0' });
 const common = { RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '400', RATE_LIMIT_REQUESTS: '1000000' };
 const sagaOverrides = { ...common, SAGA_DEADLINES: 'payment=3s,delivery=3s', SCHEDULER_POLL_INTERVAL_MS: '100' };
+// The payment service waits for the slow gateway longer than the saga waits for the payment service.
+const paymentOverrides = { ...common, PAYMENT_GATEWAY_URL: gateway.url, PAYMENT_GATEWAY_TIMEOUT_MS: '10000' };
 const services = {
   order: new ServiceProcess('order', common),
-  // The payment service waits for the slow gateway longer than the saga waits for the payment service.
-  payment: new ServiceProcess('payment', {
-    ...common,
-    PAYMENT_GATEWAY_URL: gateway.url,
-    PAYMENT_GATEWAY_TIMEOUT_MS: '10000',
-  }),
+  payment: new ServiceProcess('payment', paymentOverrides),
   warehouse: new ServiceProcess('warehouse', common),
   logistics: new ServiceProcess('logistics', { ...common, CARRIER_URL: carrier.url }),
   saga: new ServiceProcess('saga', sagaOverrides),
@@ -171,12 +168,21 @@ describe('an orchestrator killed while a deadline is pending', () => {
   it('fires the deadline after its restart, once', async () => {
     const orderId = await place('tok_slow');
     await waitFor(async () => (await saga(orderId)).state === 'AwaitingPayment', { what: 'the saga to await payment' });
+    // The payment service goes too, so the slow approval cannot reach the saga before its deadline does, however long
+    // a restart takes on a busy machine: the test is about the deadline surviving the restart, not about that race.
     services.saga.kill();
+    services.payment.kill();
     await services.saga.exitCode();
+    await services.payment.exitCode();
     // Past the deadline while no orchestrator runs.
     await new Promise((resolve) => setTimeout(resolve, 3_500));
     services.saga = new ServiceProcess('saga', sagaOverrides);
     await services.saga.start().waitReady();
+    await waitFor(async () => deadlineFirings(await saga(orderId)).length > 0, {
+      what: 'the payment deadline to fire after the restart',
+    });
+    services.payment = new ServiceProcess('payment', paymentOverrides);
+    await services.payment.start().waitReady();
 
     expect(await settled(orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'TIMED_OUT' });
     // Long after, still once.
