@@ -86,7 +86,7 @@ function options() {
   };
 }
 
-function markdown(report: ChaosReport, command: string, machine: string): string {
+function markdown(report: ChaosReport, command: string, machine: string, commit: string): string {
   const faults = new Map<string, number>();
   for (const f of report.injected) faults.set(f.kind, (faults.get(f.kind) ?? 0) + 1);
   return [
@@ -94,7 +94,7 @@ function markdown(report: ChaosReport, command: string, machine: string): string
     '',
     `Command: \`${command}\``,
     '',
-    `Machine: ${machine}. Commit ${gitCommit(ROOT, ['apps', 'libs', 'simulators', 'chaos'])}.`,
+    `Machine: ${machine}. Commit ${commit}.`,
     '',
     `Seed ${report.seed}: ${report.orders.accepted} of ${report.orders.offered} orders accepted (${report.orders.retriedRequests} requests sent again), load ${report.loadSeconds} s, drain ${report.drainSeconds} s. Faults injected: ${report.injected.length} (${[...faults.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}).`,
     '',
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
   ) as Record<ServiceName, string>;
   const databases = new Databases(env('PG_ADMIN_URL'), names);
   const log = (line: string) => console.error(`chaos: ${line}`);
+  // The code run is the code at the start: commits made while a long run goes on are not in it.
+  const commit = gitCommit(ROOT, ['apps', 'libs', 'simulators', 'chaos']);
   const machine =
     `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; ` +
     `load average ${loadavg()[0].toFixed(2)} before the run`;
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ chaos: new Date().toISOString(), ...report }));
     if (opts.record) {
       const command = ['npm run chaos --', ...process.argv.slice(2)].join(' ');
-      await appendResults(RESULTS_FILE, markdown(report, command, machine), SECTION_METHOD);
+      await appendResults(RESULTS_FILE, markdown(report, command, machine, commit), SECTION_METHOD);
     }
     process.exitCode = report.failed > 0 ? 1 : 0;
   } finally {
