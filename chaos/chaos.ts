@@ -46,6 +46,8 @@ export interface ChaosOptions {
   suite: { appsRoot: string; httpPortBase: number; logDir: string; runDir: string; stateDir: string };
   operatorToken: string;
   amqpAdminUrl: string;
+  /** Each service's AMQP URL, by service name (the meddler's way back into a queue). */
+  amqpUrls: Readonly<Record<string, string>>;
 }
 
 export interface ChaosReport {
@@ -202,6 +204,7 @@ export async function runChaos(
             suite,
             random,
             amqpAdminUrl: options.amqpAdminUrl,
+            amqpUrls: options.amqpUrls,
             meddleSeconds: options.meddleSeconds,
           });
           const fault: InjectedFault = {

@@ -68,8 +68,13 @@ export function faultSequence(kinds: readonly FaultKind[], random: () => number)
 export interface FaultContext {
   suite: Suite;
   random: () => number;
-  /** The profile's admin AMQP URL (the meddler's connection). */
+  /** The profile's admin AMQP URL (the meddler takes deliveries from every queue with it). */
   amqpAdminUrl: string;
+  /**
+   * Each service's AMQP URL: the meddler puts a message back on a queue as the queue's owner (through
+   * orderflow.retry, as a retry would), the only sender its consumers accept it from there.
+   */
+  amqpUrls: Readonly<Record<string, string>>;
   /** How long the meddler takes deliveries for. */
   meddleSeconds: number;
 }
@@ -98,9 +103,11 @@ export async function inject(kind: FaultKind, ctx: FaultContext): Promise<{ targ
     return { target: `PostgreSQL, -m ${mode}` };
   }
   const queues = ORDERFLOW_ROUTING.queues.map((q) => q.name);
+  const owners = Object.fromEntries(ORDERFLOW_ROUTING.queues.map((q) => [q.name, ctx.amqpUrls[q.service]]));
   const { stdout } = await run('/usr/bin/python3', [
     fileURLToPath(new URL('./meddle_with_pika.py', import.meta.url)),
     ctx.amqpAdminUrl,
+    JSON.stringify(owners),
     String(ctx.meddleSeconds),
     '1500',
     '0.5',

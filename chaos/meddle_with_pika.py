@@ -4,7 +4,12 @@ a random time (so later messages overtake it), puts it back on its queue with ev
 for a share of them puts it back twice (a duplicate with the same message id). It acknowledges a message only after
 the broker confirmed its copies, so it loses nothing: if it dies, what it held is redelivered by the broker.
 
-Usage: /usr/bin/python3 meddle_with_pika.py AMQP_URL SECONDS MAX_DELAY_MS DUPLICATE_SHARE QUEUE [QUEUE ...]
+A message goes back the one way a queue's consumers accept it from anyone but its owner's sender: through
+orderflow.retry (routing key = the queue), published as the queue's owning service, which user_id names — as that
+service's own retry would. It takes with the admin user, which may read every queue but send no service's messages.
+
+Usage: /usr/bin/python3 meddle_with_pika.py ADMIN_AMQP_URL '{"queue": "amqp://owner…", …}' SECONDS MAX_DELAY_MS
+       DUPLICATE_SHARE QUEUE [QUEUE ...]
 Prints one JSON line: {"taken": n, "requeued": n, "duplicated": n}.
 """
 import json
@@ -16,11 +21,19 @@ import pika
 
 
 def main() -> int:
-    url, seconds, max_delay_ms, duplicate_share = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-    queues = sys.argv[5:]
+    url, owner_urls = sys.argv[1], json.loads(sys.argv[2])
+    seconds, max_delay_ms, duplicate_share = float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+    queues = sys.argv[6:]
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
-    channel.confirm_delivery()
+    # One connection per owning service, publishing with confirms, its user named in user_id.
+    owners = {}
+    for queue in queues:
+        parameters = pika.URLParameters(owner_urls[queue])
+        owner = pika.BlockingConnection(parameters)
+        owner_channel = owner.channel()
+        owner_channel.confirm_delivery()
+        owners[queue] = (owner, owner_channel, parameters.credentials.username)
     # A small prefetch: the meddler takes a share of each queue, the services keep most of it.
     channel.basic_qos(prefetch_count=10)
     counts = {"taken": 0, "requeued": 0, "duplicated": 0}
@@ -28,8 +41,12 @@ def main() -> int:
 
     def put_back(queue, method, properties, body):
         copies = 2 if random.random() < duplicate_share else 1
+        _, owner_channel, user = owners[queue]
+        properties.user_id = user
         for _ in range(copies):
-            channel.basic_publish(exchange="", routing_key=queue, body=body, properties=properties, mandatory=True)
+            owner_channel.basic_publish(
+                exchange="orderflow.retry", routing_key=queue, body=body, properties=properties, mandatory=True
+            )
         channel.basic_ack(method.delivery_tag)
         counts["requeued"] += 1
         counts["duplicated"] += copies - 1
@@ -55,6 +72,9 @@ def main() -> int:
     while held[0] > 0 and time.monotonic() < deadline:
         connection.process_data_events(time_limit=0.1)
     connection.close()
+    for owner, _, _ in owners.values():
+        if owner.is_open:
+            owner.close()
     print(json.dumps(counts))
     return 0
 

@@ -144,6 +144,7 @@ async function main(): Promise<void> {
         },
         operatorToken: env('ORDERFLOW_OPERATOR_TOKEN'),
         amqpAdminUrl: env('AMQP_ADMIN_URL'),
+        amqpUrls: Object.fromEntries(SERVICES.map(({ name }) => [name, env(`${name.toUpperCase()}_AMQP_URL`)])),
       },
       databases,
       log,

@@ -47,6 +47,7 @@ describe('chaos, short run', () => {
         },
         operatorToken: process.env.ORDERFLOW_OPERATOR_TOKEN ?? '',
         amqpAdminUrl: testEnvironment.amqpAdminUrl(),
+        amqpUrls: Object.fromEntries(SERVICE_NAMES.map((s) => [s, testEnvironment.amqpUrl(s)])),
       },
       databases,
       (line) => console.log(`chaos: ${line}`),

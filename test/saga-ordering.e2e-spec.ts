@@ -16,6 +16,7 @@ import {
   StockReserved,
 } from '@orderflow/contracts';
 import { amqpProperties, encode, envelope, exchangeFor } from '@orderflow/messaging';
+import type { ServiceName } from '@orderflow/platform';
 import {
   asOperator,
   type InjectedMessage,
@@ -36,9 +37,10 @@ type Saga = { state: string; history: HistoryEntry[] };
 
 /** One event as its participant publishes it; `id` given to repeat a delivery of the very same message. */
 function event<M extends MessageType>(type: M, orderId: string, data: DataOf<M>, id?: string): InjectedMessage {
-  const service = type.domain === 'order' ? 'order' : type.domain;
+  const service = type.domain as ServiceName;
   const cloudEvent = { ...envelope(type, orderId, data, { service, correlationId: orderId }), ...(id && { id }) };
   return {
+    sender: service,
     exchange: exchangeFor(type),
     routingKey: type.type,
     body: encode(cloudEvent),

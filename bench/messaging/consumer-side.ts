@@ -16,6 +16,7 @@ import {
   decode,
   type IncomingMessage,
   type Outcome,
+  publisherCheckFor,
   QueueConsumer,
   type UnitOfWork,
 } from '@orderflow/messaging';
@@ -24,7 +25,15 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { DataSource } from 'typeorm';
 import { CommitClock } from './commit-clock.js';
 import { benchLogger, type Consumed, now, serveSide, type SideConfig, sleep, type ToSide } from './protocol.js';
-import { BENCH_QUEUE, BENCH_SERVICE, BenchEvent, benchDataSource, CEILING_QUEUE, INSERT_EFFECT_SQL } from './setup.js';
+import {
+  BENCH_QUEUE,
+  BENCH_SERVICE,
+  BenchEvent,
+  benchDataSource,
+  benchRouting,
+  CEILING_QUEUE,
+  INSERT_EFFECT_SQL,
+} from './setup.js';
 import { UsageMeter } from './usage.js';
 
 class ConsumerSide {
@@ -79,6 +88,7 @@ class ConsumerSide {
         await uow.manager.query(INSERT_EFFECT_SQL, [orderId, message.id]);
         clock.track(uow.manager.queryRunner, orderId);
       };
+      const broker = this.broker;
       this.consumer = new QueueConsumer(
         {
           queue: BENCH_QUEUE,
@@ -87,7 +97,9 @@ class ConsumerSide {
           handlers: new Map([[BenchEvent.type, handler]]),
           publishableTypes: new Set(),
           dataSource: this.dataSource,
-          broker: this.broker,
+          broker,
+          // The bench's producer and consumer share one broker user, the sender of everything it routes.
+          publishers: publisherCheckFor(benchRouting, BENCH_SERVICE, () => broker.user),
           outbox: CLAIM_ONLY,
           logger: benchLogger,
           observer: this.observer(),

@@ -197,12 +197,12 @@ function consoleProblems(objects: readonly K8sObject[]): string[] {
   });
 }
 
-/** Each service's generated topic permissions (deploy/rabbitmq/permissions/<user>.topic.json), by `<user>.json`. */
+/** Each service's generated topic permissions (deploy/rabbitmq/permissions/<user>.topic.jsonl), by `<user>.jsonl`. */
 const PERMISSIONS_DIR = join(ROOT, 'deploy/rabbitmq/permissions');
 const TOPIC_PERMISSIONS = new Map(
   readdirSync(PERMISSIONS_DIR)
-    .filter((name) => name.endsWith('.topic.json'))
-    .map((name) => [name.replace(/\.topic\.json$/, '.json'), readFileSync(join(PERMISSIONS_DIR, name), 'utf8')]),
+    .filter((name) => name.endsWith('.topic.jsonl'))
+    .map((name) => [name.replace(/\.topic\.jsonl$/, '.jsonl'), readFileSync(join(PERMISSIONS_DIR, name), 'utf8')]),
 );
 const TOPIC_PERMISSIONS_JOB = 'rabbitmq-topic-permissions';
 
@@ -224,9 +224,9 @@ function topicPermissionProblems(objects: readonly K8sObject[], secretValues: re
   for (const [file, generated] of TOPIC_PERMISSIONS) {
     if (data[file] === undefined) problems.push(`${file}: missing`);
     else if (data[file] !== generated)
-      problems.push(`${file}: not deploy/rabbitmq/permissions/${file.replace('.json', '.topic.json')}`);
+      problems.push(`${file}: not deploy/rabbitmq/permissions/${file.replace('.jsonl', '.topic.jsonl')}`);
   }
-  for (const file of Object.keys(data).filter((key) => key.endsWith('.json') && !TOPIC_PERMISSIONS.has(key))) {
+  for (const file of Object.keys(data).filter((key) => key.endsWith('.jsonl') && !TOPIC_PERMISSIONS.has(key))) {
     problems.push(`${file}: no service's topic permissions`);
   }
   if (secretValues.some((secret) => Object.values(data).some((value) => value.includes(secret)))) {
@@ -526,17 +526,17 @@ describe('the topic permissions check', () => {
   it('would report a stale, a missing and an extra file, and a secret value in the ConfigMap', () => {
     const problems = topicPermissionProblems(
       withConfigMap((data) => {
-        data['payment.json'] = data['payment.json'].replace('payment\\\\.captured\\\\.v1|', '');
-        delete data['saga.json'];
-        data['billing.json'] = '{}';
+        data['payment.jsonl'] = data['payment.jsonl'].replace('payment\\\\.captured\\\\.v1|', '');
+        delete data['saga.jsonl'];
+        data['billing.jsonl'] = '{}';
         data['topic-permissions.sh'] += `# ${secretValues()[0]}\n`;
       }),
       secretValues(),
     );
     expect(problems).toEqual([
-      'payment.json: not deploy/rabbitmq/permissions/payment.topic.json',
-      'saga.json: missing',
-      "billing.json: no service's topic permissions",
+      'payment.jsonl: not deploy/rabbitmq/permissions/payment.topic.jsonl',
+      'saga.jsonl: missing',
+      "billing.jsonl: no service's topic permissions",
       expect.stringMatching(/^ConfigMap rabbitmq-topic-permissions-.* holds a secret value$/),
     ]);
   });

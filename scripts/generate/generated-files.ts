@@ -29,16 +29,17 @@ const files: Record<string, string> = {
       }),
   ),
   'docs/saga.md': await prettierFormatted('docs/saga.md', sagaDocument()),
-  // One file per service and kind, so provisioning scripts hand them to the management API as they are (`@file`).
+  // One file per service and kind, so provisioning scripts hand them to the management API as they are (`@file`);
+  // the topic permissions one JSON object per line, one line per exchange, as the API takes one exchange per call.
   // The topic permissions also beside the Kubernetes Job that applies them (deploy/k8s/infra/rabbitmq/
   // topic-permissions.yaml): kustomize reads no file outside its kustomization.
   ...Object.fromEntries(
     Object.entries(brokerPermissions(ORDERFLOW_ROUTING)).flatMap(([service, { topic, ...standard }]) => {
-      const topicPermission = `${JSON.stringify(topic[0], null, 2)}\n`;
+      const topicPermissions = topic.map((permission) => `${JSON.stringify(permission)}\n`).join('');
       return [
         [`deploy/rabbitmq/permissions/${service}.json`, `${JSON.stringify(standard, null, 2)}\n`],
-        [`deploy/rabbitmq/permissions/${service}.topic.json`, topicPermission],
-        [`deploy/k8s/infra/rabbitmq/topic-permissions/${service}.json`, topicPermission],
+        [`deploy/rabbitmq/permissions/${service}.topic.jsonl`, topicPermissions],
+        [`deploy/k8s/infra/rabbitmq/topic-permissions/${service}.jsonl`, topicPermissions],
       ];
     }),
   ),

@@ -298,16 +298,28 @@ rabbitmq_provision() {
   wait_until 60 "the RabbitMQ management API" management_answers
   management PUT "/vhosts/$VHOST" '{"description":"orderflow","default_queue_type":"quorum"}' >/dev/null
   management PUT "/permissions/$VHOST/$RABBITMQ_ADMIN_USER" '{"configure":".*","write":".*","read":".*"}' >/dev/null
+  # Every orderflow exchange is a topic exchange (ADR 0017); earlier versions declared three of them direct. RabbitMQ
+  # cannot change an exchange's type, so one of another type is deleted here, its bindings with it, and the import
+  # below declares it again: publishes to it fail for that moment and the outbox relays try them again.
+  local exchange
+  for exchange in orderflow.commands orderflow.retry orderflow.dead-letters; do
+    local declared
+    declared="$(management GET "/exchanges/$VHOST/$exchange" 2>/dev/null)" || continue
+    [[ "$declared" == *'"type":"topic"'* ]] || management DELETE "/exchanges/$VHOST/$exchange" >/dev/null
+  done
   # The topology: exchanges, quorum queues with their DLQs, bindings and policies, generated from the contracts.
   management POST /definitions "@$ROOT/deploy/rabbitmq/definitions.json" >/dev/null
-  local svc
+  local svc permission
   for svc in $(service_names); do
     local password_var="AMQP_PASSWORD_$svc"
     management PUT "/users/$svc" "{\"password\":\"${!password_var}\",\"tags\":\"\"}" >/dev/null
-    # deploy/rabbitmq/permissions/ (generated from the routing): services declare nothing, write only to
-    # orderflow's exchanges and only their own events, and read only their own queues.
+    # deploy/rabbitmq/permissions/ (generated from the routing): services declare nothing, read only their own
+    # queues, and send only what they own: their own commands and events, retries and dead letters only to their own
+    # queues (topic permissions, one line per exchange).
     management PUT "/permissions/$VHOST/$svc" "@$ROOT/deploy/rabbitmq/permissions/$svc.json" >/dev/null
-    management PUT "/topic-permissions/$VHOST/$svc" "@$ROOT/deploy/rabbitmq/permissions/$svc.topic.json" >/dev/null
+    while IFS= read -r permission; do
+      management PUT "/topic-permissions/$VHOST/$svc" "$permission" >/dev/null
+    done <"$ROOT/deploy/rabbitmq/permissions/$svc.topic.jsonl"
   done
 }
 

@@ -8,7 +8,7 @@ import { CreateShipment, ShipmentCreated, ShipmentDelivered, ShipmentDeliveryUnr
 import { amqpProperties, type BrokerConnection, encode, envelope, exchangeFor } from '@orderflow/messaging';
 import {
   asOperator,
-  connectAdminBroker,
+  connectBrokerAs,
   EventTap,
   freePort,
   ServiceProcess,
@@ -20,7 +20,8 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-let admin: BrokerConnection;
+/** The saga's broker user: the only sender the logistics service takes its commands from. */
+let saga: BrokerConnection;
 let tap: EventTap;
 let db: pg.Client;
 
@@ -33,8 +34,11 @@ async function sendCreateShipment(orderId: string): Promise<void> {
     { orderId, address: { ...ADDRESS, country: 'GB' }, items: [{ sku: 'SKU-LAMP-01', quantity: 1 }] },
     { service: 'saga', correlationId: orderId },
   );
-  const channel = await admin.confirmChannel();
-  channel.publish(exchangeFor(CreateShipment), CreateShipment.type, encode(command), amqpProperties(command, 'saga'));
+  const channel = await saga.confirmChannel();
+  channel.publish(exchangeFor(CreateShipment), CreateShipment.type, encode(command), {
+    ...amqpProperties(command, 'saga'),
+    userId: saga.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
 }
@@ -65,7 +69,7 @@ async function carrierShipmentIdOf(shipmentId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  admin = await connectAdminBroker('e2e@delivery-poll');
+  saga = await connectBrokerAs('saga', 'e2e@delivery-poll');
   tap = await new EventTap().open([ShipmentCreated.type, ShipmentDelivered.type, ShipmentDeliveryUnreported.type]);
   db = new pg.Client({ connectionString: testEnvironment.databaseUrl('logistics') });
   await db.connect();
@@ -74,7 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.end();
   await tap?.close();
-  await admin?.close();
+  await saga?.close();
 });
 
 /** A carrier that delivers only when told to (its test hook) and never reports a delivery by webhook. */

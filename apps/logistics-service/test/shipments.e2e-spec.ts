@@ -18,12 +18,13 @@ import {
   testEnvironment,
   waitFor,
   webhookSecret,
-  connectAdminBroker,
+  connectBrokerAs,
 } from '@orderflow/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-let admin: BrokerConnection;
+/** The saga's broker user: the only sender the logistics service takes its commands from. */
+let saga: BrokerConnection;
 let tap: EventTap;
 let db: pg.Client;
 
@@ -41,8 +42,11 @@ async function sendCreateShipment(orderId: string, country = 'GB'): Promise<stri
     { orderId, address: { ...ADDRESS, country }, items: ITEMS },
     { service: 'saga', correlationId: orderId },
   );
-  const channel = await admin.confirmChannel();
-  channel.publish(exchangeFor(CreateShipment), CreateShipment.type, encode(command), amqpProperties(command, 'saga'));
+  const channel = await saga.confirmChannel();
+  channel.publish(exchangeFor(CreateShipment), CreateShipment.type, encode(command), {
+    ...amqpProperties(command, 'saga'),
+    userId: saga.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
   return command.id;
@@ -120,7 +124,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  admin = await connectAdminBroker('e2e@shipments');
+  saga = await connectBrokerAs('saga', 'e2e@shipments');
   tap = await new EventTap().open([ShipmentCreated.type, ShipmentRejected.type, ShipmentDelivered.type]);
   db = new pg.Client({ connectionString: testEnvironment.databaseUrl('logistics') });
   await db.connect();
@@ -129,7 +133,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.end();
   await tap?.close();
-  await admin?.close();
+  await saga?.close();
 });
 
 describe('with the carrier up', () => {

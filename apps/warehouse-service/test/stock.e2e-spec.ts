@@ -12,11 +12,13 @@ import {
   envelope,
   EXCHANGES,
 } from '@orderflow/messaging';
-import { asOperator, connectAdminBroker, ServiceProcess, waitFor } from '@orderflow/testing';
+import { asOperator, connectAdminBroker, connectBrokerAs, ServiceProcess, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('warehouse');
 let admin: BrokerConnection;
+/** The saga's broker user: the only sender the warehouse takes its commands from. */
+let saga: BrokerConnection;
 
 const COMMANDS_DLQ = deadLetterQueueOf('warehouse.commands');
 
@@ -45,11 +47,14 @@ async function get(sku: string) {
 
 /** Sends a command as the saga would; `data` is not validated here, so tests can send what the saga never would. */
 async function sendAll(messages: { type: MessageType; orderId: string; data: unknown }[]): Promise<void> {
-  const channel = await admin.confirmChannel();
+  const channel = await saga.confirmChannel();
   try {
     for (const { type, orderId, data } of messages) {
       const event = envelope(type, orderId, data, { service: 'saga', correlationId: orderId });
-      channel.publish(EXCHANGES.commands, type.type, encode(event), amqpProperties(event, 'saga'));
+      channel.publish(EXCHANGES.commands, type.type, encode(event), {
+        ...amqpProperties(event, 'saga'),
+        userId: saga.user,
+      });
     }
     await channel.waitForConfirms();
   } finally {
@@ -104,12 +109,14 @@ async function levelsOf(sku: string) {
 
 beforeAll(async () => {
   admin = await connectAdminBroker('e2e@warehouse');
+  saga = await connectBrokerAs('saga', 'e2e@warehouse-saga');
   await service.start().waitReady();
 });
 
 afterAll(async () => {
   await service.stop();
   await admin.close();
+  await saga.close();
 });
 
 describe('PUT and GET /stock/{sku}', () => {

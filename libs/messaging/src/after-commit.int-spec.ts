@@ -104,7 +104,10 @@ describe('the consumer', () => {
     const channel = await broker.confirmChannel();
     for (const orderId of orderIds) {
       const event = envelope(StockReserved, orderId, { orderId }, { service: 'it', correlationId: orderId });
-      channel.publish('orderflow.events', StockReserved.type, encode(event), amqpProperties(event, 'it'));
+      channel.publish('orderflow.events', StockReserved.type, encode(event), {
+        ...amqpProperties(event, 'it'),
+        userId: broker.user,
+      });
     }
     await channel.waitForConfirms();
 

@@ -10,12 +10,16 @@ export class PermanentError extends Error {
   override name = 'PermanentError';
 }
 
-/** The message cannot be read at all: not JSON, not a CloudEvent, an unknown type, or data its schema refuses. */
+/**
+ * The message cannot be handled at all: not JSON, not a CloudEvent, an unknown type, data its schema refuses, or sent
+ * by a broker user that does not own it.
+ */
 export class UndeliverableMessage extends PermanentError {
   override name = 'UndeliverableMessage';
   constructor(
     message: string,
-    readonly reason: 'undecodable' | 'invalid-envelope' | 'unknown-type' | 'invalid-data' | 'unhandled-type',
+    readonly reason:
+      'undecodable' | 'invalid-envelope' | 'unknown-type' | 'invalid-data' | 'unhandled-type' | 'wrong-publisher',
   ) {
     super(message);
   }

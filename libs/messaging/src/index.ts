@@ -3,6 +3,7 @@ export * from './consumer/failure.js';
 export * from './consumer/handle-message.decorator.js';
 export * from './consumer/incoming-message.js';
 export * from './consumer/queue-consumer.js';
+export * from './consumer/publisher-check.js';
 export * from './dead-letters/dead-letters.js';
 export * from './envelope/cloud-event.js';
 export * from './envelope/trace-context.js';

@@ -28,6 +28,7 @@ import { DataSource } from 'typeorm';
 import { BrokerConnection } from './broker/broker-connection.js';
 import { HANDLE_MESSAGE, MESSAGE_HANDLER_SET, type MessageHandlerSet } from './consumer/handle-message.decorator.js';
 import type { MessageHandlerFn } from './consumer/incoming-message.js';
+import { brokerUserOfService, type PublisherCheck, publisherCheckFor } from './consumer/publisher-check.js';
 import { QueueConsumer } from './consumer/queue-consumer.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
@@ -45,6 +46,7 @@ export const TOPOLOGY = Symbol('TOPOLOGY');
 export const PUBLISHABLE_TYPES = Symbol('PUBLISHABLE_TYPES');
 const PG_POOL = Symbol('PG_POOL');
 const RELAY_POOL = Symbol('RELAY_POOL');
+const PUBLISHER_CHECK = Symbol('PUBLISHER_CHECK');
 
 @Module({})
 export class MessagingModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -65,6 +67,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(TOPOLOGY) private readonly topology: Topology,
     @Inject(PUBLISHABLE_TYPES) private readonly publishableTypes: ReadonlySet<string>,
     @Inject(RELAY_POOL) private readonly relayConnections: pg.Pool,
+    @Inject(PUBLISHER_CHECK) private readonly publishers: PublisherCheck,
   ) {}
 
   static forService(routing: Routing = ORDERFLOW_ROUTING): DynamicModule {
@@ -94,6 +97,21 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
             });
             await connection.startInBackground();
             return connection;
+          },
+        },
+        {
+          provide: PUBLISHER_CHECK,
+          inject: [ServiceIdentity, BrokerConnection],
+          useFactory: (identity: ServiceIdentity, broker: BrokerConnection) => {
+            // Consumers know each sender by its broker user, named after its service (ADR 0017): a service connected
+            // as another user would have every message it sends refused by the others.
+            const expected = brokerUserOfService(identity.name);
+            if (broker.user !== expected) {
+              throw new Error(
+                `AMQP_URL connects as broker user '${broker.user}'; the ${identity.name} service must connect as '${expected}'`,
+              );
+            }
+            return publisherCheckFor(routing, identity.name);
           },
         },
         {
@@ -227,6 +245,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
             publishableTypes: this.publishableTypes,
             dataSource: this.dataSource,
             broker: this.broker,
+            publishers: this.publishers,
             outbox: this.relay,
             logger: new Logger(`Consumer ${queue}`),
             observer: this.metrics,

@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { amqpProperties, encode, envelope } from './envelope/cloud-event.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
 import { PermanentError, TransientError } from './errors.js';
-import { deadLetterQueueOf } from './topology/topology.js';
+import { PublisherCheck } from './consumer/publisher-check.js';
+import { deadLetterQueueOf, EXCHANGES } from './topology/topology.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 let rig: MessagingRig;
@@ -61,7 +62,10 @@ describe('the inbox', () => {
     const orderId = crypto.randomUUID();
     const event = envelope(StockReserved, orderId, { orderId }, { service: 'it', correlationId: orderId });
     for (let i = 0; i < 3; i += 1)
-      channel.publish('orderflow.events', StockReserved.type, encode(event), amqpProperties(event, 'it'));
+      channel.publish('orderflow.events', StockReserved.type, encode(event), {
+        ...amqpProperties(event, 'it'),
+        userId: broker.user,
+      });
     await channel.waitForConfirms();
 
     await waitFor(() => counter.counts.handled + counter.counts.duplicate === 3, { what: 'three deliveries' });
@@ -183,7 +187,10 @@ describe('failures', () => {
       { orderId: 'not-a-uuid' },
       { service: 'it', correlationId: orderId },
     );
-    channel.publish('orderflow.events', StockReserved.type, encode(invalid), amqpProperties(invalid, 'it'));
+    channel.publish('orderflow.events', StockReserved.type, encode(invalid), {
+      ...amqpProperties(invalid, 'it'),
+      userId: broker.user,
+    });
     await channel.waitForConfirms();
     const orderIds = await produceOrders(rig.messaging(relay), 20);
 
@@ -207,6 +214,44 @@ describe('failures', () => {
       'x-orderflow-attempts': 1,
     });
     expect(typeof invalidData?.failedAt).toBe('string');
+  });
+
+  it('dead-letter, unhandled, a message not sent by its owner, saying who sent it; take the owner’s', async () => {
+    await rig.relay(); // dead letters, too, leave by the outbox
+    const broker = await rig.broker();
+    const admin = broker.user;
+    // The rig's connections are all the admin user's. Here the consumer is told that another user owns
+    // StockReserved, so the admin's StockReserved is a forgery — unless it comes back by orderflow.retry, which only
+    // the queue's own service (the admin here) may send by.
+    await rig.consumer({
+      publishers: new PublisherCheck(
+        new Map([
+          [StockReserved.type, 'warehouse'],
+          [StockReleased.type, admin],
+        ]),
+        admin,
+      ),
+    });
+    const [forged, released, retried] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const channel = await broker.confirmChannel();
+    const send = (exchange: string, routingKey: string, type: typeof StockReserved, orderId: string) => {
+      const event = envelope(type, orderId, { orderId }, { service: 'it', correlationId: orderId });
+      channel.publish(exchange, routingKey, encode(event), { ...amqpProperties(event, 'it'), userId: admin });
+    };
+    send(EXCHANGES.events, StockReserved.type, StockReserved, forged);
+    send(EXCHANGES.events, StockReleased.type, StockReleased, released);
+    send(EXCHANGES.retry, RIG_QUEUE, StockReserved, retried);
+    await channel.waitForConfirms();
+
+    await expectEachEffectOnce([released, retried]);
+    const dead = new DeadLetters(broker, new Map([[RIG_QUEUE, deadLetterQueueOf(RIG_QUEUE)]]));
+    const letter = await waitFor(async () => (await dead.list(RIG_QUEUE)).find((l) => l.correlationId === forged), {
+      what: 'the forged message in the dead-letter queue',
+    });
+    expect(letter.reason).toBe('wrong-publisher');
+    expect(letter.error).toContain(`sent by broker user '${admin}' through orderflow.events; only 'warehouse' may`);
+    expect(await rig.count(`SELECT count(*) AS n FROM effects WHERE order_id = '${forged}'`)).toBe(0);
+    expect(await rig.count(`SELECT count(*) AS n FROM inbox_messages`)).toBe(2);
   });
 
   it('retry a transient error with backoff until it succeeds, and dead-letter what keeps failing', async () => {

@@ -1,9 +1,10 @@
 """Publishes messages to RabbitMQ with pika, a second AMQP client next to the services' amqplib, so tests inject
-messages exactly as another client would put them on the wire. Reads JSON lines from stdin: {"exchange",
-"routingKey", "body" (the message body, a string), "properties"}; publishes each with publisher confirms, in order;
-exits 0 once every message was confirmed, 1 with the reason otherwise.
+messages exactly as another client would put them on the wire. Reads JSON lines from stdin: {"sender", "exchange",
+"routingKey", "body" (the message body, a string), "properties"}; publishes each in order, over a connection as its
+sender's broker user and naming that user in user_id (as the services do, and as their consumers require), with
+publisher confirms; exits 0 once every message was confirmed, 1 with the reason otherwise.
 
-Usage: /usr/bin/python3 inject_with_pika.py amqp://user:password@host:port/vhost < messages.jsonl
+Usage: /usr/bin/python3 inject_with_pika.py '{"saga": "amqp://saga:password@host:port/vhost", ...}' < messages.jsonl
 """
 import json
 import sys
@@ -12,16 +13,27 @@ import pika
 
 
 def main() -> int:
-    connection = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
-    channel = connection.channel()
-    channel.confirm_delivery()
+    urls = json.loads(sys.argv[1])
+    connections = {}
+    channels = {}
+
+    def channel_of(sender):
+        if sender not in channels:
+            parameters = pika.URLParameters(urls[sender])
+            connections[sender] = pika.BlockingConnection(parameters)
+            channels[sender] = connections[sender].channel()
+            channels[sender].confirm_delivery()
+        return channels[sender], pika.URLParameters(urls[sender]).credentials.username
+
     count = 0
     for line in sys.stdin:
         if not line.strip():
             continue
         message = json.loads(line)
+        channel, user = channel_of(message["sender"])
         p = message.get("properties", {})
         properties = pika.BasicProperties(
+            user_id=user,
             delivery_mode=2,
             content_type=p.get("contentType"),
             content_encoding=p.get("contentEncoding"),
@@ -41,7 +53,8 @@ def main() -> int:
             mandatory=True,
         )
         count += 1
-    connection.close()
+    for connection in connections.values():
+        connection.close()
     print(f"published {count}")
     return 0
 

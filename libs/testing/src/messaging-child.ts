@@ -6,9 +6,16 @@
  *                        effects commit, acks never leave, and the test kills it.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { BrokerConnection, CLAIM_ONLY, QueueConsumer, Messaging, type MessageHandlerFn } from '@orderflow/messaging';
+import {
+  BrokerConnection,
+  CLAIM_ONLY,
+  QueueConsumer,
+  Messaging,
+  type MessageHandlerFn,
+  publisherCheckFor,
+} from '@orderflow/messaging';
 import { StockReleased, StockReserved } from '@orderflow/contracts';
-import { openDataSource, produceOrders, recordEffect, RIG_QUEUE, RIG_SERVICE } from './messaging-rig.js';
+import { openDataSource, produceOrders, recordEffect, RIG_QUEUE, RIG_ROUTING, RIG_SERVICE } from './messaging-rig.js';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const [mode] = process.argv.slice(2);
@@ -67,6 +74,7 @@ if (mode === 'commit-then-die') {
     publishableTypes: new Set(),
     dataSource,
     broker,
+    publishers: publisherCheckFor(RIG_ROUTING, RIG_SERVICE, () => broker.user),
     outbox: CLAIM_ONLY,
     logger: silent,
     observer: { outcome: () => undefined },

@@ -17,6 +17,8 @@ import {
   type OutboxHandoff,
   OutboxRelay,
   type Outcome,
+  type PublisherCheck,
+  publisherCheckFor,
   QueueConsumer,
   type RelayOptions,
   relayPool,
@@ -176,15 +178,18 @@ export class MessagingRig {
       handler?: MessageHandlerFn<{ orderId: string }>;
       observer?: ConsumerObserver;
       broker?: BrokerConnection;
+      /** Who may send what; by default the rig's own connections (the admin user's) send everything. */
+      publishers?: PublisherCheck;
     } & Partial<ConsumerOptions> = {},
     /** Where committed outbox rows go: a relay (published at once), or a function woken to claim them. */
     outbox: OutboxHandoff | (() => void) = CLAIM_ONLY,
   ): Promise<QueueConsumer> {
-    const { handler = recordEffect, observer = new OutcomeCounter(), broker, ...consumerOptions } = options;
+    const { handler = recordEffect, observer = new OutcomeCounter(), broker, publishers, ...consumerOptions } = options;
     const handlers = new Map<string, MessageHandlerFn>([
       [StockReserved.type, handler as MessageHandlerFn],
       [StockReleased.type, handler as MessageHandlerFn],
     ]);
+    const connection = broker ?? (await this.broker());
     const consumer = new QueueConsumer(
       {
         queue: RIG_QUEUE,
@@ -193,7 +198,9 @@ export class MessagingRig {
         handlers,
         publishableTypes: new Set([StockReserved.type, StockReleased.type]),
         dataSource: this.dataSource,
-        broker: broker ?? (await this.broker()),
+        broker: connection,
+        // Every connection of the rig is the admin user's: it is the sender of everything the rig's routing sends.
+        publishers: publishers ?? publisherCheckFor(RIG_ROUTING, RIG_SERVICE, () => connection.user),
         outbox: typeof outbox === 'function' ? { reservationMs: undefined, committed: outbox } : outbox,
         logger: silent,
         observer,

@@ -6,9 +6,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Options } from 'amqplib';
+import { SERVICE_NAMES, type ServiceName } from '@orderflow/platform';
 import { testEnvironment } from './test-environment.js';
 
 export interface InjectedMessage {
+  /** The service that sends it: published as its broker user, named in `user_id`, as that service would. */
+  sender: ServiceName;
   exchange: string;
   routingKey: string;
   body: Buffer;
@@ -18,7 +21,8 @@ export interface InjectedMessage {
 const SCRIPT = fileURLToPath(new URL('./inject_with_pika.py', import.meta.url));
 
 export async function injectWithPika(messages: readonly InjectedMessage[]): Promise<void> {
-  const child = spawn('/usr/bin/python3', [SCRIPT, testEnvironment.amqpAdminUrl()], {
+  const urls = Object.fromEntries(SERVICE_NAMES.map((service) => [service, testEnvironment.amqpUrl(service)]));
+  const child = spawn('/usr/bin/python3', [SCRIPT, JSON.stringify(urls)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
@@ -27,7 +31,7 @@ export async function injectWithPika(messages: readonly InjectedMessage[]): Prom
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   for (const m of messages) {
     child.stdin.write(
-      `${JSON.stringify({ exchange: m.exchange, routingKey: m.routingKey, body: m.body.toString('utf8'), properties: m.properties })}\n`,
+      `${JSON.stringify({ sender: m.sender, exchange: m.exchange, routingKey: m.routingKey, body: m.body.toString('utf8'), properties: m.properties })}\n`,
     );
   }
   child.stdin.end();

@@ -16,10 +16,18 @@ export class BrokerAddresses {
   private readonly endpoints: Options.Connect[];
   private index: number;
 
+  /** The broker user every address connects as: the one the broker names as the publisher of what is sent. */
+  readonly user: string;
+
   constructor(urls: string | readonly string[], random: () => number = Math.random) {
     const list = typeof urls === 'string' ? [urls] : urls;
     if (list.length === 0) throw new Error('no broker address given');
     this.endpoints = list.map(endpointOf);
+    // Messages carry their sender's user name, which the broker checks against the connection's: the nodes of one
+    // cluster share their users, so a list naming two users is a mistake, and one that would fail every publish.
+    const users = new Set(this.endpoints.map((e) => e.username ?? 'guest'));
+    if (users.size > 1) throw new Error('the broker addresses name different users; give every address the same one');
+    this.user = [...users][0];
     this.index = Math.floor(random() * list.length) % list.length;
     Object.assign(this.endpoint, this.endpoints[this.index]);
   }

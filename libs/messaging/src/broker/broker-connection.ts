@@ -38,7 +38,19 @@ export class BrokerConnection {
   private current?: ChannelModel;
   private readonly listeners: ((model: ChannelModel) => Promise<void>)[] = [];
 
-  constructor(private readonly options: BrokerConnectionOptions) {}
+  private readonly addresses: BrokerAddresses;
+
+  constructor(private readonly options: BrokerConnectionOptions) {
+    this.addresses = new BrokerAddresses(options.url, options.random);
+  }
+
+  /**
+   * The broker user this connection authenticates as. Everything published through it says so in `user_id`, which
+   * the broker verifies, so a consumer knows who really sent a message (consumer/publisher-check.ts).
+   */
+  get user(): string {
+    return this.addresses.user;
+  }
 
   get isOpen(): boolean {
     return this.connected;
@@ -62,7 +74,7 @@ export class BrokerConnection {
 
   private async open(waitForConnect: boolean): Promise<void> {
     const { connectionName, product, version, logger } = this.options;
-    const addresses = new BrokerAddresses(this.options.url, this.options.random);
+    const { addresses } = this;
     const model = await connect(addresses.endpoint, {
       clientProperties: { connection_name: connectionName, product, version },
       // Small frames (acks, confirms) must not wait for Nagle's algorithm: it added up to 40 ms to tail latency.

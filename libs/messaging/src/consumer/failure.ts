@@ -36,7 +36,8 @@ export const DEAD_LETTER_HEADERS = {
   attempts: 'x-orderflow-attempts',
 } as const;
 
-export type DeadLetterReason = 'permanent-error' | 'attempts-exhausted' | 'undeliverable';
+/** `wrong-publisher`: sent by a broker user that does not own the message (publisher-check.ts); never retried. */
+export type DeadLetterReason = 'permanent-error' | 'attempts-exhausted' | 'undeliverable' | 'wrong-publisher';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -35,6 +35,7 @@ import {
   type RetryPolicy,
 } from './failure.js';
 import { ATTEMPT_HEADER, type IncomingMessage, type MessageHandlerFn } from './incoming-message.js';
+import type { PublisherCheck } from './publisher-check.js';
 
 export interface ConsumerOptions {
   /** Unacknowledged deliveries the broker may push to this consumer (per-consumer QoS). */
@@ -100,6 +101,8 @@ export interface QueueConsumerDeps {
   publishableTypes: ReadonlySet<string>;
   dataSource: DataSource;
   broker: BrokerConnection;
+  /** Who may have sent what: a delivery from anyone else is dead-lettered unhandled. */
+  publishers: PublisherCheck;
   /** Takes the outbox rows of each commit, so this process's relay publishes them at once. */
   outbox: OutboxHandoff;
   logger: Logger;
@@ -219,10 +222,15 @@ export class QueueConsumer {
     } catch (err) {
       throw err instanceof UndeliverableMessage ? err : new UndeliverableMessage(String(err), 'undecodable');
     }
-    const handler = this.deps.handlers.get(decoded.event.type);
-    if (!handler)
-      throw new UndeliverableMessage(`${this.queue} has no handler for ${decoded.event.type}`, 'unhandled-type');
     const { event } = decoded;
+    const refusal = this.deps.publishers.refusal(
+      event.type,
+      delivery.msg.fields.exchange,
+      delivery.msg.properties.userId as unknown,
+    );
+    if (refusal) throw new UndeliverableMessage(refusal, 'wrong-publisher');
+    const handler = this.deps.handlers.get(event.type);
+    if (!handler) throw new UndeliverableMessage(`${this.queue} has no handler for ${event.type}`, 'unhandled-type');
     const attempt = Number(delivery.msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
     return {
       ...delivery,
@@ -314,7 +322,9 @@ export class QueueConsumer {
     const permanent = error instanceof PermanentError;
     const reason: DeadLetterReason | undefined =
       error instanceof UndeliverableMessage
-        ? 'undeliverable'
+        ? error.reason === 'wrong-publisher'
+          ? 'wrong-publisher'
+          : 'undeliverable'
         : permanent
           ? 'permanent-error'
           : attempt >= this.options.retry.maxAttempts

@@ -89,7 +89,7 @@ export class DeadLetters {
         const id = msg.properties.messageId as string | undefined;
         if (wanted && !(id && wanted.has(id))) continue;
         await new Promise<void>((resolve, reject) => {
-          confirm.publish(EXCHANGES.retry, queue, msg.content, replayProperties(msg), (err) =>
+          confirm.publish(EXCHANGES.retry, queue, msg.content, replayProperties(msg, this.broker.user), (err) =>
             err ? reject(err as Error) : resolve(),
           );
         });
@@ -129,7 +129,8 @@ export class UnknownQueue extends Error {
   }
 }
 
-function replayProperties(msg: GetMessage) {
+/** As the message was first sent, but from this service (`user_id`): only a queue's owner may put it back there. */
+function replayProperties(msg: GetMessage, user: string) {
   const headers = { ...(msg.properties.headers ?? {}) };
   for (const name of [
     ...Object.values(DEAD_LETTER_HEADERS),
@@ -159,6 +160,7 @@ function replayProperties(msg: GetMessage) {
     correlationId: p.correlationId as string | undefined,
     appId: p.appId as string | undefined,
     timestamp: p.timestamp as number | undefined,
+    userId: user,
     headers,
   };
 }

@@ -327,7 +327,10 @@ export class OutboxRelay implements OutboxHandoff {
       const confirms = rows.map(
         (row) =>
           new Promise<void>((resolve, reject) => {
-            channel.publish(row.exchange, row.routing_key, row.body, { ...row.properties, mandatory: true }, (err) =>
+            // `userId` names this service as the sender; the broker refuses the publish if it is not the user this
+            // connection authenticated as, so consumers can trust it (consumer/publisher-check.ts).
+            const properties = { ...row.properties, userId: this.broker.user, mandatory: true };
+            channel.publish(row.exchange, row.routing_key, row.body, properties, (err) =>
               err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
             );
           }),

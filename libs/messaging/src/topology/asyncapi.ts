@@ -53,6 +53,7 @@ const DEAD_LETTER_REASONS: Record<DeadLetterReason, string> = {
   'attempts-exhausted': 'transient failures used up the attempts of the retry policy',
   'permanent-error': 'the handler threw a PermanentError',
   undeliverable: 'the body is not an orderflow CloudEvent of a known type with valid data, or the queue has no handler',
+  'wrong-publisher': 'sent by a broker user (AMQP user_id) other than the one that owns the message; never handled',
 };
 
 export function toAsyncApi(routing: Routing, topology: Topology, version: string): Json {

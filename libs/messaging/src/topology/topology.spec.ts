@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ORDERFLOW_ROUTING, type Routing } from '@orderflow/contracts';
 import { describe, expect, it } from 'vitest';
 import {
+  brokerPermissions,
   buildTopology,
   DEFAULT_DELIVERY_LIMIT,
   EXCHANGES,
@@ -17,12 +18,12 @@ const bound = (exchange: string, queue: string, routingKey: string) =>
   topology.bindings.filter((b) => b.exchange === exchange && b.queue === queue && b.routingKey === routingKey);
 
 describe('buildTopology', () => {
-  it('has the four exchanges: commands direct, events topic, retry and dead letters direct', () => {
+  it('has the four exchanges, all topic exchanges (the only kind whose routing keys RabbitMQ authorises per user)', () => {
     expect(topology.exchanges.map((e) => [e.name, e.type])).toEqual([
-      ['orderflow.commands', 'direct'],
+      ['orderflow.commands', 'topic'],
       ['orderflow.events', 'topic'],
-      ['orderflow.retry', 'direct'],
-      ['orderflow.dead-letters', 'direct'],
+      ['orderflow.retry', 'topic'],
+      ['orderflow.dead-letters', 'topic'],
     ]);
   });
 
@@ -130,5 +131,52 @@ describe('toRabbitDefinitions', () => {
       readFileSync(new URL('../../../../deploy/rabbitmq/definitions.json', import.meta.url), 'utf8'),
     );
     expect(committed).toEqual(definitions);
+  });
+});
+
+describe('brokerPermissions', () => {
+  const permissions = brokerPermissions(ORDERFLOW_ROUTING);
+  const services = Object.keys(ORDERFLOW_ROUTING.publishes);
+  /** Whether the service's topic permission on the exchange lets it publish with this routing key. */
+  const maySend = (service: string, exchange: string, routingKey: string) => {
+    const permission = permissions[service].topic.find((t) => t.exchange === exchange);
+    expect(permission, `${service} has a topic permission on ${exchange}`).toBeDefined();
+    return new RegExp(permission!.write).test(routingKey);
+  };
+
+  it('gives every service a topic permission on every exchange, so none is left open by default', () => {
+    for (const service of services) {
+      expect(permissions[service].topic.map((t) => t.exchange).sort()).toEqual(
+        topology.exchanges.map((e) => e.name).sort(),
+      );
+    }
+  });
+
+  it('lets each command and event be sent by its publisher alone', () => {
+    const types = services.flatMap((s) => ORDERFLOW_ROUTING.publishes[s]);
+    expect(types.length).toBeGreaterThan(10);
+    for (const type of types) {
+      const senders = services.filter((s) => maySend(s, exchangeFor(type), type.type));
+      const publisher = services.filter((s) => ORDERFLOW_ROUTING.publishes[s].includes(type));
+      expect(senders, type.type).toEqual(publisher);
+      // Nor on the other kind's exchange.
+      const other = exchangeFor(type) === EXCHANGES.events ? EXCHANGES.commands : EXCHANGES.events;
+      expect(
+        services.filter((s) => maySend(s, other, type.type)),
+        `${type.type} on ${other}`,
+      ).toEqual([]);
+    }
+  });
+
+  it('lets retries and dead letters be addressed to a queue by the service that owns it alone', () => {
+    for (const queue of consumed) {
+      for (const exchange of [EXCHANGES.retry, EXCHANGES.deadLetters]) {
+        expect(
+          services.filter((s) => maySend(s, exchange, queue.name)),
+          `${queue.name} on ${exchange}`,
+        ).toEqual([queue.service]);
+        expect(services.filter((s) => maySend(s, exchange, `${queue.name}.dlq`))).toEqual([]);
+      }
+    }
   });
 });

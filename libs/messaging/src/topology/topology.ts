@@ -4,11 +4,14 @@
  * boot), the Kubernetes Messaging Topology Operator resources, the AsyncAPI document and the services' start-up
  * check, so none of them can drift from the others.
  *
- * - Commands go to `orderflow.commands` (direct), events to `orderflow.events` (topic); the routing key is the
- *   message's wire type, and each queue is bound to exactly the types it receives.
+ * - Commands go to `orderflow.commands`, events to `orderflow.events`; the routing key is the message's wire type,
+ *   and each queue is bound to exactly the types it receives.
  * - Every queue is a durable quorum queue `<service>.<purpose>` with a dead-letter queue `<queue>.dlq` beside it.
- * - `orderflow.retry` (direct, routing key = queue name) puts a message back on one queue: delayed retries and
- *   dead-letter replays use it. `orderflow.dead-letters` (direct, routing key = queue name) feeds the DLQs.
+ * - `orderflow.retry` (routing key = queue name) puts a message back on one queue: delayed retries and dead-letter
+ *   replays use it. `orderflow.dead-letters` (routing key = queue name) feeds the DLQs.
+ * - Every exchange is a topic exchange, though each binding names one exact key, because RabbitMQ authorises routing
+ *   keys per user only on topic exchanges: that is how the broker lets each service send only what it owns
+ *   (`brokerPermissions` below, ADR 0017).
  * - A policy per queue sets a delivery limit (RabbitMQ 3.10 has none by default) and at-least-once dead-lettering,
  *   so a message that crashes its consumer over and over still ends in its DLQ, never lost.
  */
@@ -25,7 +28,7 @@ export const DEFAULT_DELIVERY_LIMIT = 10;
 
 export interface ExchangeSpec {
   name: string;
-  type: 'direct' | 'topic';
+  type: 'topic';
   summary: string;
 }
 export interface QueueSpec {
@@ -76,18 +79,18 @@ export function buildTopology(
   const exchanges: ExchangeSpec[] = [
     {
       name: EXCHANGES.commands,
-      type: 'direct',
+      type: 'topic',
       summary: 'Commands, routed by wire type to the one queue that owns them',
     },
     { name: EXCHANGES.events, type: 'topic', summary: 'Events, routed by wire type to every subscribing queue' },
     {
       name: EXCHANGES.retry,
-      type: 'direct',
+      type: 'topic',
       summary: 'Puts a message back on one queue (delayed retries, DLQ replays)',
     },
     {
       name: EXCHANGES.deadLetters,
-      type: 'direct',
+      type: 'topic',
       summary: 'Routes failed messages to the dead-letter queue of their queue',
     },
   ];
@@ -186,21 +189,32 @@ export interface BrokerPermissions {
 /**
  * Least privilege on the broker, derived from the routing so it cannot drift from what a service really does. A
  * service declares nothing (topology is imported by operators), writes only to orderflow's exchanges, reads only
- * its own queues, and on the topic exchange publishes only the events it owns: a compromised warehouse cannot
- * announce that a payment was captured.
+ * its own queues — and, by topic permissions on every exchange, sends only what it owns: on `orderflow.commands`
+ * and `orderflow.events` the types the routing says it publishes, on `orderflow.retry` and `orderflow.dead-letters`
+ * only its own queues' names. A compromised warehouse can neither announce that a payment was captured nor put a
+ * refund into the payment service's queue by way of a retry. Consumers check the same ownership again on every
+ * delivery (`PublisherCheck`), from the `user_id` the broker verified.
  */
 export function brokerPermissions(routing: Routing): Record<string, BrokerPermissions> {
+  const only = (keys: readonly string[]) =>
+    // `^$` matches no routing key: a service that owns nothing of a kind sends nothing there.
+    keys.length ? `^(${keys.map(escapeRegExp).join('|')})$` : '^$';
   return Object.fromEntries(
     Object.entries(routing.publishes).map(([service, types]) => {
-      const events = types.filter((t) => exchangeFor(t) === EXCHANGES.events).map((t) => escapeRegExp(t.type));
+      const ownQueues = routing.queues.filter((q) => q.service === service).map((q) => q.name);
+      const sent = (exchange: string) => types.filter((t) => exchangeFor(t) === exchange).map((t) => t.type);
       return [
         service,
         {
           configure: '^$',
           write: '^orderflow\\.',
           read: `^${escapeRegExp(service)}\\.`,
-          // `^$` matches no routing key: a service that owns no event publishes none.
-          topic: [{ exchange: EXCHANGES.events, write: events.length ? `^(${events.join('|')})$` : '^$', read: '.*' }],
+          topic: [
+            { exchange: EXCHANGES.commands, write: only(sent(EXCHANGES.commands)), read: '.*' },
+            { exchange: EXCHANGES.events, write: only(sent(EXCHANGES.events)), read: '.*' },
+            { exchange: EXCHANGES.retry, write: only(ownQueues), read: '.*' },
+            { exchange: EXCHANGES.deadLetters, write: only(ownQueues), read: '.*' },
+          ],
         },
       ];
     }),
