@@ -1,6 +1,9 @@
 // The Kubernetes manifests, checked without a cluster: every overlay renders, every object is valid for its kind,
 // what one object refers to exists, and the rules every orderflow pod keeps (see docs/deployment.md) hold.
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -68,8 +71,27 @@ beforeAll(() => {
   for (const overlay of overlayNames()) {
     rendered.set(overlay, renderKustomization(join(K8S_DIR, 'overlays', overlay)));
   }
-  secrets = renderSecrets(join(K8S_DIR, 'secrets.example.env'));
+  secrets = renderSecrets(filledIn(join(K8S_DIR, 'secrets.example.env')));
 }, 180_000);
+
+/**
+ * The example env file as an operator fills it in: each value replaced by a random one of the form its comment asks
+ * for (secrets.sh refuses the example's own values).
+ */
+function filledIn(example: string): string {
+  const random = (key: string) =>
+    key === 'SECRETS_ENCRYPTION_KEY'
+      ? randomBytes(32).toString('base64')
+      : key.endsWith('WEBHOOK_SECRET')
+        ? `whsec_${randomBytes(32).toString('base64')}`
+        : randomBytes(24).toString('hex');
+  const lines = readFileSync(example, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/^([A-Z][A-Z0-9_]*)=.*$/, (_, key: string) => `${key}=${random(key)}`));
+  const file = join(mkdtempSync(join(tmpdir(), 'orderflow-secrets-')), 'secrets.env');
+  writeFileSync(file, lines.join('\n'), { mode: 0o600 });
+  return file;
+}
 
 const objectsOf = (overlay: string) => rendered.get(overlay)!;
 const ofKind = <T extends K8sObject>(objects: K8sObject[], kind: string) =>
@@ -554,7 +576,21 @@ describe('the topic permissions check', () => {
   });
 });
 
-describe('the Secrets secrets.sh makes from secrets.example.env', () => {
+describe('secrets.sh, given secrets.example.env as it is', () => {
+  it('refuses to make Secrets, naming every variable still holding an example value', () => {
+    const result = spawnSync('bash', [join(K8S_DIR, 'secrets.sh'), join(K8S_DIR, 'secrets.example.env')], {
+      encoding: 'utf8',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    const example = readFileSync(join(K8S_DIR, 'secrets.example.env'), 'utf8');
+    const keys = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect(keys.length).toBeGreaterThan(10);
+    for (const key of keys) expect(result.stderr, key).toMatch(new RegExp(`^secrets\\.sh: ${key} `, 'm'));
+  });
+});
+
+describe('the Secrets secrets.sh makes from secrets.example.env, filled in', () => {
   it('are valid Secrets, with each service URL built from its role and user', async () => {
     expect(await problemsOf(secrets)).toEqual([]);
     const data = (name: string, key: string) => {

@@ -25,6 +25,41 @@ while IFS= read -r line || [[ -n "$line" ]]; do
   env["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
 done <"$ENV_FILE"
 
+# Secrets that are not secret — the example's change-me… and all-zero values, well-known placeholders, one character
+# or one byte repeated — are refused, every one of them named (never its value). The same rules as
+# libs/platform/src/config/weak-secrets.ts, which the services apply at start-up; weak-secrets.spec.ts runs both.
+PLACEHOLDERS=" changeme changeit password passw0rd secret example placeholder default admin guest letmein test todo xxx "
+weak_reason() { # VALUE: why it may not be a secret, or nothing
+  local v="$1" lower body chars bytes
+  lower="${v,,}"
+  [[ "$lower" =~ change[-_\ ]?me ]] && { echo "is an example value (change-me…): generate a random one"; return; }
+  body="${v#whsec_}"
+  [[ "$PLACEHOLDERS" == *" ${body,,} "* ]] && { echo "is a well-known placeholder: generate a random one"; return; }
+  chars="$(printf '%s' "$body" | sed 's/=*$//')"
+  if [[ -n "$chars" && -z "${chars//"${chars:0:1}"/}" ]]; then
+    echo "repeats one character: generate a random one"
+    return
+  fi
+  if [[ "$body" =~ ^[A-Za-z0-9+/]+={0,2}$ ]] && ((${#body} >= 8 && ${#body} % 4 == 0)); then
+    bytes="$(printf '%s' "$body" | base64 -d 2>/dev/null | od -An -v -tx1 | tr -s ' \n' '\n' | sed '/^$/d')" || true
+    if (($(printf '%s\n' "$bytes" | wc -l) > 1)) && (($(printf '%s\n' "$bytes" | sort -u | wc -l) == 1)); then
+      echo "is one byte repeated (such as an all-zero key): generate a random one"
+    fi
+  fi
+}
+weak=0
+for key in $(printf "%s\n" "${!env[@]}" | sort); do
+  while IFS= read -r item; do # a comma-separated list (OPERATOR_TOKENS) is checked item by item
+    reason="$(weak_reason "$item")"
+    if [[ -n "$reason" ]]; then
+      echo "secrets.sh: $key $reason" >&2
+      weak=1
+      break
+    fi
+  done < <(printf '%s\n' "${env[$key]}" | tr ',' '\n')
+done
+((weak == 0)) || fail "refusing to make Secrets from the values above (see deploy/k8s/secrets.example.env)"
+
 value() { # KEY: its value, which must be set
   [[ -n "${env[$1]:-}" ]] || fail "$1 is missing or empty in $ENV_FILE"
   printf '%s' "${env[$1]}"

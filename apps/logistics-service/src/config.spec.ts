@@ -70,4 +70,13 @@ describe('logistics configuration', () => {
     expect(problems({ CARRIER_DELIVERY_POLL_WINDOW: 'ten days' })).toEqual(['CARRIER_DELIVERY_POLL_WINDOW']);
     expect(problems({ CARRIER_DELIVERY_POLL_FIRST_INTERVAL: '0s' })).toEqual(['CARRIER_DELIVERY_POLL_FIRST_INTERVAL']);
   });
+
+  it('refuses the example webhook secret, naming the variable', () => {
+    expect(() =>
+      loadConfig(configSchema, {
+        ...env,
+        CARRIER_WEBHOOK_SECRET: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      }),
+    ).toThrow(/CARRIER_WEBHOOK_SECRET: repeats one character: generate a random one/);
+  });
 });

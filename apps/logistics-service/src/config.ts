@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
+import { baseConfigSchema, refuseWeakSecrets, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
 import { durationSetting, schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 
@@ -23,7 +23,10 @@ export const configSchema = baseConfigSchema({ port: 3003 })
       .describe('Where the carrier reports deliveries; by default this process’s own POST /carrier/deliveries')
       .optional(),
     /** The carrier signs its reports with this (Standard Webhooks); comma-separate two during a rotation. */
-    CARRIER_WEBHOOK_SECRET: z.string().regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets'),
+    CARRIER_WEBHOOK_SECRET: z
+      .string()
+      .regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets')
+      .superRefine(refuseWeakSecrets),
     /**
      * A booked shipment's delivery is also asked of the carrier (its report may be lost): first after this, then ever
      * less often (×3, ×12, ×60… of it), at most CARRIER_DELIVERY_POLL_MAX_INTERVAL apart, for

@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema, booleanFlag, loadSheddingConfigShape } from '@orderflow/platform';
+import { baseConfigSchema, booleanFlag, loadSheddingConfigShape, refuseWeakSecrets } from '@orderflow/platform';
 import { schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 import { DEFAULT_RETRY_INTERVALS, parseDuration, parseIntervals } from './notifications/retry-schedule.js';
@@ -72,7 +72,8 @@ export const configSchema = baseConfigSchema({ port: 3000 })
      */
     SECRETS_ENCRYPTION_KEY: z
       .string()
-      .regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes, base64-encoded (openssl rand -base64 32)'),
+      .regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes, base64-encoded (openssl rand -base64 32)')
+      .superRefine(refuseWeakSecrets),
   });
 
 export type OrderServiceConfig = z.infer<typeof configSchema>;

@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
+import { baseConfigSchema, refuseWeakSecrets, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
 import { durationSetting, schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 
@@ -20,7 +20,10 @@ export const configSchema = baseConfigSchema({ port: 3001 })
     /** Where the gateway reports the results of pending authorisations; by default this service's own endpoint. */
     PAYMENT_WEBHOOK_URL: httpUrl.optional(),
     /** The gateway signs its callbacks with this (Standard Webhooks); comma-separate two during a rotation. */
-    PAYMENT_GATEWAY_WEBHOOK_SECRET: z.string().regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets'),
+    PAYMENT_GATEWAY_WEBHOOK_SECRET: z
+      .string()
+      .regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets')
+      .superRefine(refuseWeakSecrets),
     /**
      * A pending authorisation's result is also asked of the gateway (its callback may be lost): first after this,
      * then ever less often, at most PAYMENT_AUTHORIZATION_POLL_MAX_INTERVAL apart, for

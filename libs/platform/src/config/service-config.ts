@@ -3,6 +3,7 @@
  * A missing or malformed variable stops the process before anything connects, with the variable named.
  */
 import { z } from 'zod';
+import { refuseWeakSecrets, refuseWeakUrlPassword } from './weak-secrets.js';
 
 export const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -10,6 +11,7 @@ export const booleanFlag = z
 
 const postgresUrl = z
   .url({ protocol: /^postgres(ql)?$/, message: 'expected a postgres:// URL' })
+  .superRefine(refuseWeakUrlPassword)
   .describe('PostgreSQL connection URL of this service’s own database');
 
 /**
@@ -31,6 +33,8 @@ const amqpUrls = z
       if (!isAmqpUrl(url)) {
         const which = urls.length === 1 ? '' : ` (entry ${i + 1} of ${urls.length})`;
         ctx.addIssue({ code: 'custom', message: `expected an amqp:// or amqps:// URL${which}` });
+      } else {
+        refuseWeakUrlPassword(url, ctx);
       }
     });
   })
@@ -63,7 +67,8 @@ const operatorTokens = z
           .min(32, 'each token needs at least 32 characters')
           .regex(/^[\x21-\x7e]+$/, 'visible ASCII only'),
       )
-      .min(1),
+      .min(1)
+      .superRefine(refuseWeakSecrets),
   )
   .describe('operator bearer tokens, comma-separated');
 
