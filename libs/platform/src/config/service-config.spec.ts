@@ -139,20 +139,19 @@ describe('loadConfig, given a secret that is not secret', () => {
   it('refuses an example or repeated operator token, naming the variable and not the value', () => {
     for (const token of ['change-me-to-an-operator-token-of-at-least-32-chars', 'A'.repeat(40)]) {
       const error = errorOf({ ...valid, OPERATOR_TOKENS: `${OPERATOR_TOKEN},${token}` });
-      expect(error.problems).toEqual([
-        { variable: 'OPERATOR_TOKENS', message: expect.stringMatching(/generate a random one \(entry 2 of 2\)$/) },
-      ]);
+      expect(error.problems.map((p) => p.variable)).toEqual(['OPERATOR_TOKENS']);
+      expect(error.problems[0].message).toMatch(/generate a random one \(entry 2 of 2\)$/);
       expect(error.message).not.toContain(token);
     }
   });
 
   it('refuses a connection URL whose password is an example value', () => {
-    expect(
-      problemsOf({
-        ...valid,
-        DATABASE_URL: 'postgresql://orderflow_payment:change-me-payment-db@db/orderflow_payment',
-      }),
-    ).toEqual([{ variable: 'DATABASE_URL', message: expect.stringMatching(/^its password is an example value/) }]);
+    const [problem] = problemsOf({
+      ...valid,
+      DATABASE_URL: 'postgresql://orderflow_payment:change-me-payment-db@db/orderflow_payment',
+    });
+    expect(problem.variable).toBe('DATABASE_URL');
+    expect(problem.message).toMatch(/^its password is an example value/);
     expect(problemsOf({ ...valid, AMQP_URL: 'amqp://payment:xxxxxxxxxxxx@mq/orderflow' })).toEqual([
       { variable: 'AMQP_URL', message: 'its password repeats one character: generate a random one' },
     ]);
