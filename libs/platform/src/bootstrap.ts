@@ -19,6 +19,7 @@ import { type BaseConfig, ConfigurationError, loadConfig } from './config/servic
 import { dataSourceOptions, migrateExclusively, type ServiceSchema } from './database/database.module.js';
 import { Readiness } from './health/readiness.js';
 import { requestValidationPipe } from './http/request-validation.js';
+import { UntrustedInputInterceptor } from './http/untrusted-input.js';
 import { ServiceIdentity, type ServiceName } from './service-identity.js';
 import { startTracing, type Tracing } from './tracing/tracing.js';
 
@@ -74,6 +75,8 @@ export function configureHttp(
   app.flushLogs();
   // Nothing tells a caller which framework answers (OWASP API8).
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+  // Depth and unstorable characters first: the pipe's class-transformer would overflow its stack on a deep body.
+  app.useGlobalInterceptors(new UntrustedInputInterceptor());
   app.useGlobalPipes(requestValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

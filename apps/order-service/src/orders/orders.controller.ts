@@ -27,14 +27,19 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { workContextOf } from '@orderflow/messaging';
-import { CurrentPrincipal, MerchantAccess, type Principal, ShedsLoadWhenBacklogged } from '@orderflow/platform';
+import {
+  CurrentPrincipal,
+  decodeCursor,
+  MerchantAccess,
+  type Principal,
+  ShedsLoadWhenBacklogged,
+} from '@orderflow/platform';
 import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
 import { InvalidCallbackUrl } from '../notifications/callback-urls.js';
 import { OrderNotCancellable, OrderTotalTooLarge } from './order.js';
-import { decodeCursor } from './orders.repository.js';
 import {
   IdempotencyKeyInFlight,
   IdempotencyKeyReused,

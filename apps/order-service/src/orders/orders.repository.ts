@@ -4,6 +4,7 @@
  * retried and re-reads the order), so no change is ever lost to a concurrent one.
  */
 import { TransientError } from '@orderflow/messaging';
+import { encodeCursor } from '@orderflow/platform';
 import type { EntityManager } from 'typeorm';
 import { Order, type OrderState, type OrderStatus } from './order.js';
 
@@ -158,17 +159,8 @@ export class OrdersRepository {
     const last = orders.at(-1)?.snapshot;
     return {
       orders,
-      nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+      nextCursor:
+        rows.length > filter.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : undefined,
     };
   }
-}
-
-export function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  return { createdAt, id };
 }

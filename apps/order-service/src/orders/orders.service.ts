@@ -78,22 +78,8 @@ export class OrdersService {
         now: new Date(),
       });
       await this.orders.insert(uow.manager, order);
+      uow.publish(orderPlaced(order, request.payment.token));
       const s = order.snapshot;
-      uow.publish(
-        OrderPlaced.of(
-          {
-            orderId: s.id,
-            customerId: s.customerId,
-            items: s.items,
-            totalAmount: s.totalAmount,
-            currency: s.currency,
-            // The token travels to the payment service in the message only; the order service never stores it.
-            paymentToken: request.payment.token,
-            shippingAddress: s.shippingAddress,
-          },
-          s.id,
-        ),
-      );
       const response = toResponse(order);
       if (idempotencyKey) {
         await uow.manager.query(
@@ -141,6 +127,27 @@ export class OrdersService {
 function visible(scope: OrderScope, order: Order | undefined): Order {
   if (!order || (scope !== 'all' && order.snapshot.merchantId !== scope.merchantId)) throw new OrderNotFound();
   return order;
+}
+
+/**
+ * The message that starts an order's saga. Its schema is checked again here, so a request the REST validation let
+ * through and the schema refuses would fail the placement: `place-order.dto.spec.ts` holds the two together.
+ */
+export function orderPlaced(order: Order, paymentToken: string) {
+  const s = order.snapshot;
+  return OrderPlaced.of(
+    {
+      orderId: s.id,
+      customerId: s.customerId,
+      items: s.items,
+      totalAmount: s.totalAmount,
+      currency: s.currency,
+      // The token travels to the payment service in the message only; the order service never stores it.
+      paymentToken,
+      shippingAddress: s.shippingAddress,
+    },
+    s.id,
+  );
 }
 
 /** A stable hash of a request body: keys sorted, so field order does not make two equal requests differ. */

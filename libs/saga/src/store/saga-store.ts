@@ -10,6 +10,7 @@
  * executor, hence in the same transaction: there is no history of a change that did not commit.
  */
 import { TransientError } from '@orderflow/messaging';
+import { decodeCursor, encodeCursor } from '@orderflow/platform';
 import { FINAL, INITIAL } from '../definition/saga-definition.js';
 
 /** What runs SQL: a TypeORM EntityManager (a unit of work's `manager`) or DataSource both fit. */
@@ -279,7 +280,7 @@ export class SagaStore {
       where.push(`i.state = $${params.length}`);
     }
     if (query.cursor !== undefined) {
-      const [createdAt, correlationId] = decodeCursor(query.cursor);
+      const [createdAt, correlationId] = positionOf(query.cursor);
       params.push(createdAt, correlationId);
       where.push(`(i.created_at, i.correlation_id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
@@ -292,7 +293,7 @@ export class SagaStore {
     );
     const items = rows.slice(0, limit).map(toSnapshot);
     const last = items.at(-1);
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+    return rows.length > limit && last ? { items, nextCursor: cursorAfter(last) } : { items };
   }
 
   /**
@@ -377,25 +378,12 @@ function toHistoryEntry(h: HistoryJson, position: number): SagaHistoryEntry {
 
 // The cursor carries created_at to the microsecond (a JS Date would cut it to the millisecond and skip or repeat
 // rows created in the same millisecond) and the correlation id that breaks ties.
-function encodeCursor(last: SagaSnapshot): string {
-  return Buffer.from(JSON.stringify([last.createdAt, last.correlationId])).toString('base64url');
+function cursorAfter(last: SagaSnapshot): string {
+  return encodeCursor({ createdAt: last.createdAt, id: last.correlationId });
 }
 
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      !Number.isNaN(Date.parse(value[0])) &&
-      typeof value[1] === 'string' &&
-      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value[1])
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // Falls through to the error below: a cursor that is not base64url JSON is as invalid as a malformed one.
-  }
-  throw new InvalidSagaListQuery('cursor is not one this API returned');
+function positionOf(cursor: string): [string, string] {
+  const position = decodeCursor(cursor);
+  if (!position) throw new InvalidSagaListQuery('cursor is not one this API returned');
+  return [position.createdAt, position.id];
 }

@@ -6,6 +6,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   Matches,
   Max,
@@ -75,24 +76,28 @@ export class RetryScheduleDto {
 export class ScheduleByStatusDto {
   @ApiPropertyOptional({ type: RetryScheduleDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   CONFIRMED?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: RetryScheduleDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   SHIPPED?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: RetryScheduleDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   DELIVERED?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: RetryScheduleDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   CANCELLED?: RetryScheduleDto;
@@ -102,12 +107,14 @@ export class ScheduleByStatusDto {
 export class NotificationPolicyDto {
   @ApiPropertyOptional({ type: RetryScheduleDto, description: 'For every status not named in byStatus' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   default?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: ScheduleByStatusDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ScheduleByStatusDto)
   byStatus?: ScheduleByStatusDto;

@@ -4,10 +4,12 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsDefined,
   IsIn,
   IsInt,
   isISO31661Alpha2,
   IsISO4217CurrencyCode,
+  IsObject,
   IsOptional,
   IsString,
   IsUrl,
@@ -20,15 +22,33 @@ import {
 } from 'class-validator';
 
 /**
- * An ISO 3166-1 alpha-2 country, or ZZ: the user-assigned code ISO keeps for an unknown country, which the carrier
- * refuses — the documented way to see an order cancelled with SHIPPING_UNAVAILABLE.
+ * An ISO 3166-1 alpha-2 country in capitals, as the order.placed message carries it, or ZZ: the user-assigned code
+ * ISO keeps for an unknown country, which the carrier refuses — the documented way to see an order cancelled with
+ * SHIPPING_UNAVAILABLE. (class-validator's own check also takes lower case, which the message schema refuses.)
  */
 function IsCountryCode(): PropertyDecorator {
   return ValidateBy({
     name: 'isCountryCode',
     validator: {
-      validate: (value: unknown) => value === 'ZZ' || (typeof value === 'string' && isISO31661Alpha2(value)),
-      defaultMessage: () => 'country must be an ISO 3166-1 alpha-2 country code',
+      validate: (value: unknown) =>
+        typeof value === 'string' && /^[A-Z]{2}$/.test(value) && (value === 'ZZ' || isISO31661Alpha2(value)),
+      defaultMessage: () => 'country must be an ISO 3166-1 alpha-2 country code, in capitals',
+    },
+  });
+}
+
+/** Quantity × unit price over all lines within what an amount may be (the message schema's Amount). */
+function TotalWithinAmount(): PropertyDecorator {
+  return ValidateBy({
+    name: 'totalWithinAmount',
+    validator: {
+      validate: (items: unknown) =>
+        !Array.isArray(items) ||
+        items.reduce<number>((total, line: { quantity?: unknown; unitPrice?: unknown }) => {
+          const { quantity, unitPrice } = line ?? {};
+          return typeof quantity === 'number' && typeof unitPrice === 'number' ? total + quantity * unitPrice : total;
+        }, 0) <= Number.MAX_SAFE_INTEGER,
+      defaultMessage: () => `the order's total must be at most ${Number.MAX_SAFE_INTEGER} minor units`,
     },
   });
 }
@@ -102,7 +122,8 @@ export class PlaceOrderDto {
   @Length(1, 100)
   customerId: string;
 
-  @ApiProperty({ description: 'ISO 4217 currency code', example: 'EUR' })
+  @ApiProperty({ description: 'ISO 4217 currency code, in capitals', example: 'EUR', pattern: '^[A-Z]{3}$' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in capitals' })
   @IsISO4217CurrencyCode()
   currency: string;
 
@@ -110,16 +131,23 @@ export class PlaceOrderDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
+  @TotalWithinAmount()
   @Type(() => OrderLineDto)
   items: OrderLineDto[];
 
+  // @ValidateNested alone passes a missing, null or non-object value: the service would then crash on it.
   @ApiProperty({ type: PaymentDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PaymentDto)
   payment: PaymentDto;
 
   @ApiProperty({ type: AddressDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => AddressDto)
   shippingAddress: AddressDto;
