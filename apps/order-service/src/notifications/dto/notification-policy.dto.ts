@@ -7,13 +7,13 @@ import {
   IsInt,
   IsNumber,
   IsObject,
-  IsOptional,
   Matches,
   Max,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { OptionalProperty } from '@orderflow/platform';
 import {
   type NotificationPolicy,
   parseDuration,
@@ -68,35 +68,35 @@ export class RetryScheduleDto {
   retries?: number;
 
   @ApiPropertyOptional({ example: '30s', description: 'Wait from the status change to the first attempt' })
-  @IsOptional()
+  @OptionalProperty()
   @Matches(DURATION, { message: DURATION_MESSAGE })
   firstAttemptDelay?: string;
 }
 
 export class ScheduleByStatusDto {
   @ApiPropertyOptional({ type: RetryScheduleDto })
-  @IsOptional()
+  @OptionalProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   CONFIRMED?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: RetryScheduleDto })
-  @IsOptional()
+  @OptionalProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   SHIPPED?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: RetryScheduleDto })
-  @IsOptional()
+  @OptionalProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   DELIVERED?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: RetryScheduleDto })
-  @IsOptional()
+  @OptionalProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
@@ -106,14 +106,14 @@ export class ScheduleByStatusDto {
 /** A merchant's notification schedule; what it leaves out follows the service's default schedule. */
 export class NotificationPolicyDto {
   @ApiPropertyOptional({ type: RetryScheduleDto, description: 'For every status not named in byStatus' })
-  @IsOptional()
+  @OptionalProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => RetryScheduleDto)
   default?: RetryScheduleDto;
 
   @ApiPropertyOptional({ type: ScheduleByStatusDto })
-  @IsOptional()
+  @OptionalProperty()
   @IsObject()
   @ValidateNested()
   @Type(() => ScheduleByStatusDto)

@@ -10,7 +10,6 @@ import {
   isISO31661Alpha2,
   IsISO4217CurrencyCode,
   IsObject,
-  IsOptional,
   IsString,
   IsUrl,
   Length,
@@ -20,6 +19,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
+import { OptionalProperty } from '@orderflow/platform';
 
 /**
  * An ISO 3166-1 alpha-2 country in capitals, as the order.placed message carries it, or ZZ: the user-assigned code
@@ -96,7 +96,7 @@ export class AddressDto {
   line1: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @IsString()
   @Length(0, 200)
   line2?: string;
@@ -156,7 +156,7 @@ export class PlaceOrderDto {
     description: 'Where status changes are POSTed (https)',
     example: 'https://merchant.example/hooks',
   })
-  @IsOptional()
+  @OptionalProperty()
   @IsUrl({ protocols: ['https', 'http'], require_tld: false, require_protocol: true })
   @Length(1, 2000)
   callbackUrl?: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { OptionalProperty } from '@orderflow/platform';
 import type { AuthorizationResult } from '../payment-gateway.js';
 
 /** The result of a pending authorisation, as the gateway POSTs it to PAYMENT_WEBHOOK_URL. */
@@ -18,13 +19,13 @@ export class GatewayCallbackDto {
   status: 'approved' | 'declined' | 'error';
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @IsString()
   @Length(1, 500)
   reason?: string;
 
   @ApiPropertyOptional({ description: 'With `error`: request a new authorisation after this many milliseconds' })
-  @IsOptional()
+  @OptionalProperty()
   @IsInt()
   @Min(0)
   @Max(86_400_000)
