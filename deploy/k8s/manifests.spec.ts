@@ -80,7 +80,7 @@ beforeAll(() => {
  */
 function filledIn(example: string): string {
   const random = (key: string) =>
-    key === 'SECRETS_ENCRYPTION_KEY'
+    key.endsWith('_KEY')
       ? randomBytes(32).toString('base64')
       : key.endsWith('WEBHOOK_SECRET')
         ? `whsec_${randomBytes(32).toString('base64')}`

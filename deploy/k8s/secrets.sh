@@ -96,6 +96,8 @@ for row in "${SERVICES[@]}"; do
   secret "$app-secrets" "${pairs[@]}"
 done
 secret orderflow-operator-tokens "OPERATOR_TOKENS=$(value OPERATOR_TOKENS)"
+# Shared by the order service (seals payment tokens) and the payment service (opens them) alone.
+secret payment-token-key "PAYMENT_TOKEN_KEY=$(value PAYMENT_TOKEN_KEY)"
 # Shared by each service and the third party (or its simulator) that signs with it.
 secret payment-gateway-webhook "PAYMENT_GATEWAY_WEBHOOK_SECRET=$(value PAYMENT_GATEWAY_WEBHOOK_SECRET)"
 secret carrier-webhook "CARRIER_WEBHOOK_SECRET=$(value CARRIER_WEBHOOK_SECRET)"

@@ -131,6 +131,7 @@ load_secrets() {
   {
     [[ -n "${ORDERFLOW_OPERATOR_TOKEN:-}" ]] || echo "ORDERFLOW_OPERATOR_TOKEN=oft_$(random_secret)$(random_secret)"
     [[ -n "${SECRETS_ENCRYPTION_KEY:-}" ]] || echo "SECRETS_ENCRYPTION_KEY=$(random_key)"
+    [[ -n "${PAYMENT_TOKEN_KEY:-}" ]] || echo "PAYMENT_TOKEN_KEY=$(random_key)"
     [[ -n "${PAYMENT_GATEWAY_WEBHOOK_SECRET:-}" ]] || echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=whsec_$(random_key)"
     [[ -n "${CARRIER_WEBHOOK_SECRET:-}" ]] || echo "CARRIER_WEBHOOK_SECRET=whsec_$(random_key)"
   } >>"$SECRETS_FILE"

@@ -400,9 +400,11 @@ write_services_env() {
       echo "${up}_PORT=$(service_port "$svc")"
     done
     # Application secrets: the operator token every service accepts, the key sealing merchants' webhook secrets,
-    # and the secrets the third parties (their simulators here) sign their webhooks with.
+    # the key sealing payment tokens between the order and payment services, and the secrets the third parties
+    # (their simulators here) sign their webhooks with.
     echo "ORDERFLOW_OPERATOR_TOKEN=$ORDERFLOW_OPERATOR_TOKEN"
     echo "SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY"
+    echo "PAYMENT_TOKEN_KEY=$PAYMENT_TOKEN_KEY"
     echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=$PAYMENT_GATEWAY_WEBHOOK_SECRET"
     echo "CARRIER_WEBHOOK_SECRET=$CARRIER_WEBHOOK_SECRET"
   } >"$SERVICES_ENV.tmp"

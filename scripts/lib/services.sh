@@ -20,12 +20,14 @@ service_env() {
   case "$svc" in
     order)
       echo "SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY"
+      echo "PAYMENT_TOKEN_KEY=$PAYMENT_TOKEN_KEY"
       # Merchants' callback endpoints run on this machine in development and tests.
       echo "CALLBACK_ALLOW_PRIVATE_NETWORKS=${CALLBACK_ALLOW_PRIVATE_NETWORKS:-true}"
       ;;
     payment)
       echo "PAYMENT_GATEWAY_URL=${PAYMENT_GATEWAY_URL:-http://127.0.0.1:$(simulator_port payment-gateway)}"
       echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=$PAYMENT_GATEWAY_WEBHOOK_SECRET"
+      echo "PAYMENT_TOKEN_KEY=$PAYMENT_TOKEN_KEY"
       ;;
     logistics)
       echo "CARRIER_URL=${CARRIER_URL:-http://127.0.0.1:$(simulator_port carrier)}"

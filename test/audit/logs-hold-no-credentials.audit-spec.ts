@@ -10,6 +10,7 @@ function configuredSecrets(): string[] {
   const named = [
     'ORDERFLOW_OPERATOR_TOKEN',
     'SECRETS_ENCRYPTION_KEY',
+    'PAYMENT_TOKEN_KEY',
     'PAYMENT_GATEWAY_WEBHOOK_SECRET',
     'CARRIER_WEBHOOK_SECRET',
   ].map((name) => process.env[name] ?? '');

@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema, booleanFlag, loadSheddingConfigShape, refuseWeakSecrets } from '@orderflow/platform';
+import { aes256Key, baseConfigSchema, booleanFlag, loadSheddingConfigShape } from '@orderflow/platform';
 import { schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 import { DEFAULT_RETRY_INTERVALS, parseDuration, parseIntervals } from './notifications/retry-schedule.js';
@@ -70,10 +70,12 @@ export const configSchema = baseConfigSchema({ port: 3000 })
      * Encrypts merchants' webhook signing secrets at rest (AES-256-GCM): 32 random bytes, base64. The database alone
      * then holds nothing that can sign a notification.
      */
-    SECRETS_ENCRYPTION_KEY: z
-      .string()
-      .regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes, base64-encoded (openssl rand -base64 32)')
-      .superRefine(refuseWeakSecrets),
+    SECRETS_ENCRYPTION_KEY: aes256Key,
+    /**
+     * Seals each order's payment token for the payment service, the only other holder of this key (AES-256-GCM, bound
+     * to the order's id): outboxes, queues, dead letters and the saga carry it sealed (ADR 0015).
+     */
+    PAYMENT_TOKEN_KEY: aes256Key,
   });
 
 export type OrderServiceConfig = z.infer<typeof configSchema>;

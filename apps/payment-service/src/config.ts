@@ -1,5 +1,5 @@
 import { messagingConfigShape } from '@orderflow/messaging';
-import { baseConfigSchema, refuseWeakSecrets, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
+import { aes256Key, baseConfigSchema, refuseWeakSecrets, STANDARD_WEBHOOK_SECRET } from '@orderflow/platform';
 import { durationSetting, schedulingConfigShape } from '@orderflow/scheduling';
 import { z } from 'zod';
 
@@ -24,6 +24,11 @@ export const configSchema = baseConfigSchema({ port: 3001 })
       .string()
       .regex(STANDARD_WEBHOOK_SECRET, 'expected whsec_ secrets')
       .superRefine(refuseWeakSecrets),
+    /**
+     * Opens the payment tokens the order service sealed for this service (the same key there): a token is clear only
+     * in this process's memory, for the gateway call (ADR 0015).
+     */
+    PAYMENT_TOKEN_KEY: aes256Key,
     /**
      * A pending authorisation's result is also asked of the gateway (its callback may be lost): first after this,
      * then ever less often, at most PAYMENT_AUTHORIZATION_POLL_MAX_INTERVAL apart, for

@@ -2,6 +2,7 @@ export * from './access/index.js';
 export * from './bootstrap.js';
 export * from './config/service-config.js';
 export * from './config/weak-secrets.js';
+export * from './crypto/secret-box.js';
 export * from './database/database.module.js';
 export * from './database/database-unavailable.js';
 export * from './database/prepared-statements.js';

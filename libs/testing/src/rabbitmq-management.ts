@@ -21,6 +21,13 @@ export class RabbitMqManagement {
     await this.send('POST', path, body);
   }
 
+  /** A POST that answers with JSON (`/queues/<vhost>/<queue>/get`, which peeks at messages). */
+  async postForJson<T>(path: string, body: unknown): Promise<T> {
+    const res = await this.request('POST', path, body);
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
   private async send(method: string, path: string, body: unknown): Promise<void> {
     const res = await this.request(method, path, body);
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);

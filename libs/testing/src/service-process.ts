@@ -42,13 +42,17 @@ export function serviceEnvironment(service: ServiceName): Record<string, string>
     OPERATOR_TOKENS: required('ORDERFLOW_OPERATOR_TOKEN'),
     ...(service === 'order' && {
       SECRETS_ENCRYPTION_KEY: required('SECRETS_ENCRYPTION_KEY'),
+      PAYMENT_TOKEN_KEY: required('PAYMENT_TOKEN_KEY'),
       // The tests' merchant endpoints listen on 127.0.0.1.
       CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
       // The test profile's database keeps every run's PENDING orders (most files run no saga), so a production bound
       // would in time refuse every file's orders; load-shedding.e2e-spec.ts sets the bound it tests.
       LOAD_SHEDDING_MAX_ORDERS_IN_FLIGHT: '1000000',
     }),
-    ...(service === 'payment' && { PAYMENT_GATEWAY_WEBHOOK_SECRET: required('PAYMENT_GATEWAY_WEBHOOK_SECRET') }),
+    ...(service === 'payment' && {
+      PAYMENT_GATEWAY_WEBHOOK_SECRET: required('PAYMENT_GATEWAY_WEBHOOK_SECRET'),
+      PAYMENT_TOKEN_KEY: required('PAYMENT_TOKEN_KEY'),
+    }),
     ...(service === 'logistics' && { CARRIER_WEBHOOK_SECRET: required('CARRIER_WEBHOOK_SECRET') }),
     // Results lost with their webhook are asked for within seconds here, not the production minutes (a test waits).
     ...(service === 'payment' && {

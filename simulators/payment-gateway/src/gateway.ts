@@ -3,7 +3,8 @@
  * keys, and the test tokens. No HTTP here; main.ts turns requests into these calls and answers into responses, and
  * keeps the state (`saved`, `restore`) in a file across restarts if told to.
  *
- * Test tokens (any other token is declined with `invalid_token`):
+ * Test tokens (any other token is declined with `invalid_token`); anything after a `~` is ignored, so a test can make
+ * each of its tokens unique (`tok_ok~3f2a`) and look for it afterwards:
  * - `tok_ok`          approved at once (201).
  * - `tok_declined`    declined (402, reason `card_declined`).
  * - `tok_flaky`       503 `temporarily_unavailable` for the first two requests with an Idempotency-Key, then approved.
@@ -185,7 +186,8 @@ export class PaymentGateway {
       return { status: 409, body: { error: 'request_in_progress', retryAfterMs: this.options.retryAfterMs } };
     }
 
-    switch (request.token) {
+    const token = request.token.split('~')[0];
+    switch (token) {
       case 'tok_ok':
         return this.settle(record, this.approve(this.open(record, idempotencyKey, request)));
       case 'tok_declined':
@@ -204,7 +206,7 @@ export class PaymentGateway {
       case 'tok_async':
       case 'tok_async_error': {
         const authorization = this.open(record, idempotencyKey, request);
-        const fails = request.token === 'tok_async_error' && !this.failedOnce.has(request.reference);
+        const fails = token === 'tok_async_error' && !this.failedOnce.has(request.reference);
         if (fails) {
           this.failedOnce.add(request.reference);
           this.changedFailedOnce.add(request.reference);

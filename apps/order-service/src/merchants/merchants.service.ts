@@ -5,12 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@orderflow/platform';
+import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
 import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
 import { issueApiKey, issueWebhookSecret } from './merchant-credentials.js';
 import { type MerchantRecord, MerchantsRepository } from './merchants.repository.js';
-import { SecretBox } from './secret-box.js';
 
 export class MerchantNotFound extends Error {}
 export class LastWebhookSecret extends Error {

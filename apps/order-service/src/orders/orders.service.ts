@@ -11,10 +11,12 @@
  * answered exactly like one that does not exist, so order ids cannot be probed. Operators see every order.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { OrderCancellationRequested, OrderPlaced } from '@orderflow/contracts';
 import { Messaging, type WorkContext } from '@orderflow/messaging';
+import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
 import { DataSource } from 'typeorm';
+import type { OrderServiceConfig } from '../config.js';
 import { CallbackUrls } from '../notifications/callback-urls.js';
 import type { PlaceOrderDto } from './dto/place-order.dto.js';
 import { type OrderResponse, toResponse } from './dto/order.response.js';
@@ -35,12 +37,18 @@ export interface Placed {
 
 @Injectable()
 export class OrdersService {
+  /** Seals payment tokens for the payment service alone (PAYMENT_TOKEN_KEY, ADR 0015). */
+  private readonly paymentTokens: SecretBox;
+
   constructor(
     private readonly messaging: Messaging,
     private readonly dataSource: DataSource,
     private readonly orders: OrdersRepository,
     private readonly callbackUrls: CallbackUrls,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: OrderServiceConfig,
+  ) {
+    this.paymentTokens = new SecretBox(config.PAYMENT_TOKEN_KEY);
+  }
 
   /** Throws InvalidCallbackUrl when the order's callback URL may not be called (see notifications/callback-url.ts). */
   async place(
@@ -78,7 +86,7 @@ export class OrdersService {
         now: new Date(),
       });
       await this.orders.insert(uow.manager, order);
-      uow.publish(orderPlaced(order, request.payment.token));
+      uow.publish(orderPlaced(order, this.paymentTokens.seal(request.payment.token, order.snapshot.id)));
       const s = order.snapshot;
       const response = toResponse(order);
       if (idempotencyKey) {
@@ -132,8 +140,10 @@ function visible(scope: OrderScope, order: Order | undefined): Order {
 /**
  * The message that starts an order's saga. Its schema is checked again here, so a request the REST validation let
  * through and the schema refuses would fail the placement: `place-order.dto.spec.ts` holds the two together.
+ * `sealedPaymentToken` is the merchant's token sealed for the payment service: the order service keeps no copy, and
+ * every copy of the message (outbox, queues, dead letters, the saga's) carries it sealed.
  */
-export function orderPlaced(order: Order, paymentToken: string) {
+export function orderPlaced(order: Order, sealedPaymentToken: string) {
   const s = order.snapshot;
   return OrderPlaced.of(
     {
@@ -142,8 +152,7 @@ export function orderPlaced(order: Order, paymentToken: string) {
       items: s.items,
       totalAmount: s.totalAmount,
       currency: s.currency,
-      // The token travels to the payment service in the message only; the order service never stores it.
-      paymentToken,
+      paymentToken: sealedPaymentToken,
       shippingAddress: s.shippingAddress,
     },
     s.id,

@@ -4,7 +4,8 @@
  * port's few kinds of answer. An answer the adapter cannot read counts as no answer: the caller retries, and the
  * Idempotency-Key makes the retry the same request.
  */
-import { getJson, postJson } from '@orderflow/platform';
+import { PermanentError } from '@orderflow/messaging';
+import { getJson, postJson, SecretBox } from '@orderflow/platform';
 import { z } from 'zod';
 import type {
   AuthorizationAnswer,
@@ -19,6 +20,8 @@ export interface HttpPaymentGatewayOptions {
   timeoutMs: number;
   /** Where the gateway is to report the results of pending authorisations. */
   callbackUrl: string;
+  /** Opens the payment tokens the order service sealed (PAYMENT_TOKEN_KEY). */
+  tokens: SecretBox;
 }
 
 type Unavailable = Extract<AuthorizationAnswer, { kind: 'unavailable' }>;
@@ -33,13 +36,23 @@ export class HttpPaymentGateway implements PaymentGateway {
       {
         amount: request.amount,
         currency: request.currency,
-        token: request.paymentToken,
+        token: this.clearToken(request),
         reference: request.orderId,
         callbackUrl: this.options.callbackUrl,
       },
       { 'idempotency-key': request.idempotencyKey },
     );
     return 'failure' in exchange ? exchange.failure : authorizationAnswerOf(exchange.status, exchange.body);
+  }
+
+  /** The token in the clear, for this call only. A token that does not open would never work: not worth a retry. */
+  private clearToken({ paymentToken, orderId }: AuthorizationRequest): string {
+    if (!SecretBox.isSealed(paymentToken)) return paymentToken;
+    try {
+      return this.options.tokens.open(paymentToken, orderId);
+    } catch (err) {
+      throw new PermanentError(`the payment token of order ${orderId} does not open: ${(err as Error).message}`);
+    }
   }
 
   capture(authorizationId: string): Promise<OperationAnswer> {

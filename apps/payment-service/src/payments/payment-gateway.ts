@@ -7,6 +7,10 @@ export interface AuthorizationRequest {
   orderId: string;
   amount: number;
   currency: string;
+  /**
+   * The card's token as the order service sealed it for this order (SecretBox, bound to the order id): the adapter
+   * opens it for the call, so the clear token lives only there. One from before sealing (clear) is used as it is.
+   */
   paymentToken: string;
   /** Same key, same answer: the gateway never authorises twice for one key. */
   idempotencyKey: string;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@orderflow/platform';
+import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
 import type { PaymentServiceConfig } from '../config.js';
 import { AuthorizationPoll } from './authorization-poll.js';
 import { AuthorizationPolling } from './authorization-polling.js';
@@ -23,6 +23,7 @@ import { PaymentsService } from './payments.service.js';
           baseUrl: config.PAYMENT_GATEWAY_URL,
           timeoutMs: config.PAYMENT_GATEWAY_TIMEOUT_MS,
           callbackUrl: config.PAYMENT_WEBHOOK_URL,
+          tokens: new SecretBox(config.PAYMENT_TOKEN_KEY),
         }),
     },
     PaymentsRepository,

@@ -72,6 +72,12 @@ const operatorTokens = z
   )
   .describe('operator bearer tokens, comma-separated');
 
+/** An AES-256 key: 32 random bytes, base64 (`openssl rand -base64 32`); never an example or a repeated byte. */
+export const aes256Key = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes, base64-encoded (openssl rand -base64 32)')
+  .superRefine(refuseWeakSecrets);
+
 /** Variables every orderflow service reads. Services extend this with their own. */
 export function baseConfigSchema(defaults: { port: number }) {
   return z.object({

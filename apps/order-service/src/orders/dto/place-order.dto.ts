@@ -78,9 +78,14 @@ export class PaymentDto {
   @IsIn(['card'])
   method: 'card';
 
-  @ApiProperty({ description: 'Payment-gateway token for the card (never a card number)', example: 'tok_ok' })
+  // At most 100 characters: sealed for the payment service (ADR 0015), it must fit the message's 200.
+  @ApiProperty({
+    description: 'Payment-gateway token for the card (never a card number)',
+    example: 'tok_ok',
+    maxLength: 100,
+  })
   @IsString()
-  @Length(1, 200)
+  @Length(1, 100)
   token: string;
 }
 

@@ -38,3 +38,11 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(randomBytes(16).toString('base64'))).toThrow(/32 bytes/);
   });
 });
+
+describe('SecretBox.isSealed', () => {
+  it('tells a sealed value from a clear one', () => {
+    const box = new SecretBox(Buffer.alloc(32, 7).toString('base64'));
+    expect(SecretBox.isSealed(box.seal('tok_ok', 'order-1'))).toBe(true);
+    for (const clear of ['tok_ok', 'v1.tok', '', 'v1.0123abcd']) expect(SecretBox.isSealed(clear)).toBe(false);
+  });
+});

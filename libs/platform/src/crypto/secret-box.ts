@@ -1,7 +1,9 @@
 /**
- * Seals secrets that orderflow must be able to use again (merchants' webhook signing secrets), so that a copy of the
- * database (a backup, a replica, a leaked dump) does not carry them in the clear. AES-256-GCM with a fresh IV per
- * secret; the row's own id is bound in as additional data, so a sealed value copied onto another row does not open.
+ * Seals secrets that orderflow must be able to use again — merchants' webhook signing secrets in the order service's
+ * database, payment tokens on their way from the order service to the payment service — so that no copy (a backup, a
+ * replica, a leaked dump, a message kept in an outbox, a queue or a dead-letter queue) carries them in the clear.
+ * AES-256-GCM with a fresh IV per secret; what the secret belongs to (a row's id, an order's id) is bound in as
+ * additional data, so a sealed value copied onto something else does not open.
  *
  * Sealed form: `v1.<key fingerprint>.<iv>.<tag>.<ciphertext>` (base64url). The fingerprint names the key that sealed
  * it, so opening with the wrong key says so instead of failing as if the data were corrupt.
@@ -10,7 +12,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 export class SecretBoxKeyMismatch extends Error {
   constructor(fingerprint: string) {
-    super(`sealed with key ${fingerprint}, which is not the configured SECRETS_ENCRYPTION_KEY`);
+    super(`sealed with key ${fingerprint}, which is not the configured key`);
   }
 }
 
@@ -32,6 +34,11 @@ export class SecretBox {
     return ['v1', this.fingerprint, iv, cipher.getAuthTag(), ciphertext]
       .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
       .join('.');
+  }
+
+  /** Whether a value has the sealed form (not whether it opens). */
+  static isSealed(value: string): boolean {
+    return /^v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(value);
   }
 
   open(sealed: string, boundTo: string): string {
