@@ -12,6 +12,8 @@
 import { type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
@@ -75,6 +77,7 @@ export function configureHttp(
   app.flushLogs();
   // Nothing tells a caller which framework answers (OWASP API8).
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+  app.use(securityHeaders());
   // Depth and unstorable characters first: the pipe's class-transformer would overflow its stack on a deep body.
   app.useGlobalInterceptors(new UntrustedInputInterceptor());
   app.useGlobalPipes(requestValidationPipe());
@@ -92,6 +95,38 @@ export function configureHttp(
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
   });
+}
+
+/**
+ * Security headers on every answer (helmet's set: nosniff, frame denial, no referrer, a same-origin resource policy,
+ * a content security policy), and `Cache-Control: no-store`: answers carry per-caller data and sometimes secrets (a new
+ * API key, a webhook secret), which no browser or proxy cache may keep. Routes that serve static files set their own
+ * caching and a stricter policy (the operator console); the policy here allows what Swagger UI at /docs needs — its
+ * own scripts, inline styles and data: images — and nothing from elsewhere. No upgrade-insecure-requests: the
+ * services speak plain HTTP behind a TLS-terminating ingress, and on a port-forward the upgrade would break /docs.
+ */
+export function securityHeaders(): RequestHandler {
+  const headers = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  return (req, res, next) => {
+    res.setHeader('cache-control', 'no-store');
+    headers(req, res, next);
+  };
 }
 
 function shutDownGracefully(app: INestApplication, timeoutMs: number, tracing: Tracing): void {
