@@ -66,6 +66,8 @@ export const configSchema = baseConfigSchema({ port: 3000 })
      * production it would let anyone who can place an order make this service call inside your network.
      */
     CALLBACK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
+    /** How long resolving a callback URL's host may take when an order is placed; past it the URL is refused. */
+    CALLBACK_RESOLVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
     /**
      * Encrypts merchants' webhook signing secrets at rest (AES-256-GCM): 32 random bytes, base64. The database alone
      * then holds nothing that can sign a notification.

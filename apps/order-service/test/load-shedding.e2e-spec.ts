@@ -7,7 +7,7 @@ import { OrderStatusChanged } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import {
   bearer,
-  connectAdminBroker,
+  connectBrokerAs,
   createMerchant,
   ServiceProcess,
   type TestMerchant,
@@ -18,6 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let service: ServiceProcess;
+/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
 let admin: BrokerConnection;
 let db: pg.Client;
 let merchant: TestMerchant;
@@ -70,7 +71,10 @@ async function reportConfirmed(orderId: string): Promise<void> {
     },
   );
   const channel = await admin.confirmChannel();
-  channel.publish('orderflow.events', OrderStatusChanged.type, encode(event), amqpProperties(event, 'saga'));
+  channel.publish('orderflow.events', OrderStatusChanged.type, encode(event), {
+    ...amqpProperties(event, 'saga'),
+    userId: admin.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
 }
@@ -85,7 +89,7 @@ beforeAll(async () => {
     ? (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`)).rows[0].n
     : 0;
   bound = pending + 1;
-  admin = await connectAdminBroker('e2e@load-shedding');
+  admin = await connectBrokerAs('saga', 'e2e@load-shedding');
   service = new ServiceProcess('order', {
     LOAD_SHEDDING_MAX_ORDERS_IN_FLIGHT: String(bound),
     LOAD_SHEDDING_SAMPLE_INTERVAL_MS: '100',

@@ -11,7 +11,7 @@ import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderf
 import {
   asOperator,
   bearer,
-  connectAdminBroker,
+  connectBrokerAs,
   createMerchant,
   freePort,
   recordIssuedSecret,
@@ -27,6 +27,7 @@ const SCHEDULE = { NOTIFICATION_RETRY_SCHEDULE: '1500ms,1500ms,1500ms', NOTIFICA
 const ATTEMPTS = 4;
 
 let service: ServiceProcess;
+/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
 let admin: BrokerConnection;
 let merchant: TestMerchant;
 
@@ -105,7 +106,10 @@ async function reportStatus(orderId: string, status: string, statusReason?: stri
     { service: 'saga', correlationId: orderId },
   );
   const channel = await admin.confirmChannel();
-  channel.publish('orderflow.events', OrderStatusChanged.type, encode(event), amqpProperties(event, 'saga'));
+  channel.publish('orderflow.events', OrderStatusChanged.type, encode(event), {
+    ...amqpProperties(event, 'saga'),
+    userId: admin.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
 }
@@ -138,7 +142,7 @@ const verify = (secret: string, r: Received) =>
   new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as Record<string, unknown>;
 
 beforeAll(async () => {
-  admin = await connectAdminBroker('e2e@notifications');
+  admin = await connectBrokerAs('saga', 'e2e@notifications');
   service = await new ServiceProcess('order', SCHEDULE).start().waitReady();
   merchant = await createMerchant(service.url, 'Notifications e2e');
 });
@@ -465,6 +469,15 @@ describe('callback URLs', () => {
       }
       const unresolvable = await place(strict.url, `https://${randomUUID()}.invalid/hooks`, placer);
       expect(unresolvable.status).toBe(400);
+      // An internal name, an unresolvable one and a private address get the very same answer: placing orders cannot
+      // tell which names exist inside.
+      const answers = new Set<string>();
+      for (const url of ['http://localhost/hooks', `https://${randomUUID()}.invalid/hooks`, 'http://10.0.0.7/hooks']) {
+        const res = await place(strict.url, url, placer);
+        answers.add(`${res.status} ${JSON.stringify(await res.json())}`);
+      }
+      expect(answers.size).toBe(1);
+      expect([...answers][0]).toMatch(/^400 .*callbackUrl must name a host that resolves/);
       // None of them placed an order.
       const listed = await fetch(`${strict.url}/orders`, { headers: bearer(placer.apiKey) });
       expect(listed.status).toBe(200);

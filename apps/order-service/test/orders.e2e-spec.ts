@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { OrderStatusChanged } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
+import { SecretBox } from '@orderflow/platform';
 import {
   bearer,
-  connectAdminBroker,
+  connectBrokerAs,
   createMerchant,
   EventTap,
   ServiceProcess,
@@ -18,6 +19,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('order');
+/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
 let admin: BrokerConnection;
 const tap = new EventTap();
 let merchant: TestMerchant;
@@ -73,13 +75,16 @@ async function reportStatus(
     },
   );
   const channel = await admin.confirmChannel();
-  channel.publish('orderflow.events', OrderStatusChanged.type, encode(event), amqpProperties(event, 'saga'));
+  channel.publish('orderflow.events', OrderStatusChanged.type, encode(event), {
+    ...amqpProperties(event, 'saga'),
+    userId: admin.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
 }
 
 beforeAll(async () => {
-  admin = await connectAdminBroker('e2e@orders');
+  admin = await connectBrokerAs('saga', 'e2e@orders');
   await tap.open(['order.placed.v1', 'order.cancellation-requested.v1']);
   await service.start().waitReady();
   merchant = await createMerchant(service.url, 'Orders e2e');
@@ -100,7 +105,12 @@ describe('POST /orders', () => {
     expect(res.headers.get('location')).toBe(`/orders/${orderId}`);
 
     const placed = await tap.next(orderId, 'order.placed.v1');
-    expect(placed).toMatchObject({ subject: orderId, data: { orderId, totalAmount: 34998, paymentToken: 'tok_ok' } });
+    expect(placed).toMatchObject({ subject: orderId, data: { orderId, totalAmount: 34998 } });
+    // The token goes sealed for the payment service, bound to this order (ADR 0015).
+    const paymentToken = placed.data.paymentToken as string;
+    expect(paymentToken).not.toContain('tok_ok');
+    expect(new SecretBox(process.env.PAYMENT_TOKEN_KEY!).open(paymentToken, orderId)).toBe('tok_ok');
+    expect(() => new SecretBox(process.env.PAYMENT_TOKEN_KEY!).open(paymentToken, randomUUID())).toThrow();
   });
 
   it('refuses an invalid order with a reason per field, and places nothing', async () => {

@@ -8,7 +8,7 @@ import { AuthorizePayment, PaymentAuthorized, PaymentDeclined } from '@orderflow
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
 import {
   asOperator,
-  connectAdminBroker,
+  connectBrokerAs,
   EventTap,
   freePort,
   ServiceProcess,
@@ -21,6 +21,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
 let admin: BrokerConnection;
 let tap: EventTap;
 let db: pg.Client;
@@ -33,7 +34,10 @@ async function authorize(orderId: string, paymentToken = 'tok_async'): Promise<v
     { service: 'saga', correlationId: orderId },
   );
   const channel = await admin.confirmChannel();
-  channel.publish('orderflow.commands', AuthorizePayment.type, encode(command), amqpProperties(command, 'saga'));
+  channel.publish('orderflow.commands', AuthorizePayment.type, encode(command), {
+    ...amqpProperties(command, 'saga'),
+    userId: admin.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
 }
@@ -58,7 +62,7 @@ async function pollScheduled(orderId: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  admin = await connectAdminBroker('e2e@authorization-poll');
+  admin = await connectBrokerAs('saga', 'e2e@authorization-poll');
   tap = await new EventTap().open([PaymentAuthorized.type, PaymentDeclined.type]);
   db = new pg.Client({ connectionString: testEnvironment.databaseUrl('payment') });
   await db.connect();

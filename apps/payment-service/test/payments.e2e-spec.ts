@@ -27,7 +27,7 @@ import {
   testEnvironment,
   waitFor,
   webhookSecret,
-  connectAdminBroker,
+  connectBrokerAs,
 } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -46,6 +46,7 @@ const service = new ServiceProcess('payment', {
   RETRY_MAX_ATTEMPTS: '3',
   RETRY_BASE_DELAY_MS: '100',
 });
+/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
 let admin: BrokerConnection;
 let tap: EventTap;
 
@@ -73,7 +74,10 @@ async function send<D>(type: MessageType, orderId: string, data: D, again?: Retu
   const event =
     again ?? envelope(type, orderId, type.of(data, orderId).data, { service: 'saga', correlationId: orderId });
   const channel = await admin.confirmChannel();
-  channel.publish('orderflow.commands', type.type, encode(event), amqpProperties(event, 'saga'));
+  channel.publish('orderflow.commands', type.type, encode(event), {
+    ...amqpProperties(event, 'saga'),
+    userId: admin.user,
+  });
   await channel.waitForConfirms();
   await channel.close();
   return event;
@@ -124,7 +128,7 @@ async function moneyAt(orderId: string) {
 }
 
 beforeAll(async () => {
-  admin = await connectAdminBroker('e2e@payments');
+  admin = await connectBrokerAs('saga', 'e2e@payments');
   tap = await new EventTap().open(
     [PaymentAuthorized, PaymentDeclined, PaymentCaptured, PaymentVoided, PaymentRefunded].map((m) => m.type),
   );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCallbackUrl, isAllowedAddress, resolveCallbackHost, type LookupAll } from './callback-url.js';
+import { CALLBACK_HOST_REFUSED, CallbackUrls, InvalidCallbackUrl } from './callback-urls.js';
 
 const strict = { allowPrivateNetworks: false };
 const lenient = { allowPrivateNetworks: true };
@@ -171,6 +172,7 @@ describe('resolveCallbackHost', () => {
     expect(result).toEqual({
       ok: false,
       reason: 'callbackUrl may not point at a loopback, private or link-local address',
+      about: 'host',
     });
   });
 
@@ -184,10 +186,12 @@ describe('resolveCallbackHost', () => {
     expect(await resolveCallbackHost(url, strict, failing)).toEqual({
       ok: false,
       reason: 'callbackUrl host does not resolve',
+      about: 'host',
     });
     expect(await resolveCallbackHost(url, strict, fakeLookup())).toEqual({
       ok: false,
       reason: 'callbackUrl host does not resolve',
+      about: 'host',
     });
   });
 
@@ -210,5 +214,45 @@ describe('resolveCallbackHost', () => {
   it('refuses localhost without asking DNS', async () => {
     const lookup: LookupAll = () => Promise.reject(new Error('must not be called'));
     expect((await resolveCallbackHost(new URL('http://foo.localhost/'), strict, lookup)).ok).toBe(false);
+  });
+});
+
+describe('resolveCallbackHost, given a resolver that does not answer', () => {
+  it('refuses the host once the deadline passes, instead of waiting', async () => {
+    const silent: LookupAll = () => new Promise(() => undefined);
+    const started = Date.now();
+    const result = await resolveCallbackHost(new URL('https://merchant.example/hook'), strict, silent, 50);
+    expect(result).toEqual({ ok: false, reason: 'callbackUrl host did not resolve in time', about: 'host' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('CallbackUrls, the check at placement', () => {
+  const refusedWith = async (raw: string, lookup: LookupAll) => {
+    try {
+      await new CallbackUrls(strict, 50, lookup).check(raw);
+      return undefined;
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidCallbackUrl);
+      return (err as Error).message;
+    }
+  };
+
+  it('says one thing for every host it may not call: internal, unresolvable, too slow, a private literal', async () => {
+    const answers = [
+      await refusedWith('https://db.internal/hook', fakeLookup('10.0.0.5')),
+      await refusedWith('https://nowhere.example/hook', () => Promise.reject(new Error('ENOTFOUND'))),
+      await refusedWith('https://slow.example/hook', () => new Promise(() => undefined)),
+      await refusedWith('http://192.168.1.10/hook', fakeLookup()),
+      await refusedWith('http://localhost/hook', fakeLookup()),
+    ];
+    expect(new Set(answers)).toEqual(new Set([CALLBACK_HOST_REFUSED]));
+  });
+
+  it('still says what is wrong with the URL itself', async () => {
+    expect(await refusedWith('ftp://merchant.example/hook', fakeLookup('93.184.215.14'))).toBe(
+      'callbackUrl must use http or https',
+    );
+    expect(await refusedWith('https://merchant.example/hook', fakeLookup('93.184.215.14'))).toBeUndefined();
   });
 });

@@ -6,7 +6,9 @@
  *
  * Addresses are judged by an allow-list, not a deny-list: only what `ipaddr.js` classifies as `unicast` (and, for
  * IPv6, only inside the global unicast block 2000::/3) is public, so a range nobody thought of is refused, not let
- * through. Reasons are written for the merchant and name no internal detail.
+ * through. Reasons name no internal detail; those about the host (what it resolves to, whether it resolves at all,
+ * in time) are told apart here, for the logs, but a merchant is given one answer for all of them (callback-urls.ts),
+ * so placing orders cannot be used to map which names exist inside orderflow's network.
  */
 import { type LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
@@ -17,7 +19,8 @@ export interface CallbackUrlPolicy {
   allowPrivateNetworks: boolean;
 }
 
-export type CallbackUrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
+/** `about`: whether the URL itself is wrong (its scheme, credentials…) or the host it names may not be called. */
+export type CallbackUrlCheck = { ok: true; url: URL } | { ok: false; reason: string; about: 'url' | 'host' };
 
 /** Resolves every address of a host name; `dns.promises.lookup` fits. */
 export type LookupAll = (hostname: string, options: { all: true }) => Promise<LookupAddress[]>;
@@ -25,6 +28,10 @@ export type LookupAll = (hostname: string, options: { all: true }) => Promise<Lo
 const NON_PUBLIC = 'callbackUrl may not point at a loopback, private or link-local address';
 const NOT_UNICAST = 'callbackUrl must point at a public unicast address';
 const DOES_NOT_RESOLVE = 'callbackUrl host does not resolve';
+const TOO_SLOW = 'callbackUrl host did not resolve in time';
+
+/** How long resolving a callback host may take at placement, by default. */
+export const DEFAULT_RESOLVE_TIMEOUT_MS = 2_000;
 
 // Where a receiver on the developer's own machine or LAN lives; everything else non-public is never a receiver.
 const PRIVATE_RANGES: ReadonlySet<string> = new Set([
@@ -44,28 +51,28 @@ export function checkCallbackUrl(raw: string, policy: CallbackUrlPolicy): Callba
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, reason: 'callbackUrl is not a valid URL' };
+    return { ok: false, reason: 'callbackUrl is not a valid URL', about: 'url' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { ok: false, reason: 'callbackUrl must use http or https' };
+    return { ok: false, reason: 'callbackUrl must use http or https', about: 'url' };
   }
   if (url.username !== '' || url.password !== '') {
-    return { ok: false, reason: 'callbackUrl may not contain a user name or password' };
+    return { ok: false, reason: 'callbackUrl may not contain a user name or password', about: 'url' };
   }
   // A fragment is never sent to the server; refusing it tells the merchant now instead of leaving them to wonder
   // why their receiver never sees it. `href` keeps even an empty one ("…/#"), and any other '#' is percent-encoded.
   if (url.href.includes('#')) {
-    return { ok: false, reason: 'callbackUrl may not contain a fragment (#…)' };
+    return { ok: false, reason: 'callbackUrl may not contain a fragment (#…)', about: 'url' };
   }
   const host = bareHost(url);
-  if (host === '') return { ok: false, reason: 'callbackUrl must name a host' };
+  if (host === '') return { ok: false, reason: 'callbackUrl must name a host', about: 'url' };
 
   // The URL parser has already turned 2130706433, 0x7f.1, 0177.0.0.1 and 127.1 into dotted quads.
   if (ipaddr.isValid(host)) {
     const refusal = addressRefusal(host, policy);
-    return refusal === undefined ? { ok: true, url } : { ok: false, reason: refusal };
+    return refusal === undefined ? { ok: true, url } : { ok: false, reason: refusal, about: 'host' };
   }
-  if (isLocalhostName(host) && !policy.allowPrivateNetworks) return { ok: false, reason: NON_PUBLIC };
+  if (isLocalhostName(host) && !policy.allowPrivateNetworks) return { ok: false, reason: NON_PUBLIC, about: 'host' };
   return { ok: true, url };
 }
 
@@ -81,24 +88,33 @@ export async function resolveCallbackHost(
   url: URL,
   policy: CallbackUrlPolicy,
   lookup: LookupAll = dnsLookup,
+  timeoutMs = DEFAULT_RESOLVE_TIMEOUT_MS,
 ): Promise<CallbackUrlCheck> {
   const host = bareHost(url);
   if (ipaddr.isValid(host)) {
     const refusal = addressRefusal(host, policy);
-    return refusal === undefined ? { ok: true, url } : { ok: false, reason: refusal };
+    return refusal === undefined ? { ok: true, url } : { ok: false, reason: refusal, about: 'host' };
   }
-  if (isLocalhostName(host) && !policy.allowPrivateNetworks) return { ok: false, reason: NON_PUBLIC };
+  if (isLocalhostName(host) && !policy.allowPrivateNetworks) return { ok: false, reason: NON_PUBLIC, about: 'host' };
 
-  let addresses: LookupAddress[];
+  // getaddrinfo has no deadline of its own: a resolver that never answers would hold the placement.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  let addresses: LookupAddress[] | 'late';
   try {
-    addresses = await lookup(host, { all: true });
+    addresses = await Promise.race([lookup(host, { all: true }), late]);
   } catch {
-    return { ok: false, reason: DOES_NOT_RESOLVE };
+    return { ok: false, reason: DOES_NOT_RESOLVE, about: 'host' };
+  } finally {
+    clearTimeout(timer);
   }
-  if (addresses.length === 0) return { ok: false, reason: DOES_NOT_RESOLVE };
+  if (addresses === 'late') return { ok: false, reason: TOO_SLOW, about: 'host' };
+  if (addresses.length === 0) return { ok: false, reason: DOES_NOT_RESOLVE, about: 'host' };
   for (const { address } of addresses) {
     const refusal = addressRefusal(address, policy);
-    if (refusal !== undefined) return { ok: false, reason: refusal };
+    if (refusal !== undefined) return { ok: false, reason: refusal, about: 'host' };
   }
   return { ok: true, url };
 }

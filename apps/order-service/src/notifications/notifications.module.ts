@@ -19,7 +19,10 @@ import { WebhookDelivery } from './webhook-delivery.js';
       provide: CallbackUrls,
       inject: [SERVICE_CONFIG],
       useFactory: (config: OrderServiceConfig) =>
-        new CallbackUrls({ allowPrivateNetworks: config.CALLBACK_ALLOW_PRIVATE_NETWORKS }),
+        new CallbackUrls(
+          { allowPrivateNetworks: config.CALLBACK_ALLOW_PRIVATE_NETWORKS },
+          config.CALLBACK_RESOLVE_TIMEOUT_MS,
+        ),
     },
     {
       provide: WebhookDelivery,
