@@ -295,8 +295,8 @@ describe('operators from an OIDC issuer', () => {
   const keys = generateKeyPair('ES256');
   const ORDER_ID = randomUUID();
 
-  const jwt = async (claims: { aud?: string; exp?: string; iss?: string } = {}) =>
-    new SignJWT({})
+  const jwt = async (claims: { aud?: string; exp?: string; iss?: string; roles?: unknown } = {}) =>
+    new SignJWT('roles' in claims ? { roles: claims.roles } : { roles: ['reader', 'orderflow-operator'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
       .setSubject('operator@example.test')
       .setIssuer(claims.iss ?? issuerUrl)
@@ -335,6 +335,28 @@ describe('operators from an OIDC issuer', () => {
     await new Promise((resolve) => issuer.close(resolve));
   });
 
+  it('trusts no key of an issuer whose discovery document names another issuer', async () => {
+    // The same issuer, reached by another name: its discovery document names 127.0.0.1, not localhost.
+    const misnamed = new ServiceProcess('payment', {
+      PORT: String(await freePort()),
+      OIDC_ISSUER: issuerUrl.replace('127.0.0.1', 'localhost'),
+      OIDC_AUDIENCE: 'orderflow',
+    });
+    await misnamed.start().waitReady();
+    try {
+      const token = await new SignJWT({ roles: ['orderflow-operator'] })
+        .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+        .setSubject('operator@example.test')
+        .setIssuer(issuerUrl.replace('127.0.0.1', 'localhost'))
+        .setAudience('orderflow')
+        .setExpirationTime('5m')
+        .sign((await keys).privateKey);
+      expect((await call(`${misnamed.url}/payments?orderId=${ORDER_ID}`, { headers: bearer(token) })).status).toBe(401);
+    } finally {
+      await misnamed.stop();
+    }
+  });
+
   it('accepts a JWT the issuer signed for orderflow, and refuses expired, foreign-audience and unsigned ones', async () => {
     expect((await call(`${payment.url}/payments?orderId=${ORDER_ID}`, { headers: bearer(await jwt()) })).status).toBe(
       200,
@@ -364,6 +386,20 @@ describe('operators from an OIDC issuer', () => {
       (await call(`${payment.url}/payments?orderId=${ORDER_ID}`, { headers: bearer(`${header}.${payload}.forged`) }))
         .status,
     ).toBe(401);
+    // Signed for orderflow but not an operator's: no role, another role, the role in another claim.
+    for (const roles of [undefined, ['reader'], 'orderflow-operators', { 'orderflow-operator': true }]) {
+      expect(
+        (await call(`${payment.url}/payments?orderId=${ORDER_ID}`, { headers: bearer(await jwt({ roles })) })).status,
+        JSON.stringify(roles),
+      ).toBe(401);
+    }
+    expect(
+      (
+        await call(`${payment.url}/payments?orderId=${ORDER_ID}`, {
+          headers: bearer(await jwt({ roles: 'orderflow-operator' })),
+        })
+      ).status,
+    ).toBe(200);
     // The static operator token keeps working beside the issuer.
     expect((await call(`${payment.url}/payments?orderId=${ORDER_ID}`, { headers: asOperator() })).status).toBe(200);
   });

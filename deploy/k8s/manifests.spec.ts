@@ -590,6 +590,21 @@ describe('secrets.sh, given secrets.example.env as it is', () => {
   });
 });
 
+describe('secrets.sh, given an env file that lacks a key', () => {
+  it('prints no Secret and names the key, for every key', () => {
+    const full = readFileSync(filledIn(join(K8S_DIR, 'secrets.example.env')), 'utf8');
+    const keys = [...full.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    for (const key of keys) {
+      const file = join(mkdtempSync(join(tmpdir(), 'orderflow-secrets-')), 'secrets.env');
+      writeFileSync(file, full.replace(new RegExp(`^${key}=.*$`, 'm'), ''), { mode: 0o600 });
+      const result = spawnSync('bash', [join(K8S_DIR, 'secrets.sh'), file], { encoding: 'utf8' });
+      expect(result.status, key).not.toBe(0);
+      expect(result.stdout, key).toBe('');
+      expect(result.stderr, key).toContain(`${key} is missing or empty`);
+    }
+  });
+});
+
 describe('the Secrets secrets.sh makes from secrets.example.env, filled in', () => {
   it('are valid Secrets, with each service URL built from its role and user', async () => {
     expect(await problemsOf(secrets)).toEqual([]);

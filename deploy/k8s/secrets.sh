@@ -81,6 +81,17 @@ secret() {
     --from-env-file=<(printf '%s\n' "$@") | sed '/creationTimestamp: null/d'
 }
 
+# Every value is checked before the first Secret is printed, so a bad file prints none; and a failed $(value …) inside
+# a command's arguments below would not stop the script by itself.
+for row in "${SERVICES[@]}"; do
+  up="${row%%:*}"
+  password "${up^^}_DB_PASSWORD" >/dev/null
+  password "${up^^}_AMQP_PASSWORD" >/dev/null
+done
+for key in OPERATOR_TOKENS SECRETS_ENCRYPTION_KEY PAYMENT_TOKEN_KEY PAYMENT_GATEWAY_WEBHOOK_SECRET CARRIER_WEBHOOK_SECRET; do
+  value "$key" >/dev/null
+done
+
 for row in "${SERVICES[@]}"; do
   svc="${row%%:*}" app="${row#*:}"
   up="${svc^^}"

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BaseConfig } from '../config/service-config.js';
 import { bearerTokenOf } from './access.guards.js';
-import { OperatorCredentials } from './operator-credentials.js';
+import { holdsRole, OperatorCredentials } from './operator-credentials.js';
 
 const tokens = ['a'.repeat(40), 'b'.repeat(40)];
 const credentials = new OperatorCredentials({ OPERATOR_TOKENS: tokens } as BaseConfig);
@@ -36,5 +36,20 @@ describe('bearerTokenOf', () => {
     for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Basic abc', 'Bearer a b', 'Token abc']) {
       expect(bearerTokenOf(header)).toBeUndefined();
     }
+  });
+});
+
+describe('holdsRole', () => {
+  it('finds the role in a string or an array claim, at a dotted path', () => {
+    expect(holdsRole({ roles: ['a', 'op'] }, 'roles', 'op')).toBe(true);
+    expect(holdsRole({ roles: 'op' }, 'roles', 'op')).toBe(true);
+    expect(holdsRole({ realm_access: { roles: ['op'] } }, 'realm_access.roles', 'op')).toBe(true);
+  });
+
+  it('does not find it anywhere else', () => {
+    for (const payload of [{}, { roles: 'ops' }, { roles: ['o', 'p'] }, { roles: { op: true } }, { other: ['op'] }]) {
+      expect(holdsRole(payload, 'roles', 'op'), JSON.stringify(payload)).toBe(false);
+    }
+    expect(holdsRole({ realm_access: ['op'] }, 'realm_access.roles', 'op')).toBe(false);
   });
 });

@@ -50,6 +50,15 @@ export class OperatorCredentials {
         clockTolerance: 30,
         requiredClaims: ['sub', 'exp'],
       });
+      if (!holdsRole(payload, this.config.OIDC_ROLE_CLAIM, this.config.OIDC_OPERATOR_ROLE)) {
+        // A valid token of someone who is not an operator: the issuer vouches for who, not for what they may do.
+        this.logger.warn({
+          message: 'operator JWT refused',
+          reason: 'no operator role',
+          claim: this.config.OIDC_ROLE_CLAIM,
+        });
+        return undefined;
+      }
       return { kind: 'operator', subject: `oidc:${payload.sub}` };
     } catch (err) {
       // The reason (expired, wrong audience, unknown key) helps whoever runs the issuer; the caller learns nothing.
@@ -64,8 +73,15 @@ export class OperatorCredentials {
       const issuer = this.config.OIDC_ISSUER!.replace(/\/$/, '');
       const res = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`OIDC discovery answered ${res.status}`);
-      const { jwks_uri: jwksUri } = (await res.json()) as { jwks_uri?: unknown };
+      const { jwks_uri: jwksUri, issuer: announced } = (await res.json()) as { jwks_uri?: unknown; issuer?: unknown };
+      // OpenID Connect Discovery 1.0, 4.3: the document must name the very issuer it was fetched for.
+      if (typeof announced !== 'string' || announced.replace(/\/$/, '') !== issuer) {
+        throw new Error('OIDC discovery document names another issuer');
+      }
       if (typeof jwksUri !== 'string') throw new Error('OIDC discovery document has no jwks_uri');
+      if (new URL(jwksUri).protocol !== new URL(issuer).protocol) {
+        throw new Error('OIDC jwks_uri does not use the issuer’s scheme');
+      }
       return createRemoteJWKSet(new URL(jwksUri));
     })();
     return this.keys.catch((err: unknown) => {
@@ -73,4 +89,14 @@ export class OperatorCredentials {
       throw err;
     });
   }
+}
+
+/** Whether the claim at `path` (dotted for nested claims) is `role`, or an array holding it. */
+export function holdsRole(payload: Record<string, unknown>, path: string, role: string): boolean {
+  let value: unknown = payload;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value === role || (Array.isArray(value) && value.includes(role));
 }

@@ -157,3 +157,25 @@ describe('loadConfig, given a secret that is not secret', () => {
     ]);
   });
 });
+
+describe('loadConfig, given an OIDC issuer', () => {
+  const oidc = (issuer: string, nodeEnv = 'development') => ({
+    ...valid,
+    NODE_ENV: nodeEnv,
+    OIDC_ISSUER: issuer,
+    OIDC_AUDIENCE: 'orderflow',
+  });
+
+  it('takes an https issuer, with the role claim and value defaulted', () => {
+    expect(loadConfig(schema, oidc('https://id.example.com/realms/shop'))).toMatchObject({
+      OIDC_ROLE_CLAIM: 'roles',
+      OIDC_OPERATOR_ROLE: 'orderflow-operator',
+    });
+  });
+
+  it('refuses an http issuer, but for a loopback one outside production', () => {
+    expect(problemsOf(oidc('http://id.example.com')).map((p) => p.variable)).toEqual(['OIDC_ISSUER']);
+    expect(loadConfig(schema, oidc('http://127.0.0.1:8080')).OIDC_ISSUER).toBe('http://127.0.0.1:8080');
+    expect(problemsOf(oidc('http://127.0.0.1:8080', 'production')).map((p) => p.variable)).toEqual(['OIDC_ISSUER']);
+  });
+});

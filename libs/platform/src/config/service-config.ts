@@ -95,8 +95,18 @@ export function baseConfigSchema(defaults: { port: number }) {
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
     /** Operator credentials: static tokens, an OIDC issuer, or both (checked by `accessProblems`). */
     OPERATOR_TOKENS: operatorTokens.optional(),
-    OIDC_ISSUER: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+    /** https only; http is taken for a loopback issuer outside production (a developer's or a test's own). */
+    OIDC_ISSUER: z.url({ protocol: /^https?$/, message: 'expected an https URL' }).optional(),
     OIDC_AUDIENCE: z.string().min(1).optional(),
+    /**
+     * An OIDC token makes its bearer an operator only if this claim (a dotted path for a nested one, such as
+     * Keycloak's `realm_access.roles`) holds OIDC_OPERATOR_ROLE — as a string, or one of an array's strings.
+     */
+    OIDC_ROLE_CLAIM: z
+      .string()
+      .regex(/^[\w-]+(\.[\w-]+)*$/, 'expected a claim name, or a dotted path to one')
+      .default('roles'),
+    OIDC_OPERATOR_ROLE: z.string().min(1).max(200).default('orderflow-operator'),
     /** Requests per window per credential (per client address when there is none), counted by each replica. */
     RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(600),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
@@ -117,7 +127,21 @@ export function accessProblems(config: BaseConfig): { variable: string; message:
   if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) {
     problems.push({ variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER' });
   }
+  if (config.OIDC_ISSUER && !issuerTransportAllowed(config.OIDC_ISSUER, config.NODE_ENV)) {
+    problems.push({
+      variable: 'OIDC_ISSUER',
+      message: 'must be an https URL (http only for a loopback issuer, and never in production)',
+    });
+  }
   return problems;
+}
+
+/** An issuer's keys and discovery come over TLS, but for a loopback issuer on a developer's machine or in tests. */
+function issuerTransportAllowed(issuer: string, nodeEnv: string): boolean {
+  const url = new URL(issuer);
+  if (url.protocol === 'https:') return true;
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  return loopback && nodeEnv !== 'production';
 }
 
 export class ConfigurationError extends Error {
