@@ -1,5 +1,5 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
-import type { ServiceSchema } from '@orderflow/platform';
+import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
 import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreateShipments1763881200000 } from './migrations/1763881200000-create-shipments.js';
 import { ShipmentBookings1763940000000 } from './migrations/1763940000000-shipment-bookings.js';
@@ -14,5 +14,6 @@ export const schema: ServiceSchema = {
     ShipmentBookings1763940000000,
     ShipmentBookingIntents1763960000000,
     CreateScheduledJobs1764100000000,
+    CreateOperatorActions1765000000000,
   ],
 };

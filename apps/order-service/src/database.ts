@@ -1,5 +1,5 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
-import type { ServiceSchema } from '@orderflow/platform';
+import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
 import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreateOrders1763881200000 } from './migrations/1763881200000-create-orders.js';
 import { OrderDetailsAndIdempotency1763920000000 } from './migrations/1763920000000-order-details-and-idempotency.js';
@@ -16,5 +16,6 @@ export const schema: ServiceSchema = {
     Merchants1764000000000,
     CreateScheduledJobs1764100000000,
     Notifications1764100000001,
+    CreateOperatorActions1765000000000,
   ],
 };

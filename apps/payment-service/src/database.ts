@@ -1,5 +1,5 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
-import type { ServiceSchema } from '@orderflow/platform';
+import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
 import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
 import { CreatePayments1763881200000 } from './migrations/1763881200000-create-payments.js';
 import { PaymentLifecycle1763950000000 } from './migrations/1763950000000-payment-lifecycle.js';
@@ -12,5 +12,6 @@ export const schema: ServiceSchema = {
     CreateMessagingTables1763900000000,
     PaymentLifecycle1763950000000,
     CreateScheduledJobs1764100000000,
+    CreateOperatorActions1765000000000,
   ],
 };

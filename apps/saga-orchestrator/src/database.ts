@@ -1,5 +1,5 @@
 import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
-import type { ServiceSchema } from '@orderflow/platform';
+import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
 import {
   CreateSagaTables1763910000000,
   SagaHistoryDeadlinesAndOperators1764200000000,
@@ -22,5 +22,6 @@ export const schema: ServiceSchema = {
     SagaInstancesByCompletion1764300000000,
     SagaStateEnteredAt1764400000000,
     SagaHistoryStepRows1764500000000,
+    CreateOperatorActions1765000000000,
   ],
 };

@@ -1,4 +1,6 @@
 export * from './access/index.js';
+export * from './audit/operator-actions.js';
+export * from './audit/operator-actions.migration.js';
 export * from './bootstrap.js';
 export * from './config/service-config.js';
 export * from './config/weak-secrets.js';
