@@ -1,7 +1,6 @@
 // The Kubernetes manifests, checked without a cluster: every overlay renders, every object is valid for its kind,
 // what one object refers to exists, and the rules every orderflow pod keeps (see docs/deployment.md) hold.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import {
   objectName,
   overlayNames,
   renderKustomization,
+  exampleSecretsFilledIn,
   renderSecrets,
   type K8sObject,
 } from '../../scripts/k8s/manifests.js';
@@ -71,27 +71,8 @@ beforeAll(() => {
   for (const overlay of overlayNames()) {
     rendered.set(overlay, renderKustomization(join(K8S_DIR, 'overlays', overlay)));
   }
-  secrets = renderSecrets(filledIn(join(K8S_DIR, 'secrets.example.env')));
+  secrets = renderSecrets(exampleSecretsFilledIn());
 }, 180_000);
-
-/**
- * The example env file as an operator fills it in: each value replaced by a random one of the form its comment asks
- * for (secrets.sh refuses the example's own values).
- */
-function filledIn(example: string): string {
-  const random = (key: string) =>
-    key.endsWith('_KEY')
-      ? randomBytes(32).toString('base64')
-      : key.endsWith('WEBHOOK_SECRET')
-        ? `whsec_${randomBytes(32).toString('base64')}`
-        : randomBytes(24).toString('hex');
-  const lines = readFileSync(example, 'utf8')
-    .split('\n')
-    .map((line) => line.replace(/^([A-Z][A-Z0-9_]*)=.*$/, (_, key: string) => `${key}=${random(key)}`));
-  const file = join(mkdtempSync(join(tmpdir(), 'orderflow-secrets-')), 'secrets.env');
-  writeFileSync(file, lines.join('\n'), { mode: 0o600 });
-  return file;
-}
 
 const objectsOf = (overlay: string) => rendered.get(overlay)!;
 const ofKind = <T extends K8sObject>(objects: K8sObject[], kind: string) =>
@@ -487,6 +468,53 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
   });
 });
 
+describe('what is reachable from outside', () => {
+  it.each(overlayNames())('%s: no NetworkPolicy opens a port to every peer', (overlay) => {
+    const open = ofKind<NetworkPolicy>(objectsOf(overlay), 'NetworkPolicy').flatMap((p) =>
+      (p.spec.ingress ?? [])
+        .filter((rule) => rule.from === undefined || rule.from.length === 0)
+        .map(() => p.metadata.name),
+    );
+    expect(open).toEqual([]);
+  });
+
+  it('prod: the Ingress routes the merchant API and the two webhook receivers, and nothing else', () => {
+    type Ingress = K8sObject & {
+      spec: {
+        tls?: unknown[];
+        rules: {
+          http: {
+            paths: {
+              path: string;
+              pathType: string;
+              backend: { service: { name: string; port: { number: number } } };
+            }[];
+          };
+        }[];
+      };
+    };
+    const ingresses = ofKind<Ingress>(objectsOf('prod'), 'Ingress');
+    expect(ingresses).toHaveLength(1);
+    expect(ingresses[0].spec.tls?.length).toBeGreaterThan(0);
+    const routes = ingresses[0].spec.rules.flatMap((r) =>
+      r.http.paths.map((p) => `${p.pathType} ${p.path} → ${p.backend.service.name}:${p.backend.service.port.number}`),
+    );
+    expect(routes.sort()).toEqual(
+      [
+        'Prefix /orders → order-service:3000',
+        'Exact /gateway/webhooks → payment-service:3001',
+        'Exact /carrier/deliveries → logistics-service:3003',
+      ].sort(),
+    );
+    // Each backend is a Service of the overlay with that port.
+    const services = ofKind<ServiceObject>(objectsOf('prod'), 'Service');
+    for (const route of ingresses[0].spec.rules.flatMap((r) => r.http.paths)) {
+      const service = services.find((x) => x.metadata.name === route.backend.service.name);
+      expect(service?.spec.ports.map((p) => p.port)).toContain(route.backend.service.port.number);
+    }
+  });
+});
+
 describe('the overlays differ where they should', () => {
   const minReplicas = (overlay: string) =>
     ofKind<K8sObject & { spec: { minReplicas: number; maxReplicas: number } }>(
@@ -523,8 +551,10 @@ describe('the console paths check', () => {
     expect(consoleProblems(without('console-to-services'))).toEqual(
       closed(['order', 'payment', 'warehouse', 'logistics']),
     );
-    // The merchant API is open to anyone already.
-    expect(consoleProblems(without('services-from-console'))).toEqual(closed(['payment', 'warehouse', 'logistics']));
+    // The merchant API is open to the ingress controller only, not to every pod.
+    expect(consoleProblems(without('services-from-console'))).toEqual(
+      closed(['order', 'payment', 'warehouse', 'logistics']),
+    );
   });
 
   it('would report a URL that names no Service of the overlay', () => {
@@ -592,7 +622,7 @@ describe('secrets.sh, given secrets.example.env as it is', () => {
 
 describe('secrets.sh, given an env file that lacks a key', () => {
   it('prints no Secret and names the key, for every key', () => {
-    const full = readFileSync(filledIn(join(K8S_DIR, 'secrets.example.env')), 'utf8');
+    const full = readFileSync(exampleSecretsFilledIn(), 'utf8');
     const keys = [...full.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
     for (const key of keys) {
       const file = join(mkdtempSync(join(tmpdir(), 'orderflow-secrets-')), 'secrets.env');

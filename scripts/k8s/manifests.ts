@@ -1,9 +1,18 @@
 // Offline checks of deploy/k8s: renders each overlay with kustomize and validates every object against its schema —
 // built-in kinds with kubernetes-models (the Kubernetes OpenAPI schemas), custom resources with the CRDs in
 // deploy/k8s/crds — so a mistake shows up in CI rather than at `kubectl apply`. No cluster is needed.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +122,25 @@ export function parseManifests(text: string): K8sObject[] {
 }
 
 /** Runs deploy/k8s/secrets.sh on an env file, with the kubectl found here: the Secrets it would create. */
+/**
+ * The example env file as an operator fills it in: each value replaced by a random one of the form its comment asks
+ * for (secrets.sh refuses the example's own values).
+ */
+export function exampleSecretsFilledIn(example = join(K8S_DIR, 'secrets.example.env')): string {
+  const random = (key: string) =>
+    key.endsWith('_KEY')
+      ? randomBytes(32).toString('base64')
+      : key.endsWith('WEBHOOK_SECRET')
+        ? `whsec_${randomBytes(32).toString('base64')}`
+        : randomBytes(24).toString('hex');
+  const lines = readFileSync(example, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/^([A-Z][A-Z0-9_]*)=.*$/, (_, key: string) => `${key}=${random(key)}`));
+  const file = join(mkdtempSync(join(tmpdir(), 'orderflow-secrets-')), 'secrets.env');
+  writeFileSync(file, lines.join('\n'), { mode: 0o600 });
+  return file;
+}
+
 export function renderSecrets(envFile: string): K8sObject[] {
   const result = spawnSync('bash', [join(K8S_DIR, 'secrets.sh'), envFile], {
     encoding: 'utf8',
