@@ -28,3 +28,7 @@ REVOKE ALL ON DATABASE orderflow_logistics FROM PUBLIC;
 CREATE ROLE orderflow_saga LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'saga_password';
 CREATE DATABASE orderflow_saga OWNER orderflow_saga;
 REVOKE ALL ON DATABASE orderflow_saga FROM PUBLIC;
+
+-- PUBLIC may connect to the server's own databases by default; only the administrator needs them.
+REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;

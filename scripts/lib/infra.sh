@@ -283,6 +283,11 @@ ALTER ROLE $role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${!pas
 SELECT format('CREATE DATABASE %I OWNER %I', '$role', '$role') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$role')\\gexec
 REVOKE ALL ON DATABASE $role FROM PUBLIC;"
   done
+  # PUBLIC may connect to the server's own databases by default: a service's role could open a session there and look
+  # around the catalogue. Only the administrator (a superuser) needs them.
+  sql+="
+REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;"
   psql "$(pg_admin_url)" -v ON_ERROR_STOP=1 -q -X >/dev/null <<<"$sql" || fail "could not provision PostgreSQL"
 }
 

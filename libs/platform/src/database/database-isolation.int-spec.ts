@@ -40,6 +40,14 @@ describe.each(SERVICE_NAMES.map((s) => [s]))('%s service database role', (servic
     }
   });
 
+  it('cannot connect to the server’s own databases either', async () => {
+    for (const database of ['postgres', 'template1']) {
+      await expect(withClient(urlFor(service, database), () => Promise.resolve()), database).rejects.toThrow(
+        /permission denied|CONNECT privilege/,
+      );
+    }
+  });
+
   it('cannot reach another service’s tables from its own database', async () => {
     await withClient(testEnvironment.databaseUrl(service), async (client) => {
       const other = SERVICE_NAMES.find((s) => s !== service)!;
