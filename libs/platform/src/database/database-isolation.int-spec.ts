@@ -42,9 +42,10 @@ describe.each(SERVICE_NAMES.map((s) => [s]))('%s service database role', (servic
 
   it('cannot connect to the server’s own databases either', async () => {
     for (const database of ['postgres', 'template1']) {
-      await expect(withClient(urlFor(service, database), () => Promise.resolve()), database).rejects.toThrow(
-        /permission denied|CONNECT privilege/,
-      );
+      await expect(
+        withClient(urlFor(service, database), () => Promise.resolve()),
+        database,
+      ).rejects.toThrow(/permission denied|CONNECT privilege/);
     }
   });
 
