@@ -85,6 +85,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(services).map((s) => s.stop()));
+  // What this test dead-lettered is poison to the next test that reads a dead-letter queue as JSON.
+  const management = new RabbitMqManagement();
+  for (const queue of ORDERFLOW_ROUTING.queues) {
+    await management.delete(`/queues/orderflow/${queue.name}.dlq/contents`);
+  }
   await admin?.close();
 });
 

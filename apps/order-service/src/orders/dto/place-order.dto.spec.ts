@@ -62,6 +62,14 @@ function accepted(plain: unknown): PlaceOrderDto | undefined {
   return errors.length === 0 ? dto : undefined;
 }
 
+const valid = {
+  customerId: 'c',
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],
+  payment: { method: 'card', token: 'tok_ok' },
+  shippingAddress: { name: 'n', line1: 'l', city: 'c', postalCode: 'p', country: 'GB' },
+};
+
 describe('POST /orders validation and the order.placed schema', () => {
   it('accept the same orders: no body the REST edge takes fails the message schema', () => {
     let taken = 0;
@@ -98,13 +106,6 @@ describe('POST /orders validation and the order.placed schema', () => {
     ['a currency in lower case', { currency: 'eur' }],
     ['a country in lower case', { shippingAddress: { country: 'gb' } }],
   ])('refuse %s, which the message schema would refuse', (_what, change) => {
-    const valid = {
-      customerId: 'c',
-      currency: 'EUR',
-      items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],
-      payment: { method: 'card', token: 'tok_ok' },
-      shippingAddress: { name: 'n', line1: 'l', city: 'c', postalCode: 'p', country: 'GB' },
-    };
     expect(accepted(valid)).toBeDefined();
     const changed = {
       ...valid,
@@ -121,13 +122,6 @@ describe('POST /orders validation and the order.placed schema', () => {
     ['an array', []],
     ['a number', 7],
   ])('refuse a payment or shipping address that is %s', (_what, value) => {
-    const valid = {
-      customerId: 'c',
-      currency: 'EUR',
-      items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],
-      payment: { method: 'card', token: 'tok_ok' },
-      shippingAddress: { name: 'n', line1: 'l', city: 'c', postalCode: 'p', country: 'GB' },
-    };
     expect(accepted({ ...valid, payment: value })).toBeUndefined();
     expect(accepted({ ...valid, shippingAddress: value })).toBeUndefined();
     expect(accepted({ ...valid, items: [value] })).toBeUndefined();
