@@ -1,7 +1,7 @@
 // Messages a service does not own, put on the broker by a user that may publish anything (the administrator): the
 // broker's permissions refuse them from any service's user (broker-permissions.int-spec.ts); this proves that if one
 // got through all the same, its consumer would dead-letter it, unhandled, with the reason — and that the owner's own
-// messages still flow. ADR 0017.
+// messages still flow. ADR 0016.
 import { PaymentAuthorized, RefundPayment, VoidPayment, type MessageType } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope, EXCHANGES, exchangeFor } from '@orderflow/messaging';
 import {

@@ -23,7 +23,7 @@ done
 
 api PUT /vhosts/orderflow --data '{"description":"orderflow","default_queue_type":"quorum"}'
 api PUT "/permissions/orderflow/$RABBITMQ_ADMIN_USER" --data '{"configure":".*","write":".*","read":".*"}'
-# Every orderflow exchange is a topic exchange (ADR 0017); earlier versions declared three of them direct, and
+# Every orderflow exchange is a topic exchange (ADR 0016); earlier versions declared three of them direct, and
 # RabbitMQ cannot change an exchange's type: one of another type is deleted, and the import declares it again.
 for exchange in orderflow.commands orderflow.retry orderflow.dead-letters; do
   declared="$(curl -fsS -u "$RABBITMQ_ADMIN_USER:$RABBITMQ_ADMIN_PASSWORD" \

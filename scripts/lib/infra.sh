@@ -303,7 +303,7 @@ rabbitmq_provision() {
   wait_until 60 "the RabbitMQ management API" management_answers
   management PUT "/vhosts/$VHOST" '{"description":"orderflow","default_queue_type":"quorum"}' >/dev/null
   management PUT "/permissions/$VHOST/$RABBITMQ_ADMIN_USER" '{"configure":".*","write":".*","read":".*"}' >/dev/null
-  # Every orderflow exchange is a topic exchange (ADR 0017); earlier versions declared three of them direct. RabbitMQ
+  # Every orderflow exchange is a topic exchange (ADR 0016); earlier versions declared three of them direct. RabbitMQ
   # cannot change an exchange's type, so one of another type is deleted here, its bindings with it, and the import
   # below declares it again: publishes to it fail for that moment and the outbox relays try them again.
   local exchange

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let service: ServiceProcess;
-/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
+/** The saga's broker user: what the saga sends, only it may (ADR 0016). */
 let admin: BrokerConnection;
 let db: pg.Client;
 let merchant: TestMerchant;

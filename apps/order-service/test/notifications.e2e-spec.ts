@@ -27,7 +27,7 @@ const SCHEDULE = { NOTIFICATION_RETRY_SCHEDULE: '1500ms,1500ms,1500ms', NOTIFICA
 const ATTEMPTS = 4;
 
 let service: ServiceProcess;
-/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
+/** The saga's broker user: what the saga sends, only it may (ADR 0016). */
 let admin: BrokerConnection;
 let merchant: TestMerchant;
 

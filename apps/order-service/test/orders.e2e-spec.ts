@@ -19,7 +19,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const service = new ServiceProcess('order');
-/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
+/** The saga's broker user: what the saga sends, only it may (ADR 0016). */
 let admin: BrokerConnection;
 const tap = new EventTap();
 let merchant: TestMerchant;

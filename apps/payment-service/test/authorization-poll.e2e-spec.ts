@@ -21,7 +21,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
+/** The saga's broker user: what the saga sends, only it may (ADR 0016). */
 let admin: BrokerConnection;
 let tap: EventTap;
 let db: pg.Client;

@@ -46,7 +46,7 @@ const service = new ServiceProcess('payment', {
   RETRY_MAX_ATTEMPTS: '3',
   RETRY_BASE_DELAY_MS: '100',
 });
-/** The saga's broker user: what the saga sends, only it may (ADR 0017). */
+/** The saga's broker user: what the saga sends, only it may (ADR 0016). */
 let admin: BrokerConnection;
 let tap: EventTap;
 

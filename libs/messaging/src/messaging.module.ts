@@ -103,7 +103,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
           provide: PUBLISHER_CHECK,
           inject: [ServiceIdentity, BrokerConnection],
           useFactory: (identity: ServiceIdentity, broker: BrokerConnection) => {
-            // Consumers know each sender by its broker user, named after its service (ADR 0017): a service connected
+            // Consumers know each sender by its broker user, named after its service (ADR 0016): a service connected
             // as another user would have every message it sends refused by the others.
             const expected = brokerUserOfService(identity.name);
             if (broker.user !== expected) {

@@ -1,6 +1,6 @@
 // Least privilege on the broker, proven against the real one: each service's user, with the permissions `npm run up`
 // gave it from deploy/rabbitmq/permissions/, can use what is its own and nothing else — in particular it cannot send
-// a message it does not own by any exchange a message can enter by (ADR 0017).
+// a message it does not own by any exchange a message can enter by (ADR 0016).
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type Options } from 'amqplib';
 import { ORDERFLOW_ROUTING } from '@orderflow/contracts';

@@ -10,7 +10,7 @@
  *
  * The broker's topic permissions already refuse such publishes (topology.ts, `brokerPermissions`); this is the
  * second lock, for a permission set by hand, a broker whose users were provisioned from an older routing, or a user
- * given the `impersonator` tag (ADR 0017).
+ * given the `impersonator` tag (ADR 0016).
  */
 import type { Routing } from '@orderflow/contracts';
 import { EXCHANGES } from '../topology/topology.js';

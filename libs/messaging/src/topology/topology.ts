@@ -11,7 +11,7 @@
  *   replays use it. `orderflow.dead-letters` (routing key = queue name) feeds the DLQs.
  * - Every exchange is a topic exchange, though each binding names one exact key, because RabbitMQ authorises routing
  *   keys per user only on topic exchanges: that is how the broker lets each service send only what it owns
- *   (`brokerPermissions` below, ADR 0017).
+ *   (`brokerPermissions` below, ADR 0016).
  * - A policy per queue sets a delivery limit (RabbitMQ 3.10 has none by default) and at-least-once dead-lettering,
  *   so a message that crashes its consumer over and over still ends in its DLQ, never lost.
  */
