@@ -632,7 +632,7 @@ describe('secrets.sh, given an env file that lacks a key', () => {
       expect(result.stdout, key).toBe('');
       expect(result.stderr, key).toContain(`${key} is missing or empty`);
     }
-  });
+  }, 60_000);
 });
 
 describe('the Secrets secrets.sh makes from secrets.example.env, filled in', () => {
