@@ -11,4 +11,4 @@ svc="${1:-}"
 ensure_node_modules
 stop_services "$svc"
 step "$svc in watch mode on http://localhost:$(service_port "$svc") (Ctrl-C to stop; 'npm run up' starts it in the background again)"
-exec_with_service_env "$svc" nest start "$(service_app "$svc")" --watch --preserveWatchOutput
+exec_with_service_env "$svc" --migrates nest start "$(service_app "$svc")" --watch --preserveWatchOutput

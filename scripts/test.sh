@@ -61,6 +61,11 @@ if [[ " ${layers[*]} " == *" integration "* || " ${layers[*]} " == *" e2e "* ]];
   source "$SERVICES_ENV"
   set +a
   export ORDERFLOW_TEST_STATE_DIR="$STATE" ORDERFLOW_HTTP_PORT_BASE
+  # Every service's schema, applied by its migration role as `npm run up` does: the integration layer checks what
+  # each role may do to it, and the e2e layer starts the services from the same build.
+  build_services
+  mapfile -t all_services < <(service_names)
+  migrate_services "${all_services[@]}"
 fi
 
 if [[ " ${layers[*]} " == *" integration "* ]]; then
@@ -71,7 +76,6 @@ fi
 if [[ " ${layers[*]} " == *" e2e "* ]]; then
   ensure_chromium
   ensure_pika
-  build_services
   step "end-to-end tests (services on :$ORDERFLOW_HTTP_PORT_BASE-$((ORDERFLOW_HTTP_PORT_BASE + 4)))"
   # The audit reads what this run's processes logged and which credentials it issued, and nothing older.
   rm -rf "$STATE/captured-logs" "$STATE/issued-secrets.txt"

@@ -62,11 +62,11 @@ interface Child {
 }
 
 /** The environment scripts/lib/services.sh gives one service, read from the same shell function. */
-export function serviceEnv(service: ServiceName): Record<string, string> {
+export function serviceEnv(service: ServiceName, migrates = false): Record<string, string> {
   const script =
     'source "$1/scripts/lib/common.sh"; source "$1/scripts/lib/infra.sh"; source "$1/scripts/lib/services.sh"; ' +
-    'service_env "$2"';
-  const out = execFileSync('bash', ['-c', script, 'bash', ROOT, service], {
+    'service_env "$2" ${3:+"$3"}';
+  const out = execFileSync('bash', ['-c', script, 'bash', ROOT, service, migrates ? '--migrates' : ''], {
     encoding: 'utf8',
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
@@ -113,7 +113,7 @@ export class Suite {
   migrate(): void {
     for (const service of SERVICES) {
       execFileSync(process.execPath, [this.main(service.app), 'migrate'], {
-        env: { PATH: process.env.PATH ?? '', ...serviceEnv(service.name) },
+        env: { PATH: process.env.PATH ?? '', ...serviceEnv(service.name, true) },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     }

@@ -368,12 +368,22 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
       expect(app.livenessProbe?.httpGet?.path, objectName(d)).toBe('/health/live');
       expect(app.readinessProbe?.httpGet?.path, objectName(d)).toBe('/health/ready');
       expect(migrate?.command, objectName(d)).toEqual(['node', 'main.js', 'migrate']);
-      // The migrate command validates the service's whole configuration, so it needs the same environment.
-      expect({ image: migrate?.image, env: migrate?.env, envFrom: migrate?.envFrom }, objectName(d)).toEqual({
+      // The migrate command validates the service's whole configuration, so it needs the same environment, and the
+      // migration role's URL, which the service itself never holds (ADR 0017).
+      const migrationUrl = {
+        name: 'MIGRATION_DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: `${d.metadata.name}-migrator`, key: 'MIGRATION_DATABASE_URL' } },
+      };
+      const byName = (env: typeof app.env) => [...(env ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+      expect({ image: migrate?.image, env: byName(migrate?.env), envFrom: migrate?.envFrom }, objectName(d)).toEqual({
         image: app.image,
-        env: app.env,
+        env: byName([...(app.env ?? []), migrationUrl]),
         envFrom: app.envFrom,
       });
+      expect(
+        podContainers(d).filter((c) => c !== migrate && JSON.stringify(c).includes('-migrator')),
+        objectName(d),
+      ).toEqual([]);
     }
   });
 
@@ -646,6 +656,11 @@ describe('the Secrets secrets.sh makes from secrets.example.env, filled in', () 
     expect(data('payment-service-secrets', 'DATABASE_URL')).toBe(
       `postgresql://orderflow_payment:${password}@orderflow-postgres-rw:5432/orderflow_payment`,
     );
+    expect(data('postgres-payment-migrator', 'username')).toBe('orderflow_payment_migrator');
+    expect(data('payment-service-migrator', 'MIGRATION_DATABASE_URL')).toBe(
+      `postgresql://orderflow_payment_migrator:${data('postgres-payment-migrator', 'password')}@orderflow-postgres-rw:5432/orderflow_payment`,
+    );
+    expect(data('payment-service-secrets', 'MIGRATION_DATABASE_URL')).toBe('');
     expect(data('payment-service-secrets', 'AMQP_URL')).toBe(
       `amqp://payment:${data('rabbitmq-payment', 'password')}@orderflow-rabbitmq:5672/orderflow`,
     );

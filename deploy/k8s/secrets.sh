@@ -86,6 +86,7 @@ secret() {
 for row in "${SERVICES[@]}"; do
   up="${row%%:*}"
   password "${up^^}_DB_PASSWORD" >/dev/null
+  password "${up^^}_DB_MIGRATOR_PASSWORD" >/dev/null
   password "${up^^}_AMQP_PASSWORD" >/dev/null
 done
 for key in OPERATOR_TOKENS SECRETS_ENCRYPTION_KEY PAYMENT_TOKEN_KEY PAYMENT_GATEWAY_WEBHOOK_SECRET CARRIER_WEBHOOK_SECRET; do
@@ -96,15 +97,21 @@ for row in "${SERVICES[@]}"; do
   svc="${row%%:*}" app="${row#*:}"
   up="${svc^^}"
   db_password="$(password "${up}_DB_PASSWORD")"
+  migrator_password="$(password "${up}_DB_MIGRATOR_PASSWORD")"
   amqp_password="$(password "${up}_AMQP_PASSWORD")"
   # For the operators: CloudNativePG sets the role's password from this, the topology operator the user's.
   secret "postgres-$svc" --type=kubernetes.io/basic-auth "username=orderflow_$svc" "password=$db_password"
+  secret "postgres-$svc-migrator" --type=kubernetes.io/basic-auth "username=orderflow_${svc}_migrator" \
+    "password=$migrator_password"
   secret "rabbitmq-$svc" "username=$svc" "password=$amqp_password"
   # For the service.
   pairs=("DATABASE_URL=postgresql://orderflow_$svc:$db_password@$POSTGRES_HOST/orderflow_$svc"
     "AMQP_URL=amqp://$svc:$amqp_password@$RABBITMQ_HOST/$VHOST")
   [[ "$svc" == order ]] && pairs+=("SECRETS_ENCRYPTION_KEY=$(value SECRETS_ENCRYPTION_KEY)")
   secret "$app-secrets" "${pairs[@]}"
+  # For its migrate init container alone (ADR 0017).
+  secret "$app-migrator" \
+    "MIGRATION_DATABASE_URL=postgresql://orderflow_${svc}_migrator:$migrator_password@$POSTGRES_HOST/orderflow_$svc"
 done
 secret orderflow-operator-tokens "OPERATOR_TOKENS=$(value OPERATOR_TOKENS)"
 # Shared by the order service (seals payment tokens) and the payment service (opens them) alone.

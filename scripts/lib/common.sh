@@ -134,6 +134,11 @@ load_secrets() {
     [[ -n "${PAYMENT_TOKEN_KEY:-}" ]] || echo "PAYMENT_TOKEN_KEY=$(random_key)"
     [[ -n "${PAYMENT_GATEWAY_WEBHOOK_SECRET:-}" ]] || echo "PAYMENT_GATEWAY_WEBHOOK_SECRET=whsec_$(random_key)"
     [[ -n "${CARRIER_WEBHOOK_SECRET:-}" ]] || echo "CARRIER_WEBHOOK_SECRET=whsec_$(random_key)"
+    local svc migrator_var
+    for svc in $(service_names); do
+      migrator_var="PG_MIGRATOR_PASSWORD_${svc}"
+      [[ -n "${!migrator_var:-}" ]] || echo "${migrator_var}=$(random_secret)"
+    done
   } >>"$SECRETS_FILE"
   # shellcheck disable=SC1090
   source "$SECRETS_FILE"

@@ -273,15 +273,25 @@ compose() {
 pg_admin_url() { echo "postgresql://$PG_ADMIN_USER:$PG_ADMIN_PASSWORD@127.0.0.1:$ORDERFLOW_PG_PORT/postgres"; }
 
 pg_provision() {
-  step "provisioning one database and one login role per service"
+  step "provisioning one database and two roles per service (migrations own the schema, the service uses its rows)"
   local svc sql=""
   for svc in $(service_names); do
-    local role="orderflow_$svc" password_var="PG_PASSWORD_$svc"
+    local role="orderflow_$svc" migrator="orderflow_${svc}_migrator"
+    local password_var="PG_PASSWORD_$svc" migrator_password_var="PG_MIGRATOR_PASSWORD_$svc"
+    # The migration role owns the database, so the service's own role holds only what the migrate step grants it
+    # (libs/platform/src/database/schema-migration.ts, ADR 0017). A state folder from before the split has the
+    # service's role owning everything: ownership moves to the migration role, and the next migrate grants it back.
     sql+="
 SELECT format('CREATE ROLE %I LOGIN', '$role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')\\gexec
 ALTER ROLE $role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${!password_var}';
-SELECT format('CREATE DATABASE %I OWNER %I', '$role', '$role') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$role')\\gexec
-REVOKE ALL ON DATABASE $role FROM PUBLIC;"
+SELECT format('CREATE ROLE %I LOGIN', '$migrator') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$migrator')\\gexec
+ALTER ROLE $migrator WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${!migrator_password_var}';
+SELECT format('CREATE DATABASE %I OWNER %I', '$role', '$migrator') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$role')\\gexec
+ALTER DATABASE $role OWNER TO $migrator;
+REVOKE ALL ON DATABASE $role FROM PUBLIC;
+\\connect $role
+REASSIGN OWNED BY $role TO $migrator;
+\\connect postgres"
   done
   # PUBLIC may connect to the server's own databases by default: a service's role could open a session there and look
   # around the catalogue. Only the administrator (a superuser) needs them.
@@ -397,6 +407,14 @@ write_services_env() {
       if [[ -n "${!db_var:-}" ]]; then echo "${db_var}=${!db_var}"
       elif [[ -n "${DATABASE_BASE_URL:-}" ]]; then echo "${db_var}=${DATABASE_BASE_URL%/}/orderflow_$svc"
       else local pw="PG_PASSWORD_$svc"; echo "${db_var}=postgresql://orderflow_$svc:${!pw}@127.0.0.1:$ORDERFLOW_PG_PORT/orderflow_$svc"
+      fi
+      # The migration role's URL: ours when we provisioned the database, else the caller's if given (else migrations
+      # run as the service's own role, as one-role external databases need).
+      local migration_var="${up}_MIGRATION_DATABASE_URL"
+      if [[ -n "${!migration_var:-}" ]]; then echo "${migration_var}=${!migration_var}"
+      elif ! pg_external; then
+        local mpw="PG_MIGRATOR_PASSWORD_$svc"
+        echo "${migration_var}=postgresql://orderflow_${svc}_migrator:${!mpw}@127.0.0.1:$ORDERFLOW_PG_PORT/orderflow_$svc"
       fi
       if [[ -n "${!amqp_var:-}" ]]; then echo "${amqp_var}=${!amqp_var}"
       elif [[ -n "${AMQP_URL:-}" ]]; then echo "${amqp_var}=$AMQP_URL"

@@ -6,13 +6,20 @@ build_services() {
   (cd "$ROOT" && nest build --all >"$LOG_DIR/build.log" 2>&1) || { cat "$LOG_DIR/build.log" >&2; fail "build failed"; }
 }
 
-# Prints the environment one service runs with: its own database, its own broker user, its own port.
-service_env() {
+# Prints the environment one service runs with: its own database, its own broker user, its own port. With
+# --migrates (the migrate command, watch mode) it also gets its migration role's URL and applies its migrations;
+# without, it never touches its schema (ADR 0017): `up` has migrated before it starts the services.
+service_env() { # svc [--migrates]
   local svc="$1" up
   up="$(upper "$svc")"
   # shellcheck disable=SC1090
   source "$SERVICES_ENV"
-  local db_var="${up}_DATABASE_URL" amqp_var="${up}_AMQP_URL" port_var="${up}_PORT"
+  local db_var="${up}_DATABASE_URL" amqp_var="${up}_AMQP_URL" port_var="${up}_PORT" migration_var="${up}_MIGRATION_DATABASE_URL"
+  if [[ "${2:-}" == --migrates ]]; then
+    [[ -n "${!migration_var:-}" ]] && echo "MIGRATION_DATABASE_URL=${!migration_var}"
+  else
+    echo "DATABASE_MIGRATIONS_RUN=false"
+  fi
   printf '%s\n' "DATABASE_URL=${!db_var}" "AMQP_URL=${!amqp_var}" "PORT=${!port_var}" \
     "NODE_ENV=${NODE_ENV:-development}" "LOG_LEVEL=${LOG_LEVEL:-info}" \
     "OPERATOR_TOKENS=${OPERATOR_TOKENS:-$ORDERFLOW_OPERATOR_TOKEN}"
@@ -45,16 +52,18 @@ service_env() {
   esac
 }
 
-run_with_service_env() { # svc command...
-  local svc="$1"; shift
-  local -a vars; mapfile -t vars < <(service_env "$svc")
+run_with_service_env() { # svc [--migrates] command...
+  local svc="$1" migrates=; shift
+  [[ "$1" == --migrates ]] && { migrates="$1"; shift; }
+  local -a vars; mapfile -t vars < <(service_env "$svc" ${migrates:+"$migrates"})
   env "${vars[@]}" "$@"
 }
 
 # Replaces the calling (sub)shell, so that `$!` of `( exec_with_service_env … ) &` is the service's own pid.
-exec_with_service_env() { # svc command...
-  local svc="$1"; shift
-  local -a vars; mapfile -t vars < <(service_env "$svc")
+exec_with_service_env() { # svc [--migrates] command...
+  local svc="$1" migrates=; shift
+  [[ "$1" == --migrates ]] && { migrates="$1"; shift; }
+  local -a vars; mapfile -t vars < <(service_env "$svc" ${migrates:+"$migrates"})
   exec env "${vars[@]}" "$@"
 }
 
@@ -62,7 +71,7 @@ migrate_services() {
   step "running migrations"
   local svc
   for svc in "$@"; do
-    run_with_service_env "$svc" node "$(service_main "$svc")" migrate >>"$LOG_DIR/migrate.log" 2>&1 \
+    run_with_service_env "$svc" --migrates node "$(service_main "$svc")" migrate >>"$LOG_DIR/migrate.log" 2>&1 \
       || { tail -5 "$LOG_DIR/migrate.log" >&2; fail "migrations of $svc failed (log: ${LOG_DIR#"$ROOT"/}/migrate.log)"; }
     info "$svc: up to date"
   done

@@ -15,10 +15,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { type BaseConfig, ConfigurationError, loadConfig } from './config/service-config.js';
-import { dataSourceOptions, migrateExclusively, type ServiceSchema } from './database/database.module.js';
+import type { ServiceSchema } from './database/data-source-options.js';
+import { migrateSchema } from './database/schema-migration.js';
 import { Readiness } from './health/readiness.js';
 import { requestValidationPipe } from './http/request-validation.js';
 import { UntrustedInputInterceptor } from './http/untrusted-input.js';
@@ -167,17 +167,13 @@ function shutDownGracefully(app: INestApplication, timeoutMs: number, tracing: T
 }
 
 async function migrate(config: BaseConfig, identity: ServiceIdentity, schema: ServiceSchema): Promise<number> {
-  const dataSource = new DataSource(dataSourceOptions(config, identity, schema));
   try {
-    await dataSource.initialize();
-    const applied = await migrateExclusively(dataSource);
+    const applied = await migrateSchema(config, identity, schema);
     writeLine('info', identity, 'migrations applied', { applied });
     return 0;
   } catch (err) {
     writeLine('error', identity, 'migrations failed', { reason: (err as Error).message });
     return 1;
-  } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
   }
 }
 

@@ -35,6 +35,10 @@ export function serviceEnvironment(service: ServiceName): Record<string, string>
   const ports = simulatorPorts();
   return {
     DATABASE_URL: testEnvironment.databaseUrl(service),
+    // Each test file's services start with migrations on (NODE_ENV test), as the database's owner.
+    ...(testEnvironment.migrationDatabaseUrl(service) && {
+      MIGRATION_DATABASE_URL: testEnvironment.migrationDatabaseUrl(service)!,
+    }),
     AMQP_URL: testEnvironment.amqpUrl(service),
     PORT: String(testEnvironment.httpPort(service)),
     NODE_ENV: 'test',

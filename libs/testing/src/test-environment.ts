@@ -16,6 +16,9 @@ function required(name: string): string {
 
 export const testEnvironment = {
   databaseUrl: (service: ServiceName) => required(`${service.toUpperCase()}_DATABASE_URL`),
+  /** The database owner's URL (ADR 0017); absent when an external database gives one role for both. */
+  migrationDatabaseUrl: (service: ServiceName): string | undefined =>
+    process.env[`${service.toUpperCase()}_MIGRATION_DATABASE_URL`] || undefined,
   amqpUrl: (service: ServiceName) => required(`${service.toUpperCase()}_AMQP_URL`),
   httpPort: (service: ServiceName) => Number(required('ORDERFLOW_HTTP_PORT_BASE')) + SERVICE_NAMES.indexOf(service),
   postgresAdminUrl: () => required('PG_ADMIN_URL'),

@@ -84,6 +84,11 @@ export function baseConfigSchema(defaults: { port: number }) {
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: z.coerce.number().int().min(1).max(65535).default(defaults.port),
     DATABASE_URL: postgresUrl,
+    /**
+     * The migration role's URL (the database's owner), for the `migrate` command and development start-up; the
+     * service itself never connects with it. Without it, migrations run as DATABASE_URL's role (ADR 0017).
+     */
+    MIGRATION_DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     // Parse and plan each statement once per connection (libs/platform/src/database/prepared-statements.ts).
     DATABASE_PREPARED_STATEMENTS: booleanFlag.default(true),

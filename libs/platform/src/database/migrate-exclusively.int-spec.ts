@@ -4,7 +4,7 @@ import pg from 'pg';
 import { testEnvironment } from '@orderflow/testing';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrateExclusively } from './database.module.js';
+import { migrateExclusively } from './schema-migration.js';
 
 class CreateParcels1700000000001 implements MigrationInterface {
   name = 'CreateParcels1700000000001';
