@@ -8,8 +8,9 @@
  *
  * Throughput: deliveries are spread over lanes by ordering key (the order id), so one order's messages are handled
  * in order while other orders run in parallel; each lane handles what has arrived as one batch in one transaction
- * (one inbox INSERT, the handlers, one outbox INSERT, one COMMIT). If any handler in a batch fails, the batch is
- * rolled back and its messages are handled one per transaction, so a failure touches only its own message.
+ * (one inbox INSERT, the handlers, one outbox INSERT, one COMMIT), its messages sorted by ordering key so that every
+ * batch, on every replica, takes its row locks in one order. If any handler in a batch fails, the batch is rolled back
+ * and its messages are handled one per transaction, so a failure touches only its own message.
  *
  * Failure: a handler's error becomes a delayed retry or a dead letter (see failure.ts). A database that cannot be
  * reached is waited out, holding the deliveries unacknowledged, without counting attempts.
@@ -193,6 +194,11 @@ export class QueueConsumer {
       }
     }
     if (decoded.length === 0) return;
+    // One lock order for every batch: each replica's batches take their ordering keys' row locks (an order, a saga,
+    // its deadlines) in the same order, so two replicas handling messages of the same two orders wait for each other
+    // instead of deadlocking (which PostgreSQL breaks only after deadlock_timeout, the batch then redone message by
+    // message). A stable sort: one key's messages keep their order; different keys never had one.
+    decoded.sort((a, b) => compareKeys(a.message.subject, b.message.subject));
     try {
       await this.withDatabase(() => this.commit(decoded));
     } catch (batchError) {
@@ -394,4 +400,8 @@ export class QueueConsumer {
       this.deps.observer.outcome(this.queue, type ?? ('message' in d ? d.message.type : 'unknown'), outcome);
     }
   }
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
