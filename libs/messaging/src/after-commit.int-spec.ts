@@ -3,10 +3,8 @@
 // commit — in Messaging.transaction, and in the consumer, whose failed batch is rolled back and redone one message at
 // a time.
 import { randomUUID } from 'node:crypto';
-import { StockReserved } from '@orderflow/contracts';
 import { MessagingRig, OutcomeCounter, recordEffect, waitFor } from '@orderflow/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { amqpProperties, encode, envelope } from './envelope/cloud-event.js';
 import { PermanentError } from './errors.js';
 
 let rig: MessagingRig;
@@ -100,16 +98,7 @@ describe('the consumer', () => {
     const effectsSeen: Promise<number>[] = [];
     const counter = new OutcomeCounter();
     // Published before the consumer starts, so that on its one lane they arrive together and share a batch.
-    const broker = await rig.broker();
-    const channel = await broker.confirmChannel();
-    for (const orderId of orderIds) {
-      const event = envelope(StockReserved, orderId, { orderId }, { service: 'it', correlationId: orderId });
-      channel.publish('orderflow.events', StockReserved.type, encode(event), {
-        ...amqpProperties(event, 'it'),
-        userId: broker.user,
-      });
-    }
-    await channel.waitForConfirms();
+    await rig.publishDirectly(orderIds);
 
     await rig.consumer({
       lanes: 1,

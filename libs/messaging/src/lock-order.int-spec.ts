@@ -3,10 +3,8 @@
 // deadlock. Without the sort, the crossing batches below deadlock: PostgreSQL aborts one after deadlock_timeout, and
 // the consumer redoes its messages one at a time — each of their handlers runs a second time.
 import { randomUUID } from 'node:crypto';
-import { StockReserved } from '@orderflow/contracts';
 import { MessagingRig, OutcomeCounter, recordEffect, waitFor } from '@orderflow/testing';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { amqpProperties, encode, envelope } from './envelope/cloud-event.js';
 
 let rig: MessagingRig;
 
@@ -42,16 +40,7 @@ it('two consumers whose batches hold the same two orders in opposite orders wait
       },
     });
   }
-  const broker = await rig.broker();
-  const channel = await broker.confirmChannel();
-  for (const orderId of sequence) {
-    const event = envelope(StockReserved, orderId, { orderId }, { service: 'it', correlationId: orderId });
-    channel.publish('orderflow.events', StockReserved.type, encode(event), {
-      ...amqpProperties(event, 'it'),
-      userId: broker.user,
-    });
-  }
-  await channel.waitForConfirms();
+  await rig.publishDirectly(sequence);
 
   await waitFor(() => counter.counts.handled === sequence.length, {
     timeoutMs: 30_000,

@@ -6,12 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { type Routing, StockReleased, StockReserved } from '@orderflow/contracts';
 import {
+  amqpProperties,
   BrokerConnection,
   buildTopology,
   CLAIM_ONLY,
   type ConsumerOptions,
   type ConsumerObserver,
   CreateMessagingTables1763900000000,
+  encode,
+  envelope,
   type MessageHandlerFn,
   Messaging,
   type OutboxHandoff,
@@ -210,6 +213,23 @@ export class MessagingRig {
     await consumer.start();
     this.closers.unshift(() => consumer.stop());
     return consumer;
+  }
+
+  /**
+   * One StockReserved per order id, in that order, straight to the broker (no outbox, no relay), confirmed: for tests
+   * that need deliveries to arrive together or in a chosen sequence.
+   */
+  async publishDirectly(orderIds: readonly string[]): Promise<void> {
+    const broker = await this.broker();
+    const channel = await broker.confirmChannel();
+    for (const orderId of orderIds) {
+      const event = envelope(StockReserved, orderId, { orderId }, { service: RIG_SERVICE, correlationId: orderId });
+      channel.publish('orderflow.events', StockReserved.type, encode(event), {
+        ...amqpProperties(event, RIG_SERVICE),
+        userId: broker.user,
+      });
+    }
+    await channel.waitForConfirms();
   }
 
   messaging(relay?: OutboxRelay): Messaging {
