@@ -83,10 +83,10 @@ class ProducerSide {
     this.dataSource.subscribers.push(this.clock);
     if (variant === 'reliable') {
       const pool = relayPool(this.config.databaseUrl!, this.config.relay.workers, 'bench-relay');
-      this.relay = new OutboxRelay(pool, this.broker, this.config.databaseUrl, benchLogger, this.observer(), {
+      this.relay = new OutboxRelay(pool, this.broker, benchLogger, this.observer(), {
         ...this.config.relay,
       });
-      await this.relay.start();
+      this.relay.start();
       this.messaging = new Messaging(this.dataSource, this.relay, BENCH_SERVICE, new Set([BenchEvent.type]));
     } else {
       this.channels.push(await this.broker.channel());

@@ -141,7 +141,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
           provide: OutboxRelay,
           inject: [RELAY_POOL, BrokerConnection, SERVICE_CONFIG, MessagingMetrics],
           useFactory: (pool: pg.Pool, broker: BrokerConnection, config: Config, metrics: MessagingMetrics) =>
-            new OutboxRelay(pool, broker, config.DATABASE_URL, new Logger('OutboxRelay'), metrics, {
+            new OutboxRelay(pool, broker, new Logger('OutboxRelay'), metrics, {
               batchSize: config.RELAY_BATCH_SIZE,
               workers: config.RELAY_WORKERS,
               keepSent: config.OUTBOX_RETENTION_HOURS > 0,
@@ -201,7 +201,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
       },
       'degradable',
     );
-    await this.relay.start();
+    this.relay.start();
     this.pruner.start();
     for (const consumer of this.createConsumers()) {
       await consumer.start();

@@ -164,11 +164,11 @@ export class MessagingRig {
   ): Promise<OutboxRelay> {
     const broker = await this.broker();
     const pool = relayPool(this.env.databaseUrl, options.workers ?? 2, 'it-relay');
-    const relay = new OutboxRelay(pool, broker, this.env.databaseUrl, silent, observer, {
+    const relay = new OutboxRelay(pool, broker, silent, observer, {
       pollIntervalMs: 200,
       ...options,
     });
-    await relay.start();
+    relay.start();
     this.closers.unshift(async () => {
       await relay.stop();
       await pool.end();

@@ -28,7 +28,7 @@ export class ReplayRequest {
   limit?: number;
 }
 
-/** Operator endpoints for this service's dead-letter queues (protected by operator credentials once access control lands). */
+/** Operator endpoints for this service's dead-letter queues: operator credentials only (no policy is the operator policy). */
 @ApiTags('dead letters')
 @Controller('dead-letters')
 export class DeadLettersController {

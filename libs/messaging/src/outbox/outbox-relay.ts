@@ -16,9 +16,9 @@
  * For everything else (rows not reserved: a key with an earlier unsent row, delayed retries, rows whose publish
  * failed, rows of a dead process once their lease expired) workers claim a batch under a short lease (no transaction
  * is held while the broker confirms) and publish it the same way. Several workers keep batches in flight. They wake
- * when a writer hands over rows it could not reserve, on NOTIFY orderflow_outbox, after a hot-path batch is confirmed
- * (a row waiting behind it may now go), and poll as a fallback: a wake-up is only a hint, and a row it missed
- * is found by the next claim.
+ * when a writer hands over rows it could not reserve and after a hot-path batch is confirmed (a row waiting behind it
+ * may now go), and poll as the guarantee: a wake-up is only a hint, and a row it missed is found by the next claim.
+ * Every writer is a service with its relay in-process; none of them NOTIFY, so the relay does not LISTEN (ADR 0003).
  */
 import type { ConfirmChannel } from 'amqplib';
 import { PreparingClient } from '@orderflow/platform';
@@ -32,7 +32,6 @@ import {
   DEFER_SQL,
   DELETE_SENT_SQL,
   MARK_SENT_SQL,
-  OUTBOX_CHANNEL,
   RELEASE_SQL,
 } from './outbox-store.js';
 
@@ -41,7 +40,7 @@ export interface RelayOptions {
   batchSize: number;
   /** Claimed batches in flight at once, and handed-over batches in flight at once. */
   workers: number;
-  /** Fallback poll when no notification arrives. */
+  /** The poll that finds what no wake-up announced: another process's rows, leases run out, retries come due. */
   pollIntervalMs: number;
   /** How long a claim or a reservation is exclusive; a relay that dies mid-batch delays its rows by at most this. */
   leaseMs: number;
@@ -115,7 +114,6 @@ export class OutboxRelay implements OutboxHandoff {
   private waitingToBeClaimed = 0;
   private readonly waiters = new Set<() => void>();
   private signalled = false;
-  private listener?: pg.Client;
   private readonly loops: Promise<void>[] = [];
   private readonly closedChannels = new WeakSet<ConfirmChannel>();
   private readonly options: RelayOptions;
@@ -123,7 +121,6 @@ export class OutboxRelay implements OutboxHandoff {
   constructor(
     private readonly pool: pg.Pool,
     private readonly broker: BrokerConnection,
-    private readonly listenUrl: string | undefined,
     private readonly logger: Logger,
     private readonly observer: RelayObserver,
     options: Partial<RelayOptions> = {},
@@ -135,9 +132,8 @@ export class OutboxRelay implements OutboxHandoff {
     pool.on('error', (err) => this.logger.warn({ message: 'relay pool lost an idle connection', reason: err.message }));
   }
 
-  async start(): Promise<void> {
+  start(): void {
     this.running = true;
-    await this.listen();
     for (let i = 0; i < this.options.workers; i += 1) this.loops.push(this.work(i));
   }
 
@@ -173,7 +169,7 @@ export class OutboxRelay implements OutboxHandoff {
     }
   }
 
-  /** Look for work to claim now: rows a writer could not reserve, NOTIFY, and rows freed by a sent batch. */
+  /** Look for work to claim now: rows a writer could not reserve, and rows freed by a sent batch. */
   wake(): void {
     this.signalled = true;
     for (const waiter of this.waiters) waiter();
@@ -187,32 +183,6 @@ export class OutboxRelay implements OutboxHandoff {
     this.loops.length = 0;
     while (this.dispatchers.size > 0) await Promise.all(this.dispatchers);
     for (const channel of this.idleChannels.splice(0)) await channel.close().catch(() => undefined);
-    await this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
-  }
-
-  private async listen(): Promise<void> {
-    if (!this.listenUrl) return;
-    const client = new pg.Client({ connectionString: this.listenUrl, application_name: 'outbox-relay-listener' });
-    client.on('notification', () => this.wake());
-    client.on('error', (err) => {
-      // The poll keeps the relay going; the listener comes back with the next start or on reconnect below.
-      this.logger.warn({ message: 'outbox listener lost; polling until it is back', reason: err.message });
-      this.listener = undefined;
-      setTimeout(() => void this.reconnectListener(), 1_000).unref();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener = client;
-  }
-
-  private async reconnectListener(): Promise<void> {
-    if (!this.running || this.listener) return;
-    try {
-      await this.listen();
-    } catch {
-      setTimeout(() => void this.reconnectListener(), 2_000).unref();
-    }
   }
 
   private async work(worker: number): Promise<void> {

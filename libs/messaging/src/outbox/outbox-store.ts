@@ -16,7 +16,6 @@
  * reserved at insert only when no unsent row of its key exists then, so a reserved row never overtakes an earlier
  * one; rows of one transaction are published together, in the order written, on one channel.
  */
-export const OUTBOX_CHANNEL = 'orderflow_outbox';
 
 export type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
 
