@@ -89,6 +89,21 @@ describe('loadConfig', () => {
     });
   });
 
+  it('names every problem at once, those of the rules across variables with those of the schema', () => {
+    expect(problemsOf({ ...without('OPERATOR_TOKENS'), PORT: 'eighty' })).toEqual([
+      { variable: 'PORT', message: expect.any(String) as string },
+      { variable: 'OPERATOR_TOKENS', message: 'is required unless OIDC_ISSUER is set' },
+    ]);
+    expect(problemsOf({ ...valid, PORT: '0', OIDC_ISSUER: 'http://idp.example.com' })).toEqual([
+      { variable: 'PORT', message: expect.any(String) as string },
+      { variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER' },
+      {
+        variable: 'OIDC_ISSUER',
+        message: 'must be an https URL (http only for a loopback issuer, and never in production)',
+      },
+    ]);
+  });
+
   describe('operator credentials', () => {
     it('requires OPERATOR_TOKENS or OIDC_ISSUER', () => {
       expect(problemsOf(without('OPERATOR_TOKENS'))).toEqual([

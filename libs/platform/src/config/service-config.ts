@@ -120,11 +120,19 @@ export function baseConfigSchema(defaults: { port: number }) {
 
 export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
 
+/** What the rules across variables read: parsed values, or the raw ones when the schema refused others. */
+interface AccessSettings {
+  OPERATOR_TOKENS?: unknown;
+  OIDC_ISSUER?: string;
+  OIDC_AUDIENCE?: string;
+  NODE_ENV: string;
+}
+
 /**
  * Rules across variables, kept out of the schema so that services can still `.extend` it: a service with no way to
  * recognise an operator would answer 401 to every operator endpoint, which is a deployment mistake worth stopping.
  */
-export function accessProblems(config: BaseConfig): { variable: string; message: string }[] {
+export function accessProblems(config: AccessSettings): { variable: string; message: string }[] {
   const problems: { variable: string; message: string }[] = [];
   if (!config.OPERATOR_TOKENS && !config.OIDC_ISSUER) {
     problems.push({ variable: 'OPERATOR_TOKENS', message: 'is required unless OIDC_ISSUER is set' });
@@ -143,6 +151,7 @@ export function accessProblems(config: BaseConfig): { variable: string; message:
 
 /** An issuer's keys and discovery come over TLS, but for a loopback issuer on a developer's machine or in tests. */
 function issuerTransportAllowed(issuer: string, nodeEnv: string): boolean {
+  if (!URL.canParse(issuer)) return true; // not a URL at all: the schema names that problem
   const url = new URL(issuer);
   if (url.protocol === 'https:') return true;
   const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
@@ -169,10 +178,17 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
     if (problems.length > 0) throw new ConfigurationError(problems);
     return result.data;
   }
-  throw new ConfigurationError(
-    result.error.issues.map((issue) => ({
-      variable: issue.path.join('.') || '(environment)',
-      message: present[String(issue.path[0])] === undefined ? 'is required' : issue.message,
-    })),
-  );
+  const problems = result.error.issues.map((issue) => ({
+    variable: issue.path.join('.') || '(environment)',
+    message: present[String(issue.path[0])] === undefined ? 'is required' : issue.message,
+  }));
+  // Every problem at once: the rules across variables too, on the raw values, for the variables not already named.
+  const named = new Set(problems.map((p) => p.variable));
+  const across = accessProblems({
+    OPERATOR_TOKENS: present.OPERATOR_TOKENS,
+    OIDC_ISSUER: present.OIDC_ISSUER,
+    OIDC_AUDIENCE: present.OIDC_AUDIENCE,
+    NODE_ENV: present.NODE_ENV ?? 'development',
+  }).filter((p) => !named.has(p.variable));
+  throw new ConfigurationError([...problems, ...across]);
 }
