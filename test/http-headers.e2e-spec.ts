@@ -70,6 +70,8 @@ describe('the pages', () => {
     expectSecurityHeaders(new Headers(answer!.headers()));
     await page.locator('.swagger-ui .info .title').waitFor({ timeout: 20_000 });
     expect(await page.locator('.opblock').count()).toBeGreaterThan(5);
+    // Named after its service, so that five open tabs can be told apart.
+    expect(await page.title()).toMatch(/^orderflow order service/i);
     expect(violations).toEqual([]);
     await context.close();
   });

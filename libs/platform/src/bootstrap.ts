@@ -92,6 +92,8 @@ export function configureHttp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, {
+    // The browser tab names the service, not the tool: five of them are open side by side.
+    customSiteTitle: `${definition.title} — API`,
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
   });
