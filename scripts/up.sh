@@ -22,6 +22,8 @@ step "orderflow is up"
 for svc in "${SERVICES[@]}"; do
   printf '    %-10s API docs  http://localhost:%s/docs\n' "$svc" "$(service_port "$svc")"
 done
+printf '    operator console  http://localhost:%s/console  (it asks for ORDERFLOW_OPERATOR_TOKEN, below)\n' \
+  "$(service_port saga)"
 if [[ -n "${RABBITMQ_MANAGEMENT_URL:-}" ]]; then
   printf '    RabbitMQ console  http://localhost:%s  (user %s, password %s)\n' \
     "$ORDERFLOW_MANAGEMENT_PORT" "$RABBITMQ_ADMIN_USER" "$RABBITMQ_ADMIN_PASSWORD"
