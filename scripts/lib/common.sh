@@ -98,10 +98,29 @@ random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
 # 32 random bytes in base64: an AES-256 key, or the body of a Standard Webhooks `whsec_` secret.
 random_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 
+# The Node the project runs on: the version of its `node` devDependency that the lockfile pins.
+project_node_version() {
+  sed -n '/"node_modules\/node": {/,/}/s/.*"version": "\([^"]*\)".*/\1/p' "$ROOT/package-lock.json" | head -1
+}
+lockfile_hash() { sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1; }
+
+# Installs the dependencies when they are missing or the lockfile changed since they were installed (a pull, a
+# branch switch). npm checks each package's `engines` against the Node it would run on: the project's Node 24, not
+# the older Node that may have started npm (the README asks for 20 or later), which would only print warnings about
+# packages that never run on it.
 ensure_node_modules() {
+  local stamp="$ROOT/node_modules/.orderflow-lockfile-sha256" why=""
   if [[ ! -x "$ROOT/node_modules/.bin/nest" || ! -x "$ROOT/node_modules/.bin/node" ]]; then
-    step "installing dependencies (npm ci)"
-    (cd "$ROOT" && npm ci --no-fund --no-audit)
+    why="installing dependencies"
+  elif [[ "$(cat "$stamp" 2>/dev/null)" != "$(lockfile_hash)" ]]; then
+    why="package-lock.json changed since the last install: reinstalling dependencies"
+  fi
+  if [[ -n "$why" ]]; then
+    local version
+    version="$(project_node_version)"
+    step "$why (npm ci, for Node $version)"
+    (cd "$ROOT" && npm ci --no-fund --no-audit ${version:+--node-version="$version"}) || fail "npm ci failed"
+    lockfile_hash >"$stamp"
   fi
   # npm scripts put node_modules/.bin first on PATH; plain `bash scripts/…` gets the same Node 24.
   export PATH="$ROOT/node_modules/.bin:$PATH"
