@@ -104,10 +104,33 @@ project_node_version() {
 }
 lockfile_hash() { sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1; }
 
+# The project's Node, for running npm itself when the caller's Node is older: npm checks every package's `engines`
+# against the Node it runs on, and on Node 20 (the README's minimum for starting npm) prints some 190 lines of
+# EBADENGINE warnings about packages that only ever run on the project's Node 24. The binary comes from the npm
+# registry (the same `node-<platform>-<arch>` package the `node` devDependency installs), kept in .orderflow/toolchain.
+project_node_binary() { # prints the path, or nothing when the caller's Node will do
+  local version major current platform dir
+  version="$(project_node_version)"
+  major="${version%%.*}"
+  current="$(node -p 'process.versions.node' 2>/dev/null || echo 0)"
+  [[ -n "$version" && "${current%%.*}" != "$major" ]] || return 0
+  platform="$(node -p 'process.platform + "-" + process.arch' 2>/dev/null)" || return 0
+  dir="$ROOT/.orderflow/toolchain/node-$platform-$version"
+  if [[ ! -x "$dir/bin/node" ]]; then
+    local tmp
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && npm pack --silent "node-$platform@$version" >/dev/null 2>&1) &&
+      mkdir -p "$dir" && tar -xzf "$tmp"/*.tgz -C "$dir" --strip-components=1 package/bin/node; then :; else
+      rm -rf "$tmp" "$dir"
+      return 0 # no binary for this platform: npm runs on the caller's Node, warnings and all
+    fi
+    rm -rf "$tmp"
+  fi
+  echo "$dir/bin/node"
+}
+
 # Installs the dependencies when they are missing or the lockfile changed since they were installed (a pull, a
-# branch switch). npm checks each package's `engines` against the Node it would run on: the project's Node 24, not
-# the older Node that may have started npm (the README asks for 20 or later), which would only print warnings about
-# packages that never run on it.
+# branch switch), with npm running on the project's Node (above).
 ensure_node_modules() {
   local stamp="$ROOT/node_modules/.orderflow-lockfile-sha256" why=""
   if [[ ! -x "$ROOT/node_modules/.bin/nest" || ! -x "$ROOT/node_modules/.bin/node" ]]; then
@@ -116,10 +139,15 @@ ensure_node_modules() {
     why="package-lock.json changed since the last install: reinstalling dependencies"
   fi
   if [[ -n "$why" ]]; then
-    local version
-    version="$(project_node_version)"
-    step "$why (npm ci, for Node $version)"
-    (cd "$ROOT" && npm ci --no-fund --no-audit ${version:+--node-version="$version"}) || fail "npm ci failed"
+    local node_binary npm_cli
+    node_binary="$(project_node_binary)"
+    npm_cli="$(readlink -f "$(command -v npm)")"
+    step "$why (npm ci, on Node $("${node_binary:-node}" -p 'process.versions.node'))"
+    if [[ -n "$node_binary" && "$npm_cli" == *.js ]]; then
+      (cd "$ROOT" && PATH="$(dirname "$node_binary"):$PATH" "$node_binary" "$npm_cli" ci --no-fund --no-audit)
+    else
+      (cd "$ROOT" && npm ci --no-fund --no-audit)
+    fi || fail "npm ci failed"
     lockfile_hash >"$stamp"
   fi
   # npm scripts put node_modules/.bin first on PATH; plain `bash scripts/…` gets the same Node 24.
