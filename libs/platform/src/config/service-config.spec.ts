@@ -46,6 +46,7 @@ describe('loadConfig', () => {
     expect(problemsOf({})).toEqual([
       { variable: 'DATABASE_URL', message: 'is required' },
       { variable: 'AMQP_URL', message: 'is required' },
+      { variable: 'OPERATOR_TOKENS', message: 'is required unless OIDC_ISSUER is set' },
     ]);
   });
 
