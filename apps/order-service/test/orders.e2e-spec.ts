@@ -127,6 +127,8 @@ describe('POST /orders', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const fields = (body.errors as { field: string }[]).map((e) => e.field);
+    // One error per field: `items.0.quantity` 0 is told its lower bound only, `currency` 'EURO' its pattern only.
+    expect(fields).toHaveLength(new Set(fields).size);
     expect(new Set(fields)).toEqual(
       new Set([
         'currency',

@@ -22,10 +22,36 @@ export function requestValidationPipe(): ValidationPipe {
   });
 }
 
+/**
+ * Which of a field's failed checks speaks for it, first match wins: presence, then the field's kind, then anything
+ * else (a bound). A missing or mistyped value is told what is wrong with it, not also every bound it cannot meet.
+ * Names are class-validator's constraint names.
+ */
+const CHECKS_BY_PRIORITY = [
+  'isDefined',
+  'whitelistValidation',
+  // Before isObject: a list's `@IsObject({ each: true })` has the same name, and the list itself comes first.
+  'isArray',
+  'isObject',
+  'isString',
+  'isInt',
+  'isNumber',
+  'isBoolean',
+  'isEnum',
+  'isIn',
+  'isUUID',
+  'isISO8601',
+  'isUrl',
+  'nestedValidation',
+];
+
+/** One error per invalid field, by its dotted path (see CHECKS_BY_PRIORITY for which). */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const constraints = error.constraints ?? {};
+    const name = CHECKS_BY_PRIORITY.find((check) => check in constraints) ?? Object.keys(constraints)[0];
+    const own = name === undefined ? [] : [{ field, message: constraints[name] }];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
