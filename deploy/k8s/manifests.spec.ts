@@ -44,21 +44,6 @@ interface PodSpec {
 type Deployment = K8sObject & {
   spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
 };
-type Job = K8sObject & {
-  spec: {
-    backoffLimit?: number;
-    ttlSecondsAfterFinished?: number;
-    template: {
-      metadata: { labels: Record<string, string> };
-      spec: Omit<PodSpec, 'volumes'> & {
-        restartPolicy?: string;
-        volumes?: { name: string; configMap?: { name: string } }[];
-      };
-    };
-  };
-};
-type ConfigMap = K8sObject & { data?: Record<string, string> };
-
 const SERVICES = ['order-service', 'payment-service', 'warehouse-service', 'logistics-service', 'saga-orchestrator'];
 const SIMULATORS = ['payment-gateway-simulator', 'carrier-simulator'];
 
@@ -200,74 +185,58 @@ function consoleProblems(objects: readonly K8sObject[]): string[] {
   });
 }
 
-/** Each service's generated topic permissions (deploy/rabbitmq/permissions/<user>.topic.jsonl), by `<user>.jsonl`. */
+/**
+ * Each service's generated topic permissions (deploy/rabbitmq/permissions/<user>.topic.jsonl, what `npm run up`
+ * applies), as `<user> <exchange> write=… read=…` lines.
+ */
 const PERMISSIONS_DIR = join(ROOT, 'deploy/rabbitmq/permissions');
-const TOPIC_PERMISSIONS = new Map(
-  readdirSync(PERMISSIONS_DIR)
-    .filter((name) => name.endsWith('.topic.jsonl'))
-    .map((name) => [name.replace(/\.topic\.jsonl$/, '.jsonl'), readFileSync(join(PERMISSIONS_DIR, name), 'utf8')]),
-);
-const TOPIC_PERMISSIONS_JOB = 'rabbitmq-topic-permissions';
+const TOPIC_PERMISSIONS = readdirSync(PERMISSIONS_DIR)
+  .filter((name) => name.endsWith('.topic.jsonl'))
+  .flatMap((name) =>
+    readFileSync(join(PERMISSIONS_DIR, name), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { exchange: string; write: string; read: string })
+      .map((p) => `${name.replace('.topic.jsonl', '')} ${p.exchange} write=${p.write} read=${p.read}`),
+  )
+  .sort();
+
+type TopicPermission = K8sObject & {
+  spec: {
+    rabbitmqClusterReference: { name: string };
+    vhost: string;
+    user?: string;
+    userReference?: { name: string };
+    permissions: { exchange: string; write?: string; read?: string };
+  };
+};
 
 /**
- * What would keep the topic-permissions Job from applying exactly the generated topic permissions: a file of its
- * ConfigMap missing, stale or extra, a secret value in that ConfigMap, credentials not from the cluster's default
- * user, or NetworkPolicies that keep it from the management API (or let it reach AMQP).
+ * What would keep the TopicPermission objects from granting exactly the generated topic permissions: one missing,
+ * stale or extra, or one naming another cluster, vhost, or a user no User object makes.
  */
-function topicPermissionProblems(objects: readonly K8sObject[], secretValues: readonly string[]): string[] {
-  const job = ofKind<Job>([...objects], 'Job').find((j) => j.metadata.name === TOPIC_PERMISSIONS_JOB);
+function topicPermissionProblems(objects: readonly K8sObject[]): string[] {
   const [cluster] = ofKind([...objects], 'RabbitmqCluster');
-  if (!job || !cluster) return [`no Job ${TOPIC_PERMISSIONS_JOB} or no RabbitmqCluster`];
-  const pod = job.spec.template.spec;
-  const mounted = pod.volumes?.flatMap((v) => v.configMap?.name ?? []) ?? [];
-  const configMap = ofKind<ConfigMap>([...objects], 'ConfigMap').find((c) => mounted.includes(c.metadata.name));
-  if (!configMap) return [`${TOPIC_PERMISSIONS_JOB} mounts no ConfigMap of this overlay`];
-  const data = configMap.data ?? {};
+  const users = new Set(ofKind([...objects], 'User').map((u) => u.metadata.name));
+  const permissions = ofKind<TopicPermission>([...objects], 'TopicPermission');
   const problems: string[] = [];
-  for (const [file, generated] of TOPIC_PERMISSIONS) {
-    if (data[file] === undefined) problems.push(`${file}: missing`);
-    else if (data[file] !== generated)
-      problems.push(`${file}: not deploy/rabbitmq/permissions/${file.replace('.jsonl', '.topic.jsonl')}`);
+  for (const p of permissions) {
+    if (p.spec.rabbitmqClusterReference.name !== cluster?.metadata.name)
+      problems.push(`${objectName(p)}: another cluster`);
+    if (p.spec.vhost !== 'orderflow') problems.push(`${objectName(p)}: vhost ${p.spec.vhost}`);
+    const user = p.spec.userReference?.name ?? '';
+    if (!users.has(user)) problems.push(`${objectName(p)}: no User object ${user || '(none)'}`);
   }
-  for (const file of Object.keys(data).filter((key) => key.endsWith('.jsonl') && !TOPIC_PERMISSIONS.has(key))) {
-    problems.push(`${file}: no service's topic permissions`);
-  }
-  if (secretValues.some((secret) => Object.values(data).some((value) => value.includes(secret)))) {
-    problems.push(`ConfigMap ${configMap.metadata.name} holds a secret value`);
-  }
-  const env = pod.containers.flatMap((c) => c.env ?? []);
-  for (const [name, key] of [
-    ['RABBITMQ_USERNAME', 'username'],
-    ['RABBITMQ_PASSWORD', 'password'],
-  ]) {
-    const ref = env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
-    if (ref?.name !== `${cluster.metadata.name}-default-user` || ref.key !== key) {
-      problems.push(`${name} is not the key ${key} of Secret ${cluster.metadata.name}-default-user`);
-    }
-  }
-  if (env.find((e) => e.name === 'RABBITMQ_API')?.value !== `http://${cluster.metadata.name}:15672/api`) {
-    problems.push(`RABBITMQ_API is not the management API of ${cluster.metadata.name}`);
-  }
-  // The labels the cluster operator gives the broker's pods.
-  const broker = { 'app.kubernetes.io/name': cluster.metadata.name, 'app.kubernetes.io/component': 'rabbitmq' };
-  const policies = ofKind<NetworkPolicy>([...objects], 'NetworkPolicy');
-  const labels = job.spec.template.metadata.labels;
-  if (!allowed(policies, labels, { labels: broker, port: { name: 'management', containerPort: 15672 } })) {
-    problems.push(`the NetworkPolicies keep ${TOPIC_PERMISSIONS_JOB} from the management API`);
-  }
-  if (allowed(policies, labels, { labels: broker, port: { name: 'amqp', containerPort: 5672 } })) {
-    problems.push(`the NetworkPolicies let ${TOPIC_PERMISSIONS_JOB} reach AMQP`);
-  }
+  const granted = permissions
+    .map(
+      ({ spec: { userReference, permissions: q } }) =>
+        `${userReference?.name} ${q.exchange} write=${q.write} read=${q.read}`,
+    )
+    .sort();
+  for (const line of TOPIC_PERMISSIONS.filter((l) => !granted.includes(l))) problems.push(`not granted: ${line}`);
+  for (const line of granted.filter((l) => !TOPIC_PERMISSIONS.includes(l))) problems.push(`not generated: ${line}`);
   return problems;
 }
-
-/** Every value of the Secrets secrets.sh makes but user names, which the topic permissions name by design. */
-const secretValues = () =>
-  secrets.flatMap((s) =>
-    Object.entries((s as { data?: Record<string, string> }).data ?? {})
-      .filter(([key]) => key !== 'username')
-      .map(([, value]) => Buffer.from(value, 'base64').toString()),
-  );
 
 async function problemsOf(objects: K8sObject[]): Promise<string[]> {
   const problems = await Promise.all(
@@ -444,26 +413,9 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
     );
   });
 
-  it("applies each service's generated topic permissions with a restricted one-shot Job", () => {
-    expect(topicPermissionProblems(objectsOf(overlay), secretValues())).toEqual([]);
-    const job = ofKind<Job>(objectsOf(overlay), 'Job').find((j) => j.metadata.name === TOPIC_PERMISSIONS_JOB)!;
-    const pod = job.spec.template.spec;
-    expect(job.spec.backoffLimit).toBeGreaterThan(0);
-    expect(job.spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
-    expect(pod.restartPolicy).toBe('Never');
-    expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    for (const c of pod.containers) {
-      expect(c.image).toBe('curlimages/curl:8.11.1');
-      expect(c.securityContext).toEqual({
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-      });
-      expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
-      expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
-    }
+  it("grants each service's generated topic permissions with TopicPermission objects, and no other", () => {
+    expect(ofKind(objectsOf(overlay), 'TopicPermission')).toHaveLength(TOPIC_PERMISSIONS.length);
+    expect(topicPermissionProblems(objectsOf(overlay))).toEqual([]);
   });
 
   it('denies all traffic by default', () => {
@@ -575,44 +527,42 @@ describe('the console paths check', () => {
 });
 
 describe('the topic permissions check', () => {
-  const withConfigMap = (change: (data: Record<string, string>) => void) =>
-    objectsOf('dev').map((o) => {
-      if (o.kind !== 'ConfigMap' || !o.metadata.name.startsWith(TOPIC_PERMISSIONS_JOB)) return o;
-      const copy = structuredClone(o) as ConfigMap;
-      change(copy.data!);
-      return copy;
-    });
-  const without = (name: string) =>
-    objectsOf('dev').filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === name));
-
-  it('would report a stale, a missing and an extra file, and a secret value in the ConfigMap', () => {
-    const problems = topicPermissionProblems(
-      withConfigMap((data) => {
-        data['payment.jsonl'] = data['payment.jsonl'].replace('payment\\\\.captured\\\\.v1|', '');
-        delete data['saga.jsonl'];
-        data['billing.jsonl'] = '{}';
-        data['topic-permissions.sh'] += `# ${secretValues()[0]}\n`;
-      }),
-      secretValues(),
-    );
-    expect(problems).toEqual([
-      'payment.jsonl: not deploy/rabbitmq/permissions/payment.topic.jsonl',
-      'saga.jsonl: missing',
-      "billing.jsonl: no service's topic permissions",
-      expect.stringMatching(/^ConfigMap rabbitmq-topic-permissions-.* holds a secret value$/),
-    ]);
+  it('has a schema that refuses a TopicPermission naming its user both ways, or not at all', async () => {
+    const validator = ManifestValidator.load();
+    const [valid] = ofKind<TopicPermission>(objectsOf('dev'), 'TopicPermission');
+    expect(await validator.validate(valid)).toEqual([]);
+    const both = structuredClone(valid);
+    both.spec.user = 'order';
+    const neither = structuredClone(valid);
+    delete neither.spec.userReference;
+    const noExchange = structuredClone(valid) as K8sObject & { spec: { permissions: object } };
+    noExchange.spec.permissions = { write: '.*' };
+    for (const wrong of [both, neither, noExchange]) expect(await validator.validate(wrong)).not.toEqual([]);
   });
 
-  it("would report the Job's path to the management API closed at either end", () => {
-    const closed = [`the NetworkPolicies keep ${TOPIC_PERMISSIONS_JOB} from the management API`];
-    expect(topicPermissionProblems(without(TOPIC_PERMISSIONS_JOB), secretValues())).toEqual(closed);
-    const ingress = objectsOf('dev').map((o) => {
-      if (o.kind !== 'NetworkPolicy' || o.metadata.name !== 'orderflow-rabbitmq') return o;
-      const copy = structuredClone(o) as NetworkPolicy;
-      copy.spec.ingress = copy.spec.ingress!.filter((rule) => !JSON.stringify(rule).includes(TOPIC_PERMISSIONS_JOB));
-      return copy;
-    });
-    expect(topicPermissionProblems(ingress, secretValues())).toEqual(closed);
+  const changed = (change: (permissions: TopicPermission[]) => TopicPermission[]) => {
+    const others = objectsOf('dev').filter((o) => o.kind !== 'TopicPermission');
+    return [...others, ...change(structuredClone(ofKind<TopicPermission>(objectsOf('dev'), 'TopicPermission')))];
+  };
+
+  it('would report a missing, a stale and an extra permission, and one for a user no User object makes', () => {
+    const problems = topicPermissionProblems(
+      changed((permissions) => {
+        const stale = permissions.find((p) => p.metadata.name === 'payment-orderflow-events')!;
+        stale.spec.permissions.write = '.*';
+        const extra = structuredClone(stale);
+        extra.metadata.name = 'billing-orderflow-events';
+        extra.spec.userReference = { name: 'billing' };
+        return [...permissions.filter((p) => p.metadata.name !== 'saga-orderflow-retry'), extra];
+      }),
+    );
+    expect(problems).toEqual([
+      'TopicPermission/billing-orderflow-events: no User object billing',
+      expect.stringMatching(/^not granted: payment orderflow\.events write=\^\(payment\\\.authorized/),
+      expect.stringMatching(/^not granted: saga orderflow\.retry /),
+      'not generated: billing orderflow.events write=.* read=.*',
+      'not generated: payment orderflow.events write=.* read=.*',
+    ]);
   });
 });
 

@@ -241,7 +241,14 @@ function describeError(error: ErrorObject): string {
  * field name is an error, not a silently dropped setting. CEL rules (x-kubernetes-validations) are not evaluated.
  */
 function customResourceValidators(dir: string): Map<string, Validate> {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+  // strictRequired off: a structural schema's `oneOf` branches hold `required` alone, the properties being the parent's.
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    allowUnionTypes: true,
+  });
   for (const keyword of [
     'x-kubernetes-embedded-resource',
     'x-kubernetes-int-or-string',
