@@ -394,6 +394,14 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
     for (const name of [...roles, ...users]) {
       if (!['password', 'username'].every((key) => made.get(name)?.includes(key))) missing.push(name);
     }
+    // CloudNativePG's credentials for the backup bucket (prod).
+    const backup = ofKind<K8sObject & { spec: { backup?: { barmanObjectStore?: { s3Credentials?: object } } } }>(
+      objectsOf(overlay),
+      'Cluster',
+    ).flatMap(
+      (c) => Object.values(c.spec.backup?.barmanObjectStore?.s3Credentials ?? {}) as { name: string; key: string }[],
+    );
+    for (const ref of backup) if (!made.get(ref.name)?.includes(ref.key)) missing.push(`${ref.name}.${ref.key}`);
     expect(missing).toEqual([]);
   });
 
@@ -416,6 +424,26 @@ describe.each(overlayNames())('overlays/%s', (overlay) => {
   it("grants each service's generated topic permissions with TopicPermission objects, and no other", () => {
     expect(ofKind(objectsOf(overlay), 'TopicPermission')).toHaveLength(TOPIC_PERMISSIONS.length);
     expect(topicPermissionProblems(objectsOf(overlay))).toEqual([]);
+  });
+
+  it('backs PostgreSQL up to object storage in production, nightly, with WAL archived between', () => {
+    const [cluster] = ofKind<K8sObject & { spec: { backup?: { barmanObjectStore?: { destinationPath?: string } } } }>(
+      objectsOf(overlay),
+      'Cluster',
+    );
+    const scheduled = ofKind<K8sObject & { spec: { cluster: { name: string }; method: string } }>(
+      objectsOf(overlay),
+      'ScheduledBackup',
+    );
+    if (overlay === 'prod') {
+      expect(cluster.spec.backup?.barmanObjectStore?.destinationPath).toMatch(/^s3:\/\//);
+      expect(scheduled.map((s) => [s.spec.cluster.name, s.spec.method])).toEqual([
+        [cluster.metadata.name, 'barmanObjectStore'],
+      ]);
+    } else {
+      // No object store in dev: archiving would fail and WAL would fill the disk.
+      expect({ backup: cluster.spec.backup, scheduled }).toEqual({ backup: undefined, scheduled: [] });
+    }
   });
 
   it('denies all traffic by default', () => {

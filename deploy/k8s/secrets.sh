@@ -89,7 +89,8 @@ for row in "${SERVICES[@]}"; do
   password "${up^^}_DB_MIGRATOR_PASSWORD" >/dev/null
   password "${up^^}_AMQP_PASSWORD" >/dev/null
 done
-for key in OPERATOR_TOKENS SECRETS_ENCRYPTION_KEY PAYMENT_TOKEN_KEY PAYMENT_GATEWAY_WEBHOOK_SECRET CARRIER_WEBHOOK_SECRET; do
+for key in OPERATOR_TOKENS SECRETS_ENCRYPTION_KEY PAYMENT_TOKEN_KEY PAYMENT_GATEWAY_WEBHOOK_SECRET CARRIER_WEBHOOK_SECRET \
+  BACKUP_ACCESS_KEY_ID BACKUP_SECRET_ACCESS_KEY; do
   value "$key" >/dev/null
 done
 
@@ -119,3 +120,5 @@ secret payment-token-key "PAYMENT_TOKEN_KEY=$(value PAYMENT_TOKEN_KEY)"
 # Shared by each service and the third party (or its simulator) that signs with it.
 secret payment-gateway-webhook "PAYMENT_GATEWAY_WEBHOOK_SECRET=$(value PAYMENT_GATEWAY_WEBHOOK_SECRET)"
 secret carrier-webhook "CARRIER_WEBHOOK_SECRET=$(value CARRIER_WEBHOOK_SECRET)"
+# CloudNativePG's access to the backup bucket (overlays/prod/postgres-backup-patch.yaml).
+secret postgres-backup "ACCESS_KEY_ID=$(value BACKUP_ACCESS_KEY_ID)" "SECRET_ACCESS_KEY=$(value BACKUP_SECRET_ACCESS_KEY)"
