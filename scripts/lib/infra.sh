@@ -143,7 +143,8 @@ rabbitmq_write_config() {
   mkdir -p "$RABBITMQ_HOME" "$RABBITMQ_DIR/mnesia" "$RABBITMQ_DIR/log"
   echo '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_shovel,rabbitmq_shovel_management,rabbitmq_consistent_hash_exchange].' \
     >"$RABBITMQ_DIR/enabled_plugins"
-  # default_user applies only when the node's database is first created; the password lives in secrets.env. The
+  # Per-queue series on /metrics (deploy/rabbitmq/rabbitmq.conf says why). default_user applies only when the node's
+  # database is first created; the password lives in secrets.env. The
   # topology is imported right after start through the management API (rabbitmq_provision), not with
   # load_definitions at boot: a boot import stops RabbitMQ from creating the default user.
   (
@@ -154,6 +155,7 @@ management.tcp.ip = 127.0.0.1
 management.tcp.port = $NODE_MANAGEMENT_PORT
 prometheus.tcp.ip = 127.0.0.1
 prometheus.tcp.port = $NODE_PROMETHEUS_PORT
+prometheus.return_per_object_metrics = true
 default_user = $RABBITMQ_ADMIN_USER
 default_pass = $RABBITMQ_ADMIN_PASSWORD
 default_user_tags.administrator = true
@@ -398,6 +400,7 @@ write_services_env() {
       echo "RABBITMQ_NODES=$RABBITMQ_NODES"
       # Every node's console, for whoever must keep watching the cluster while a node is down.
       echo "RABBITMQ_MANAGEMENT_URLS=$(rabbitmq_node_urls "http://127.0.0.1:%s" management)"
+      echo "RABBITMQ_PROMETHEUS_URL=http://127.0.0.1:$ORDERFLOW_PROMETHEUS_PORT"
       echo "RABBITMQ_ADMIN_USER=$RABBITMQ_ADMIN_USER"
       echo "RABBITMQ_ADMIN_PASSWORD=$RABBITMQ_ADMIN_PASSWORD"
     }

@@ -22,6 +22,8 @@ export const testEnvironment = {
   amqpUrl: (service: ServiceName) => required(`${service.toUpperCase()}_AMQP_URL`),
   httpPort: (service: ServiceName) => Number(required('ORDERFLOW_HTTP_PORT_BASE')) + SERVICE_NAMES.indexOf(service),
   postgresAdminUrl: () => required('PG_ADMIN_URL'),
+  /** The broker's Prometheus endpoint (node 1's). */
+  brokerMetricsUrl: () => `${required('RABBITMQ_PROMETHEUS_URL')}/metrics`,
   amqpAdminUrl: () => required('AMQP_ADMIN_URL'),
   management: () => ({
     url: required('RABBITMQ_MANAGEMENT_URL'),
