@@ -119,8 +119,8 @@ project_node_binary() { # prints the path, or nothing when the caller's Node wil
   if [[ ! -x "$dir/bin/node" ]]; then
     local tmp
     tmp="$(mktemp -d)"
-    if (cd "$tmp" && npm pack --silent "node-$platform@$version" >/dev/null 2>&1) &&
-      mkdir -p "$dir" && tar -xzf "$tmp"/*.tgz -C "$dir" --strip-components=1 package/bin/node; then :; else
+    if ! { (cd "$tmp" && npm pack --silent "node-$platform@$version" >/dev/null 2>&1) &&
+      mkdir -p "$dir" && tar -xzf "$tmp"/*.tgz -C "$dir" --strip-components=1 package/bin/node; }; then
       rm -rf "$tmp" "$dir"
       return 0 # no binary for this platform: npm runs on the caller's Node, warnings and all
     fi

@@ -53,9 +53,7 @@ it('two consumers whose batches hold the same two orders in opposite orders wait
   for (const name of consumers) {
     const batches = new Map<string, Set<string>>();
     for (const call of calls.filter((c) => c.consumer === name)) {
-      (batches.get(call.transaction) ?? batches.set(call.transaction, new Set()).get(call.transaction)!).add(
-        call.orderId,
-      );
+      batches.set(call.transaction, (batches.get(call.transaction) ?? new Set()).add(call.orderId));
     }
     expect(
       [...batches.values()].some((orders) => orders.size === 2),

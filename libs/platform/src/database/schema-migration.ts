@@ -18,6 +18,7 @@
  *
  * Hand-written because TypeORM's `migrationsRun` neither serialises concurrent runners nor knows two roles.
  */
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { BaseConfig } from '../config/service-config.js';
 import type { ServiceIdentity } from '../service-identity.js';
@@ -52,8 +53,8 @@ export async function migrateExclusively(dataSource: DataSource, grantTo?: strin
 
 /** Rows in, rows out: everything the runtime role does, and nothing that changes the schema or the grants. */
 export function runtimeGrants(role: string, database: string): string {
-  const r = quoteIdentifier(role);
-  const d = quoteIdentifier(database);
+  const r = pg.escapeIdentifier(role);
+  const d = pg.escapeIdentifier(database);
   return [
     // A database is open to every role by default (CloudNativePG's Database objects leave it so): only its own.
     `REVOKE ALL ON DATABASE ${d} FROM PUBLIC`,
@@ -113,8 +114,4 @@ export async function migrateSchema(
 async function currentDatabase(dataSource: DataSource): Promise<string> {
   const [row] = await dataSource.query<{ name: string }[]>('SELECT current_database() AS name');
   return row.name;
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
