@@ -1,6 +1,6 @@
-import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
+import { CreateMessagingTables1763900000000, OutboxKeepsItsPages1765100000000 } from '@orderflow/messaging';
 import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
-import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
+import { CreateScheduledJobs1764100000000, ScheduledJobsKeepTheirPages1765100000001 } from '@orderflow/scheduling';
 import { CreateShipments1763881200000 } from './migrations/1763881200000-create-shipments.js';
 import { ShipmentBookings1763940000000 } from './migrations/1763940000000-shipment-bookings.js';
 import { ShipmentBookingIntents1763960000000 } from './migrations/1763960000000-shipment-booking-intents.js';
@@ -15,5 +15,7 @@ export const schema: ServiceSchema = {
     ShipmentBookingIntents1763960000000,
     CreateScheduledJobs1764100000000,
     CreateOperatorActions1765000000000,
+    OutboxKeepsItsPages1765100000000,
+    ScheduledJobsKeepTheirPages1765100000001,
   ],
 };

@@ -1,6 +1,6 @@
-import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
+import { CreateMessagingTables1763900000000, OutboxKeepsItsPages1765100000000 } from '@orderflow/messaging';
 import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
-import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
+import { CreateScheduledJobs1764100000000, ScheduledJobsKeepTheirPages1765100000001 } from '@orderflow/scheduling';
 import { CreateOrders1763881200000 } from './migrations/1763881200000-create-orders.js';
 import { OrderDetailsAndIdempotency1763920000000 } from './migrations/1763920000000-order-details-and-idempotency.js';
 import { Merchants1764000000000 } from './migrations/1764000000000-merchants.js';
@@ -17,5 +17,7 @@ export const schema: ServiceSchema = {
     CreateScheduledJobs1764100000000,
     Notifications1764100000001,
     CreateOperatorActions1765000000000,
+    OutboxKeepsItsPages1765100000000,
+    ScheduledJobsKeepTheirPages1765100000001,
   ],
 };

@@ -1,6 +1,6 @@
-import { CreateMessagingTables1763900000000 } from '@orderflow/messaging';
+import { CreateMessagingTables1763900000000, OutboxKeepsItsPages1765100000000 } from '@orderflow/messaging';
 import { CreateOperatorActions1765000000000, type ServiceSchema } from '@orderflow/platform';
-import { CreateScheduledJobs1764100000000 } from '@orderflow/scheduling';
+import { CreateScheduledJobs1764100000000, ScheduledJobsKeepTheirPages1765100000001 } from '@orderflow/scheduling';
 import { CreatePayments1763881200000 } from './migrations/1763881200000-create-payments.js';
 import { PaymentLifecycle1763950000000 } from './migrations/1763950000000-payment-lifecycle.js';
 
@@ -13,5 +13,7 @@ export const schema: ServiceSchema = {
     PaymentLifecycle1763950000000,
     CreateScheduledJobs1764100000000,
     CreateOperatorActions1765000000000,
+    OutboxKeepsItsPages1765100000000,
+    ScheduledJobsKeepTheirPages1765100000001,
   ],
 };

@@ -13,6 +13,7 @@ export * from './messaging-config.js';
 export * from './messaging.module.js';
 export * from './metrics/messaging-metrics.js';
 export * from './outbox/messaging-tables.migration.js';
+export * from './outbox/outbox-keeps-its-pages.migration.js';
 export * from './outbox/outbox-pruner.js';
 export * from './outbox/outbox-relay.js';
 export * from './outbox/outbox-store.js';

@@ -3,6 +3,7 @@ export * from './job-runner.js';
 export * from './job-store.js';
 export * from './poll-schedule.js';
 export * from './scheduled-jobs.migration.js';
+export * from './scheduled-jobs-keep-their-pages.migration.js';
 export * from './scheduling-config.js';
 export * from './scheduling-metrics.js';
 export * from './scheduling.module.js';

@@ -71,9 +71,15 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
 };
 
 /**
- * The relay's own small pool. Its sessions plan the claim without bitmap scans: a bitmap scan cannot mark the
- * index entries of rows already sent as dead, so between vacuums every claim revisited every sent row (measured
- * 3–6 ms and thousands of buffers per claim at load, against 0.2 ms with an index scan; bench/RESULTS.md).
+ * The relay's own small pool. Its sessions plan the claim as a walk of `outbox_messages_unsent` in id order, whatever
+ * the statistics say, because only that walk stays cheap between vacuums: the scan marks the index entries of rows
+ * already sent as dead as it passes them, and the next claim skips them.
+ * - No bitmap scans: a bitmap scan cannot mark entries dead, so every claim revisited every sent row (measured 3–6 ms
+ *   and thousands of buffers per claim at load, against 0.2 ms with an index scan; bench/RESULTS.md).
+ * - No sorts: with the near-empty statistics a queue table often has, the planner also liked reading
+ *   `outbox_messages_unsent_by_key` whole and sorting by id. Marking entries dead fails on the pages of that index,
+ *   which the inserts of random order ids change all the time, so such claims reread thousands of dead rows each
+ *   (37,000 buffers per claim, bench/RESULTS.md, 2026-12-05).
  */
 export function relayPool(
   databaseUrl: string,
@@ -86,7 +92,7 @@ export function relayPool(
     connectionString: databaseUrl,
     max: workers + 1,
     application_name: applicationName,
-    options: '-c enable_bitmapscan=off',
+    options: '-c enable_bitmapscan=off -c enable_sort=off',
   });
 }
 
