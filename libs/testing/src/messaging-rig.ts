@@ -18,6 +18,7 @@ import {
   type MessageHandlerFn,
   Messaging,
   type OutboxHandoff,
+  OutboxKeepsItsPages1765100000000,
   OutboxRelay,
   type Outcome,
   type PublisherCheck,
@@ -294,7 +295,12 @@ export async function openDataSource(
   const dataSource = new DataSource({
     type: 'postgres',
     url,
-    migrations: [CreateMessagingTables1763900000000, CreateRigTables1763900000001, ...extraMigrations],
+    migrations: [
+      CreateMessagingTables1763900000000,
+      CreateRigTables1763900000001,
+      OutboxKeepsItsPages1765100000000,
+      ...extraMigrations,
+    ],
     migrationsTableName: 'typeorm_migrations',
     poolSize: 10,
   });

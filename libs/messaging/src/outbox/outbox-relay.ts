@@ -76,10 +76,12 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
  * already sent as dead as it passes them, and the next claim skips them.
  * - No bitmap scans: a bitmap scan cannot mark entries dead, so every claim revisited every sent row (measured 3–6 ms
  *   and thousands of buffers per claim at load, against 0.2 ms with an index scan; bench/RESULTS.md).
- * - No sorts: with the near-empty statistics a queue table often has, the planner also liked reading
- *   `outbox_messages_unsent_by_key` whole and sorting by id. Marking entries dead fails on the pages of that index,
- *   which the inserts of random order ids change all the time, so such claims reread thousands of dead rows each
- *   (37,000 buffers per claim, bench/RESULTS.md, 2026-12-05).
+ * - No sorts and no sequential scans: with the near-empty statistics a queue table often has, the planner also
+ *   liked reading the table, or `outbox_messages_unsent_by_key`, whole and sorting by id. Marking entries dead fails
+ *   on the pages of that index, which the inserts of random order ids change all the time, and a sequential scan
+ *   reads every dead row, so such claims reread thousands of dead rows each (37,000 buffers per claim,
+ *   bench/RESULTS.md, 2026-12-05). Every statement the relay runs reaches its rows through an index, so neither
+ *   setting takes a good plan away. `claim-plan.int-spec.ts` holds the plan.
  */
 export function relayPool(
   databaseUrl: string,
@@ -92,7 +94,7 @@ export function relayPool(
     connectionString: databaseUrl,
     max: workers + 1,
     application_name: applicationName,
-    options: '-c enable_bitmapscan=off -c enable_sort=off',
+    options: '-c enable_bitmapscan=off -c enable_sort=off -c enable_seqscan=off',
   });
 }
 

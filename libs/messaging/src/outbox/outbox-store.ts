@@ -93,10 +93,14 @@ export async function appendToOutbox(
   });
 }
 
+/**
+ * The batch's ids are gathered first, as an array, so the UPDATE reaches its rows by primary key: as a join, the
+ * planner sometimes hashed the whole primary key index on every claim.
+ */
 export const CLAIM_SQL = `
   UPDATE outbox_messages AS o
   SET lease_until = clock_timestamp() + $2 * interval '1 millisecond'
-  FROM (
+  WHERE o.id = ANY (ARRAY(
     SELECT c.id FROM outbox_messages AS c
     WHERE c.sent_at IS NULL
       AND c.available_at <= clock_timestamp()
@@ -106,9 +110,7 @@ export const CLAIM_SQL = `
         WHERE earlier.ordering_key = c.ordering_key AND earlier.sent_at IS NULL AND earlier.id < c.id)
     ORDER BY c.id
     LIMIT $1
-    FOR UPDATE SKIP LOCKED
-  ) AS claimed
-  WHERE o.id = claimed.id
+    FOR UPDATE SKIP LOCKED))
   RETURNING o.id, o.message_id, o.exchange, o.routing_key, o.properties, o.body, o.available_at, o.publish_attempts`;
 
 /** Confirmed rows, deleted: nothing reads a sent row again, and a delete writes no new row version or index entry. */
