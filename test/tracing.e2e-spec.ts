@@ -1,6 +1,8 @@
 // One order's trace, end to end: the merchant's REST call carries a W3C traceparent, and every service that works on
-// the order — through the saga, over RabbitMQ and the outboxes — exports its spans into that same trace. A tiny
-// OTLP/HTTP receiver stands in for the collector; the services export JSON to it (libs/platform/src/tracing).
+// the order — through the saga, over RabbitMQ and the outboxes, to the payment gateway, the carrier and PostgreSQL —
+// exports its spans into that same trace, sends the trace on to the third parties, and writes it in its log lines. A
+// tiny OTLP/HTTP receiver stands in for the collector; the services export JSON to it through the exporter they use
+// in production (libs/platform/src/tracing).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -29,6 +31,8 @@ interface ReceivedSpan {
 
 /** OTLP span kinds as the JSON encoding numbers them. */
 const SERVER = 2;
+const CLIENT = 3;
+const PRODUCER = 4;
 const CONSUMER = 5;
 
 interface OtlpValue {
@@ -138,6 +142,8 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
     OTEL_BSP_SCHEDULE_DELAY: '200',
     RATE_LIMIT_REQUESTS: '1000000',
+    // The consumers' `handling message` lines are debug: the lines written inside a message's span.
+    LOG_LEVEL: 'debug',
   };
   services = {
     order: new ServiceProcess('order', tracing),
@@ -165,7 +171,7 @@ afterAll(async () => {
 });
 
 describe('tracing with OpenTelemetry', () => {
-  it('follows one order from the REST call through the saga to every service, in the caller’s trace', async () => {
+  it('follows one order from the REST call to delivery, through every service, broker hop, third party and database, in the caller’s trace', async () => {
     const sku = `TRACE-${randomUUID().slice(0, 8)}`;
     const stocked = await fetch(`${services.warehouse.url}/stock/${sku}`, {
       method: 'PUT',
@@ -200,14 +206,25 @@ describe('tracing with OpenTelemetry', () => {
     expect(placed.status).toBe(202);
     const { orderId } = (await placed.json()) as { orderId: string };
 
-    await waitFor(
-      async () => {
-        const res = await fetch(`${services.order.url}/orders/${orderId}`, { headers: bearer(merchant.apiKey) });
-        const { status } = (await res.json()) as { status: string };
-        return ['SHIPPED', 'DELIVERED'].includes(status) || undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 200, what: `order ${orderId} to ship` },
-    );
+    const reaches = (wanted: string) =>
+      waitFor(
+        async () => {
+          const res = await fetch(`${services.order.url}/orders/${orderId}`, { headers: bearer(merchant.apiKey) });
+          const { status } = (await res.json()) as { status: string };
+          return status === wanted || undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: `order ${orderId} to be ${wanted}` },
+      );
+    await reaches('SHIPPED');
+    // The customer signs: recorded by an operator's call, in the same caller's trace, as the order flow test does.
+    const shipments = await fetch(`${services.logistics.url}/shipments?orderId=${orderId}`, { headers: asOperator() });
+    const [shipment] = (await shipments.json()) as { shipmentId: string }[];
+    const signed = await fetch(`${services.logistics.url}/shipments/${shipment.shipmentId}/delivered`, {
+      method: 'POST',
+      headers: { ...asOperator(), traceparent: `00-${traceId}-${callerSpanId}-01` },
+    });
+    expect(signed.ok).toBe(true);
+    await reaches('DELIVERED');
 
     // Spans leave each service in batches (OTEL_BSP_SCHEDULE_DELAY), a child's batch sometimes before its parent's:
     // wait until every queue's handling of the order, and the span of the work that caused it, have arrived.
@@ -221,14 +238,20 @@ describe('tracing with OpenTelemetry', () => {
             s.attributes['cloudevents.event_subject'] === orderId,
         );
     const spanIds = () => new Set(receiver.inTrace(traceId).map((s) => s.spanId));
+    const callsTo = (baseUrl: string) =>
+      receiver
+        .inTrace(traceId)
+        .filter((s) => s.kind === CLIENT && String(s.attributes['url.full']).startsWith(`${baseUrl}/`));
     await waitFor(
       () =>
         QUEUES.every((queue) => processed(queue).length > 0) &&
-        QUEUES.flatMap(processed).every((span) => spanIds().has(span.parentSpanId)),
+        QUEUES.flatMap(processed).every((span) => spanIds().has(span.parentSpanId)) &&
+        callsTo(gateway.url).length > 0 &&
+        callsTo(carrier.url).length > 0,
       {
         timeoutMs: 15_000,
         intervalMs: 200,
-        what: `process spans of order ${orderId} on ${QUEUES.join(', ')} and their parents`,
+        what: `process spans of order ${orderId} on ${QUEUES.join(', ')}, their parents and the third parties' calls`,
       },
     );
 
@@ -256,5 +279,66 @@ describe('tracing with OpenTelemetry', () => {
     // The saga first hears of the order from the REST call's own span.
     const first = processed('saga.events').find((s) => s.attributes['cloudevents.event_type'] === 'order.placed.v1');
     expect(first?.parentSpanId).toBe(request?.spanId);
+
+    // Every service publishes through its outbox relay: a PRODUCER span per hop onto the broker, in the same trace.
+    const sends = trace.filter((s) => s.kind === PRODUCER);
+    expect(new Set(sends.map((s) => s.service))).toEqual(new Set(SERVICE_NAMES));
+    for (const span of sends) {
+      expect(span.name).toMatch(/^send orderflow\./);
+      expect(span.attributes).toMatchObject({ 'messaging.system': 'rabbitmq', 'messaging.operation': 'publish' });
+    }
+
+    // The calls to the payment gateway and the carrier are CLIENT spans of the services that make them, and each
+    // third party received the traceparent of its call: the same trace, with that call's span as the parent.
+    const requestsTo = (simulator: SimulatorProcess) =>
+      simulator.output
+        .join('')
+        .split('\n')
+        // Whole JSON lines only: the last chunk may end mid-line.
+        .filter((line) => line.startsWith('{') && line.endsWith('}'))
+        .map((line) => JSON.parse(line) as { message?: string; path?: string; traceparent?: string })
+        .filter((line) => line.message === 'request');
+    const received = (simulator: SimulatorProcess) =>
+      requestsTo(simulator).filter((line) => line.traceparent?.startsWith(`00-${traceId}-`));
+    for (const [simulator, service] of [
+      [gateway, 'orderflow-payment'],
+      [carrier, 'orderflow-logistics'],
+    ] as const) {
+      const calls = callsTo(simulator.url);
+      expect(calls.length).toBeGreaterThan(0);
+      for (const call of calls) {
+        expect(call.service).toBe(service);
+        expect(spanIds().has(call.parentSpanId)).toBe(true);
+        expect(call.attributes['http.response.status_code']).toEqual(expect.any(Number));
+      }
+      const parents = received(simulator).map((line) => line.traceparent?.split('-')[2]);
+      expect(parents.length).toBeGreaterThan(0);
+      expect(calls.map((call) => call.spanId)).toEqual(expect.arrayContaining(parents));
+      // Every call a service made carried one (the polls too); only this test's own health checks did not.
+      const fromServices = requestsTo(simulator).filter((line) => !line.path?.startsWith('/health'));
+      expect(fromServices.filter((line) => line.traceparent === undefined)).toEqual([]);
+    }
+
+    // PostgreSQL queries of the request and of the handlers, as CLIENT spans under them.
+    const queries = trace.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+    expect(queries.length).toBeGreaterThan(0);
+    for (const query of queries) {
+      expect(query.kind).toBe(CLIENT);
+      expect(spanIds().has(query.parentSpanId)).toBe(true);
+    }
+    expect(queries.some((q) => q.service === 'orderflow-order' && q.parentSpanId === request?.spanId)).toBe(true);
+
+    // Log lines carry the trace: the request's line its SERVER span, and in every service the lines written while a
+    // message was handled the span of that handling.
+    const linesOf = (service: ServiceProcess) => service.lines.filter((line) => line.trace_id === traceId);
+    expect(linesOf(services.order).some((line) => line.span_id === request?.spanId)).toBe(true);
+    for (const [name, service] of Object.entries(services)) {
+      const handling = linesOf(service).filter((line) => line.message === 'handling message');
+      expect(handling.length, `${name} logs the handling of the order's messages`).toBeGreaterThan(0);
+      const processSpans = new Set(
+        trace.filter((s) => s.service === `orderflow-${name}` && s.kind === CONSUMER).map((s) => s.spanId),
+      );
+      for (const line of handling) expect(processSpans.has(String(line.span_id))).toBe(true);
+    }
   });
 });

@@ -345,6 +345,8 @@ const server = createServer((req, res) => {
       status: res.statusCode,
       durationMs: Math.round(performance.now() - started),
       ...(typeof req.headers['idempotency-key'] === 'string' && { idempotencyKey: req.headers['idempotency-key'] }),
+      // As a carrier that traces would see it: the caller's W3C trace context (test/tracing.e2e-spec.ts reads it).
+      ...(typeof req.headers.traceparent === 'string' && { traceparent: req.headers.traceparent }),
     }),
   );
   route(req, res).then(

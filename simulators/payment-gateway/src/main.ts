@@ -242,6 +242,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     status: answer.status,
     durationMs: Math.round(performance.now() - started),
     ...(typeof idempotencyKey === 'string' && { idempotencyKey }),
+    // As a gateway that traces would see it: the caller's W3C trace context (test/tracing.e2e-spec.ts reads it).
+    ...(typeof req.headers.traceparent === 'string' && { traceparent: req.headers.traceparent }),
     // A merchant that timed out has gone by the time a slow answer is ready.
     ...(res.destroyed && { clientGone: true }),
   });

@@ -22,7 +22,7 @@ import { isDatabaseUnavailable } from '@orderflow/platform';
 import type { DataSource } from 'typeorm';
 import type { BrokerConnection } from '../broker/broker-connection.js';
 import { decode, type DecodedMessage } from '../envelope/cloud-event.js';
-import { endSpan, startProcessSpan } from '../envelope/trace-context.js';
+import { endSpan, incomingTraceContext, startProcessSpan, traceHeadersOf } from '../envelope/trace-context.js';
 import { PermanentError, UndeliverableMessage } from '../errors.js';
 import type { OutboxHandoff } from '../outbox/outbox-relay.js';
 import { type AppendedRow, appendToOutbox, type OutboxRow } from '../outbox/outbox-store.js';
@@ -61,6 +61,8 @@ export interface ConsumerObserver {
 }
 
 interface Logger {
+  /** Optional: the services' logger has it (one line per message handled, off at the default level); rigs need not. */
+  debug?(message: object): void;
   log(message: object): void;
   warn(message: object): void;
   error(message: object): void;
@@ -299,7 +301,19 @@ export class QueueConsumer {
         );
         const processing = startProcessSpan(this.queue, delivery.message);
         spans.push(processing.span);
-        await context.with(processing.context, () => delivery.handler(delivery.message, uow));
+        // The handler, and every line it or this logs, run in the message's span (the logs carry its trace id).
+        await context.with(processing.context, () => {
+          const { type, id: messageId, correlationId, attempt } = delivery.message;
+          this.deps.logger.debug?.({
+            message: 'handling message',
+            queue: this.queue,
+            type,
+            messageId,
+            correlationId,
+            attempt,
+          });
+          return delivery.handler(delivery.message, uow);
+        });
         rows.push(...uow.takeOutboxRows());
         afterCommit.push(...uow.takeAfterCommit());
         handled.push(delivery);
@@ -358,16 +372,20 @@ export class QueueConsumer {
     this.deps.outbox.committed(appended);
     settle(delivery, 'ack');
     const log = reason ? this.deps.logger.error.bind(this.deps.logger) : this.deps.logger.warn.bind(this.deps.logger);
-    log({
-      message: reason ? 'message dead-lettered' : 'message will be retried',
-      queue: this.queue,
-      type,
-      messageId: delivery.msg.properties.messageId as unknown,
-      correlationId: delivery.msg.properties.correlationId as unknown,
-      attempt,
-      reason: reason ?? 'transient',
-      error: error.message,
-    });
+    // In the context the message came with (its process span has ended): the line carries its trace id, and the span
+    // id of the publish that sent it.
+    context.with(incomingTraceContext(traceHeadersOf(delivery.msg.properties.headers)), () =>
+      log({
+        message: reason ? 'message dead-lettered' : 'message will be retried',
+        queue: this.queue,
+        type,
+        messageId: delivery.msg.properties.messageId as unknown,
+        correlationId: delivery.msg.properties.correlationId as unknown,
+        attempt,
+        reason: reason ?? 'transient',
+        error: error.message,
+      }),
+    );
     this.count([delivery], reason ? 'dead-lettered' : 'retried', type);
   }
 

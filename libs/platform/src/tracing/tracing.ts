@@ -2,20 +2,40 @@
  * OpenTelemetry tracing, off unless an OTLP endpoint is configured.
  *
  * Off (the default): nothing here is loaded beyond `@opentelemetry/api`, whose tracer is a no-op; messages still
- * carry a W3C traceparent (libs/messaging makes one up), so turning tracing on later needs no other change.
+ * carry a W3C traceparent (libs/messaging makes one up), so turning tracing on later needs no other change. What the
+ * hot path pays then is the API's no-op calls: the consumer's and relay's spans, and the log mixin's look-up of the
+ * active span (logging/logging.module.ts), each a few function calls that find nothing.
  *
  * On (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER=otlp`): spans are
  * batched and sent as OTLP/HTTP JSON, with `service.name=orderflow-<service>` and the replica as
- * `service.instance.id`. `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` wins over an endpoint.
+ * `service.instance.id`. `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` wins over an endpoint. Three
+ * instrumentations, each made for its job and kept by the OpenTelemetry project:
+ * - http: a SERVER span for every request but probes and scrapes.
+ * - undici: a CLIENT span for every call made with undici or the global `fetch` (payment gateway, carrier, merchants'
+ *   callbacks, the console's calls to the services), and the `traceparent` header on every call, so a third party
+ *   that traces sees our trace. A call made outside any trace (a poll of a pending authorisation or delivery, a
+ *   notification's delivery) starts a trace of its own: each is work for one order, not an idle loop.
+ * - pg: a span per query, but only inside a traced piece of work: the outbox relay and the schedulers poll their
+ *   tables several times a second, which would start a trace each. So the queries a request or a handler runs are
+ *   traced; the polls, and the shared BEGIN/inbox/outbox/COMMIT of a consumer's batch (which belongs to several
+ *   traces at once), are not. No `pg-pool.connect` spans, to keep a trace to the work itself. Query text is kept
+ *   (`db.query.text`, with placeholders), parameter values never are.
+ * The instrumentations cost nothing while tracing is off, since they are not even loaded; their cost when on is not
+ * measured here (bench/RESULTS.md measures tracing off, the default).
  *
  * Why this may start after Nest has loaded, although this is ESM: instrumentations usually have to be registered
  * before the module they patch is imported, and an ESM `import 'node:http'` never passes through the require hook
- * they register (only an `--import` loader hook would see it). We do not depend on load order instead: the one
- * instrumentation we use, http, patches `http.Server.prototype.emit` for incoming requests — a prototype that every
- * server shares, whenever it was created — and `request`/`get` on the builtin's exports object. `startTracing`
- * requires `node:http` itself right after registering, which fires the require hook and applies the patch, then
- * `syncBuiltinESMExports()` copies the patched functions into the ESM bindings others imported. So `runService`
- * starts tracing before it creates the Nest app, with no preload flag to add to `node main.js`.
+ * they register (only an `--import` loader hook would see it). We do not depend on load order instead:
+ * - http patches `http.Server.prototype.emit` for incoming requests — a prototype that every server shares, whenever
+ *   it was created — and `request`/`get` on the builtin's exports object. `startTracing` requires `node:http` itself
+ *   right after registering, which fires the require hook and applies the patch, then `syncBuiltinESMExports()`
+ *   copies the patched functions into the ESM bindings others imported.
+ * - pg patches `Client.prototype.query` and pg-pool's `Pool.prototype.connect`, prototypes too: requiring `pg` and
+ *   `pg-pool` after registering fires the hook on the modules already loaded, and every client, whenever created
+ *   (TypeORM's, the relay's, the PreparingClient subclass), goes through the patched methods.
+ * - undici publishes its requests on `diagnostics_channel`, which the instrumentation subscribes to: no patching, so
+ *   both npm's undici and Node's own (behind `fetch`) are seen, whenever they were loaded.
+ * So `runService` starts tracing before it creates the Nest app, with no preload flag to add to `node main.js`.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { ServiceIdentity } from '../service-identity.js';
@@ -62,7 +82,7 @@ export async function startTracing(identity: ServiceIdentity, env: NodeJS.Proces
   const settings = tracingSettings(env);
   if (!settings) return OFF;
 
-  const [api, core, hooks, resources, semconv, sdk, otlp, instrumentation, http] = await Promise.all([
+  const [api, core, hooks, resources, semconv, sdk, otlp, instrumentation, http, undici, pg] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/core'),
     import('@opentelemetry/context-async-hooks'),
@@ -72,6 +92,8 @@ export async function startTracing(identity: ServiceIdentity, env: NodeJS.Proces
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/instrumentation'),
     import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-pg'),
   ]);
 
   const exporter = new otlp.OTLPTraceExporter({
@@ -101,10 +123,13 @@ export async function startTracing(identity: ServiceIdentity, env: NodeJS.Proces
         // Probes and scrapes every few seconds would drown the traces of real work.
         ignoreIncomingRequestHook: (req) => /^\/(health|metrics)(\/|$|\?)/.test(req.url ?? ''),
       }),
+      new undici.UndiciInstrumentation(),
+      new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
   });
-  // See the file header: fire the require hook for http now, then refresh the ESM bindings.
-  createRequire(import.meta.url)('node:http');
+  // See the file header: fire the require hooks now, then refresh the ESM bindings of the builtins.
+  const require = createRequire(import.meta.url);
+  for (const module of ['node:http', 'pg', 'pg-pool']) require(module);
   syncBuiltinESMExports();
 
   return {
