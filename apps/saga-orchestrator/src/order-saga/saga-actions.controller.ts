@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Messaging } from '@orderflow/messaging';
-import { CurrentPrincipal, type Principal } from '@orderflow/platform';
+import { CurrentPrincipal, type Principal, ProblemResponses } from '@orderflow/platform';
 import { type OperatorAction, SagaActionNotAllowed, SagaStore } from '@orderflow/saga';
 import { IsString, Length } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -32,6 +32,7 @@ export class OperatorActionDto {
  * row for it (409 elsewhere), and recorded in the history with the operator's subject and note.
  */
 @ApiTags('sagas')
+@ProblemResponses(401, 429, 500)
 @Controller('sagas')
 export class SagaActionsController {
   private readonly store: SagaStore;

@@ -1,3 +1,4 @@
+import { ProblemResponses } from '@orderflow/platform';
 import { Body, ConflictException, Controller, Get, NotFoundException, Param, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { SetOnHandDto } from './dto/set-on-hand.dto.js';
@@ -7,6 +8,7 @@ import { OnHandBelowReserved } from './stock-item.js';
 import { StockItemNotFound, StockService } from './stock.service.js';
 
 @ApiTags('stock')
+@ProblemResponses(401, 429, 500)
 @Controller('stock')
 export class StockController {
   constructor(private readonly stock: StockService) {}
