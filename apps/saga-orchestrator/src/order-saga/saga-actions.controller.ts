@@ -8,7 +8,7 @@ import {
   ParseUUIDPipe,
   Post,
 } from '@nestjs/common';
-import { ApiConflictResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Messaging } from '@orderflow/messaging';
 import { CurrentPrincipal, type Principal, ProblemResponses } from '@orderflow/platform';
 import { type OperatorAction, SagaActionNotAllowed, SagaStore } from '@orderflow/saga';
@@ -48,7 +48,7 @@ export class SagaActionsController {
   @Post(':orderId/retry')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The current step was asked again; the saga as it now stands' })
-  @ApiConflictResponse({ description: 'Not possible in the saga’s state' })
+  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   retry(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
@@ -60,7 +60,7 @@ export class SagaActionsController {
   @Post(':orderId/compensate')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The saga is undoing what it did' })
-  @ApiConflictResponse({ description: 'Not possible in the saga’s state' })
+  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   compensate(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
@@ -72,7 +72,7 @@ export class SagaActionsController {
   @Post(':orderId/resolve')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The parked saga is closed' })
-  @ApiConflictResponse({ description: 'Not possible in the saga’s state' })
+  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   resolve(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
