@@ -12,6 +12,7 @@ export * from './database/database-unavailable.js';
 export * from './database/prepared-statements.js';
 export * from './health/readiness.js';
 export * from './http/problem-details.filter.js';
+export * from './http/problem-responses.js';
 export * from './http/optional-property.js';
 export * from './http/request-validation.js';
 export * from './http/untrusted-input.js';

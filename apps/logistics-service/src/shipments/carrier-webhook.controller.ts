@@ -11,15 +11,8 @@ import {
   UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
-import { type ProblemDetails, SignedAccess, StandardWebhookSignature } from '@orderflow/platform';
+import { ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { type ProblemDetails, SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
 import type { Request, Response } from 'express';
 import { CarrierDeliveryDto } from './dto/carrier-delivery.dto.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
@@ -51,11 +44,9 @@ export class CarrierWebhookController {
   @Post('deliveries')
   @HttpCode(200)
   @ApiOkResponse({ type: ShipmentResponse, description: 'Recorded, or already recorded' })
-  @ApiConflictResponse({
-    description: 'The booking of this reference is still being recorded; report again after Retry-After',
-  })
-  @ApiNotFoundResponse({ description: 'No shipment with this id, and no booking under this reference' })
-  @ApiUnprocessableEntityResponse({ description: 'The shipment was booked for another reference' })
+  @ProblemResponses({ 409: 'The booking of this reference is still being recorded; report again after Retry-After' })
+  @ProblemResponses({ 404: 'No shipment with this id, and no booking under this reference' })
+  @ProblemResponses({ 422: 'The shipment was booked for another reference' })
   async delivered(
     @Body() body: CarrierDeliveryDto,
     @Req() req: Request,

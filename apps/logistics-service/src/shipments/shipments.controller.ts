@@ -1,3 +1,4 @@
+import { ProblemResponses } from '@orderflow/platform';
 import {
   ConflictException,
   Controller,
@@ -19,6 +20,7 @@ import { ShipmentNotDeliverable } from './shipment.js';
 import { ShipmentNotFound, ShipmentsService } from './shipments.service.js';
 
 @ApiTags('shipments')
+@ProblemResponses(401, 429, 500)
 @Controller('shipments')
 export class ShipmentsController {
   constructor(private readonly shipments: ShipmentsService) {}

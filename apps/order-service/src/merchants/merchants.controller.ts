@@ -11,7 +11,7 @@ import {
   Post,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal } from '@orderflow/platform';
+import { CurrentPrincipal, type Principal, ProblemResponses } from '@orderflow/platform';
 import {
   CreatedApiKeyResponse,
   CreatedMerchantResponse,
@@ -25,6 +25,7 @@ const CREDENTIAL_ID = /^[\w-]{1,64}$/;
 
 /** Operators onboard merchants and rotate their credentials. Every route needs an operator credential. */
 @ApiTags('merchants')
+@ProblemResponses(401, 429, 500)
 @Controller('merchants')
 export class MerchantsController {
   constructor(private readonly merchants: MerchantsService) {}

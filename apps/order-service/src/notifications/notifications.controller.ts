@@ -15,14 +15,12 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiConflictResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, MerchantAccess, type Principal } from '@orderflow/platform';
+import { CurrentPrincipal, MerchantAccess, type Principal, ProblemResponses } from '@orderflow/platform';
 import { NotificationListResponse, NotificationResponse, toResponse } from './dto/notification.response.js';
 import { NotificationsQuery } from './dto/failed-notifications.query.js';
 import { fromPolicy, NotificationPolicyDto, toPolicy } from './dto/notification-policy.dto.js';
@@ -43,7 +41,7 @@ export class NotificationsController {
   @Get('orders/:id/notifications')
   @MerchantAccess()
   @ApiOkResponse({ type: NotificationListResponse })
-  @ApiNotFoundResponse({ description: 'No such order for this merchant' })
+  @ProblemResponses({ 404: 'No such order for this merchant' })
   async forOrder(
     @CurrentPrincipal() caller: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -63,7 +61,7 @@ export class NotificationsController {
   @Get('merchants/:id/notification-policy')
   @ApiTags('merchants')
   @ApiOkResponse({ type: NotificationPolicyDto, description: 'Empty when the merchant follows the default schedule' })
-  @ApiNotFoundResponse({ description: 'No such merchant' })
+  @ProblemResponses({ 404: 'No such merchant' })
   async policy(@Param('id', new ParseUUIDPipe()) merchantId: string): Promise<NotificationPolicyDto> {
     return fromPolicy(await this.merchantPolicy(() => this.notifications.policy(merchantId)));
   }
@@ -71,7 +69,7 @@ export class NotificationsController {
   @Put('merchants/:id/notification-policy')
   @ApiTags('merchants')
   @ApiOkResponse({ type: NotificationPolicyDto, description: 'Applies to notifications created from now on' })
-  @ApiNotFoundResponse({ description: 'No such merchant' })
+  @ProblemResponses({ 404: 'No such merchant' })
   async setPolicy(
     @Param('id', new ParseUUIDPipe()) merchantId: string,
     @Body() body: NotificationPolicyDto,
@@ -91,7 +89,7 @@ export class NotificationsController {
   @ApiTags('merchants')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The merchant follows the default schedule again' })
-  @ApiNotFoundResponse({ description: 'No such merchant' })
+  @ProblemResponses({ 404: 'No such merchant' })
   async clearPolicy(@Param('id', new ParseUUIDPipe()) merchantId: string): Promise<void> {
     await this.merchantPolicy(() => this.notifications.setPolicy(merchantId, undefined));
   }
@@ -99,8 +97,8 @@ export class NotificationsController {
   @Post('notifications/:id/redeliver')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: NotificationResponse, description: 'A new round of attempts starts now' })
-  @ApiNotFoundResponse({ description: 'No such notification' })
-  @ApiConflictResponse({ description: 'An attempt is under way' })
+  @ProblemResponses({ 404: 'No such notification' })
+  @ProblemResponses({ 409: 'An attempt is under way' })
   async redeliver(@Param('id', new ParseUUIDPipe()) id: string): Promise<NotificationResponse> {
     try {
       return toResponse(await this.notifications.redeliver(id));

@@ -16,22 +16,14 @@ import {
   Res,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiForbiddenResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { workContextOf } from '@orderflow/messaging';
 import {
   CurrentPrincipal,
   decodeCursor,
   MerchantAccess,
   type Principal,
+  ProblemResponses,
   ShedsLoadWhenBacklogged,
 } from '@orderflow/platform';
 import type { Request, Response } from 'express';
@@ -56,8 +48,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  */
 @ApiTags('orders')
 @MerchantAccess()
-@ApiUnauthorizedResponse({ description: 'No valid API key or operator credential' })
-@ApiTooManyRequestsResponse({ description: 'Rate limit reached; retry after the Retry-After header' })
+@ProblemResponses({ 401: 'No valid API key or operator credential' }, 429, 500)
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
@@ -71,7 +62,11 @@ export class OrdersController {
     description: 'Retry-safe placement: the same key and body give the same order',
   })
   @ApiAcceptedResponse({ type: OrderResponse, description: 'Accepted; the order is PENDING until the saga decides' })
-  @ApiForbiddenResponse({ description: 'Orders are placed with a merchant API key, not an operator credential' })
+  @ProblemResponses(400, 413, {
+    403: 'Orders are placed with a merchant API key, not an operator credential',
+    409: 'A request with this Idempotency-Key is still being processed; retry later',
+    422: 'The Idempotency-Key was used with a different body, or the order total is too large',
+  })
   async place(
     @CurrentPrincipal() caller: Principal,
     @Body() body: PlaceOrderDto,
@@ -103,7 +98,7 @@ export class OrdersController {
 
   @Get(':id')
   @ApiOkResponse({ type: OrderResponse })
-  @ApiNotFoundResponse({ description: 'No such order for this merchant' })
+  @ProblemResponses(400, { 404: 'No such order for this merchant' })
   async get(
     @CurrentPrincipal() caller: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -113,6 +108,7 @@ export class OrdersController {
 
   @Get()
   @ApiOkResponse({ type: OrderPageResponse })
+  @ProblemResponses(400)
   async list(@CurrentPrincipal() caller: Principal, @Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not one this API returned');
@@ -131,7 +127,7 @@ export class OrdersController {
     type: OrderResponse,
     description: 'Cancellation requested; the order becomes CANCELLED once undone',
   })
-  @ApiNotFoundResponse({ description: 'No such order for this merchant' })
+  @ProblemResponses(400, 413, { 404: 'No such order for this merchant', 409: 'The order can no longer be cancelled' })
   async cancel(
     @CurrentPrincipal() caller: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,

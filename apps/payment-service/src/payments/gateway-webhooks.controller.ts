@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, NotFoundException, Post, UseGuards } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { SignedAccess, StandardWebhookSignature } from '@orderflow/platform';
+import { ApiNoContentResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
 import { GatewayCallbackDto, toResult } from './dto/gateway-callback.dto.js';
 import { PaymentNotFound, PaymentsService } from './payments.service.js';
 
@@ -21,7 +21,7 @@ export class GatewayWebhooksController {
   @Post()
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Stored (or already known)' })
-  @ApiNotFoundResponse({ description: 'No payment for this reference yet; the gateway retries' })
+  @ProblemResponses({ 404: 'No payment for this reference yet; the gateway retries' })
   async receive(@Body() callback: GatewayCallbackDto): Promise<void> {
     try {
       await this.payments.recordGatewayResult(callback.reference, toResult(callback));

@@ -1,3 +1,4 @@
+import { ProblemResponses } from '@orderflow/platform';
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ListPaymentsQuery } from './dto/list-payments.query.js';
@@ -5,6 +6,7 @@ import { PaymentResponse, toResponse } from './dto/payment.response.js';
 import { PaymentNotFound, PaymentsService } from './payments.service.js';
 
 @ApiTags('payments')
+@ProblemResponses(401, 429, 500)
 @Controller('payments')
 export class PaymentsController {
   constructor(private readonly payments: PaymentsService) {}

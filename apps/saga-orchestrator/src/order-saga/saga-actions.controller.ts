@@ -8,9 +8,9 @@ import {
   ParseUUIDPipe,
   Post,
 } from '@nestjs/common';
-import { ApiConflictResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Messaging } from '@orderflow/messaging';
-import { CurrentPrincipal, type Principal } from '@orderflow/platform';
+import { CurrentPrincipal, type Principal, ProblemResponses } from '@orderflow/platform';
 import { type OperatorAction, SagaActionNotAllowed, SagaStore } from '@orderflow/saga';
 import { IsString, Length } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -32,6 +32,7 @@ export class OperatorActionDto {
  * row for it (409 elsewhere), and recorded in the history with the operator's subject and note.
  */
 @ApiTags('sagas')
+@ProblemResponses(401, 429, 500)
 @Controller('sagas')
 export class SagaActionsController {
   private readonly store: SagaStore;
@@ -47,7 +48,7 @@ export class SagaActionsController {
   @Post(':orderId/retry')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The current step was asked again; the saga as it now stands' })
-  @ApiConflictResponse({ description: 'Not possible in the saga’s state' })
+  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   retry(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
@@ -59,7 +60,7 @@ export class SagaActionsController {
   @Post(':orderId/compensate')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The saga is undoing what it did' })
-  @ApiConflictResponse({ description: 'Not possible in the saga’s state' })
+  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   compensate(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
@@ -71,7 +72,7 @@ export class SagaActionsController {
   @Post(':orderId/resolve')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The parked saga is closed' })
-  @ApiConflictResponse({ description: 'Not possible in the saga’s state' })
+  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   resolve(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,

@@ -1,3 +1,4 @@
+import { ProblemResponses } from '@orderflow/platform';
 import { BadRequestException, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -32,6 +33,7 @@ export class ListSagasQuery {
 
 /** Where each order's saga stands, and everything it received and sent, for operators. */
 @ApiTags('sagas')
+@ProblemResponses(401, 429, 500)
 @Controller('sagas')
 export class SagasController {
   private readonly store: SagaStore;

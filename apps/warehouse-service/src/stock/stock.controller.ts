@@ -1,5 +1,6 @@
+import { ProblemResponses } from '@orderflow/platform';
 import { Body, ConflictException, Controller, Get, NotFoundException, Param, Put } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { SetOnHandDto } from './dto/set-on-hand.dto.js';
 import { SkuParams } from './dto/sku.params.js';
 import { StockItemResponse, toResponse } from './dto/stock-item.response.js';
@@ -7,13 +8,14 @@ import { OnHandBelowReserved } from './stock-item.js';
 import { StockItemNotFound, StockService } from './stock.service.js';
 
 @ApiTags('stock')
+@ProblemResponses(401, 429, 500)
 @Controller('stock')
 export class StockController {
   constructor(private readonly stock: StockService) {}
 
   @Put(':sku')
   @ApiOkResponse({ type: StockItemResponse, description: 'The SKU’s stock after the count (created if new)' })
-  @ApiConflictResponse({ description: 'More than onHand is reserved for orders' })
+  @ProblemResponses({ 409: 'More than onHand is reserved for orders' })
   async setOnHand(@Param() { sku }: SkuParams, @Body() body: SetOnHandDto): Promise<StockItemResponse> {
     try {
       return toResponse(await this.stock.setOnHand(sku, body.onHand));
@@ -25,7 +27,7 @@ export class StockController {
 
   @Get(':sku')
   @ApiOkResponse({ type: StockItemResponse })
-  @ApiNotFoundResponse({ description: 'No stock was ever recorded for this SKU' })
+  @ProblemResponses({ 404: 'No stock was ever recorded for this SKU' })
   async get(@Param() { sku }: SkuParams): Promise<StockItemResponse> {
     try {
       return toResponse(await this.stock.get(sku));

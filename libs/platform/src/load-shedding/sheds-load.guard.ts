@@ -8,9 +8,9 @@ import {
   Injectable,
   UseGuards,
 } from '@nestjs/common';
-import { ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { ProblemDetails } from '../http/problem-details.filter.js';
+import { ProblemResponses } from '../http/problem-responses.js';
 import { refusalDetail, retryAfterSeconds } from './backlog.js';
 import { BacklogMonitor, LOAD_SHEDDING_CONFIG } from './backlog-monitor.js';
 import type { LoadSheddingConfig } from './load-shedding-config.js';
@@ -60,7 +60,5 @@ export class ShedLoadGuard implements CanActivate {
 export const ShedsLoadWhenBacklogged = () =>
   applyDecorators(
     UseGuards(ShedLoadGuard),
-    ApiServiceUnavailableResponse({
-      description: 'A backlog is past its bound; nothing was done. Retry after the Retry-After header',
-    }),
+    ProblemResponses({ 503: 'A backlog is past its bound; nothing was done. Retry after the Retry-After header' }),
   );
