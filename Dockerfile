@@ -5,7 +5,9 @@
 # saga-orchestrator, or the development simulators payment-gateway-simulator and carrier-simulator.
 # Every image starts its app with `node main.js`; a service's migrations run with `node main.js migrate`.
 
-ARG NODE_IMAGE=node:24-bookworm-slim
+# The Node release package-lock.json gives the local toolchain (the devDependency `node`), pinned so that a rebuild
+# runs what the tests ran (deploy/k8s/manifests.spec.ts refuses a floating tag).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # Production dependencies only. --ignore-scripts: no runtime package needs an install script; this skips the
 # devDependency `node` (the local toolchain, not needed inside an image that is Node 24 already) and @scarf/scarf's

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   K8S_DIR,
   ManifestValidator,
@@ -13,7 +14,9 @@ import {
   overlayNames,
   renderKustomization,
   exampleSecretsFilledIn,
+  imageReferences,
   renderSecrets,
+  unpinnedImage,
   type K8sObject,
 } from '../../scripts/k8s/manifests.js';
 import { TOPOLOGY_FILE, topologyFile } from '../../scripts/k8s/topology.js';
@@ -272,6 +275,30 @@ describe('the validator', () => {
     expect(await validator.validate(deployment({ replicas: 'three' }))).toEqual(['spec.replicas must be integer']);
   });
 
+  it('reports an unknown field of a built-in kind, at any depth, as kubectl apply would', async () => {
+    expect(await validator.validate(deployment({ replica: 3 }))).toEqual([
+      'spec must NOT have additional properties: replica',
+    ]);
+    const misspelt = deployment({}) as Deployment;
+    Object.assign(misspelt.spec.template.spec.containers[0], { imagePullPolcy: 'Always' });
+    Object.assign(misspelt.spec.template.spec, { volumes: [{ name: 'tmp', emptyDir: { medium: '', size: '1Gi' } }] });
+    expect(await validator.validate(misspelt)).toEqual([
+      'spec.template.spec.containers.0 must NOT have additional properties: imagePullPolcy',
+      'spec.template.spec.volumes.0.emptyDir must NOT have additional properties: size',
+    ]);
+    // Maps of free keys stay free: labels and a ConfigMap's data.
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', labels: { any: 'x' } },
+      data: { A: 'b' },
+    };
+    expect(await validator.validate(configMap)).toEqual([]);
+    expect(await validator.validate({ ...configMap, date: { A: 'b' } })).toEqual([
+      '(object) must NOT have additional properties: date',
+    ]);
+  });
+
   it('reports an unknown field, a wrong type and a missing required field in a custom resource', async () => {
     expect(await validator.validate(rabbitmqCluster({ replica: 3 }))).toEqual([
       'spec must NOT have additional properties: replica',
@@ -526,6 +553,77 @@ describe('the overlays differ where they should', () => {
     const cluster = ofKind<K8sObject & { spec: { instances: number } }>(objectsOf('prod'), 'Cluster')[0];
     const broker = ofKind<K8sObject & { spec: { replicas: number } }>(objectsOf('prod'), 'RabbitmqCluster')[0];
     expect([cluster.spec.instances, broker.spec.replicas]).toEqual([3, 3]);
+  });
+});
+
+describe('image references', () => {
+  const unpinned = (references: { path: string; reference: string }[]) =>
+    references.flatMap(({ path, reference }) => {
+      const problem = unpinnedImage(reference);
+      return problem ? [`${path}: ${problem}`] : [];
+    });
+
+  it.each(overlayNames())('overlays/%s: every image is pinned to one release', (overlay) => {
+    const references = objectsOf(overlay).flatMap((o) =>
+      imageReferences(o).map(({ path, reference }) => ({ path: `${objectName(o)} ${path}`, reference })),
+    );
+    expect(references.map((r) => r.reference)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^rabbitmq:/), expect.stringMatching(/postgresql:/)]),
+    );
+    expect(unpinned(references)).toEqual([]);
+  });
+
+  it('both compose files and the Dockerfile pin every image they pull', () => {
+    const references: { path: string; reference: string }[] = [];
+    for (const file of ['deploy/docker-compose.yml', 'deploy/docker-compose.infra.yml']) {
+      const compose = parse(readFileSync(join(ROOT, file), 'utf8'), { merge: true }) as {
+        services: Record<string, { image?: string; build?: unknown }>;
+      };
+      for (const [name, service] of Object.entries(compose.services)) {
+        // An image with `build` is made here from the Dockerfile, not pulled: its tag names the build.
+        if (service.image && !service.build) references.push({ path: `${file} ${name}`, reference: service.image });
+      }
+    }
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    for (const [, reference] of dockerfile.matchAll(/^ARG \w+_IMAGE=(\S+)$/gm)) {
+      references.push({ path: 'Dockerfile', reference });
+    }
+    for (const [, reference] of dockerfile.matchAll(/^FROM (?!\$\{)(\S+)/gm)) {
+      references.push({ path: 'Dockerfile', reference });
+    }
+    expect(references.map((r) => r.reference)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^rabbitmq:/),
+        expect.stringMatching(/^postgres:/),
+        expect.stringMatching(/^node:/),
+      ]),
+    );
+    expect(unpinned(references)).toEqual([]);
+  });
+
+  it('tells a reference pinned to one release from a floating one', () => {
+    for (const pinned of [
+      'rabbitmq:4.1.4-management',
+      'postgres:15.13',
+      'ghcr.io/cloudnative-pg/postgresql:15.13',
+      'curlimages/curl:8.11.1',
+      'registry.example.com:5000/orderflow/order-service:0.1.0',
+      `busybox@sha256:${'a'.repeat(64)}`,
+    ]) {
+      expect(unpinnedImage(pinned), pinned).toBeUndefined();
+    }
+    for (const floating of [
+      'rabbitmq:3.13-management',
+      'rabbitmq:4-management',
+      'postgres:15',
+      'ghcr.io/cloudnative-pg/postgresql:15',
+      'node:24-bookworm-slim',
+      'busybox:latest',
+      'busybox',
+      'registry.example.com:5000/orderflow/order-service',
+    ]) {
+      expect(unpinnedImage(floating), floating).toBeDefined();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // Offline checks of deploy/k8s: renders each overlay with kustomize and validates every object against its schema —
-// built-in kinds with kubernetes-models (the Kubernetes OpenAPI schemas), custom resources with the CRDs in
-// deploy/k8s/crds — so a mistake shows up in CI rather than at `kubectl apply`. No cluster is needed.
+// built-in kinds with kubernetes-models (the Kubernetes OpenAPI schemas) and the field lists of @kubernetes/client-node
+// (so an unknown field is an error), custom resources with the CRDs in deploy/k8s/crds — so a mistake shows up in CI
+// rather than at `kubectl apply`. No cluster is needed.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import {
@@ -150,6 +151,39 @@ export function renderSecrets(envFile: string): K8sObject[] {
   return parseManifests(result.stdout);
 }
 
+// ---------- image references ----------
+
+/**
+ * Why an image reference does not pin one release, or undefined when it does: a digest, or a tag naming an exact
+ * version — major.minor.patch, or major.minor for PostgreSQL, whose two numbers name a release (15.13). A floating tag
+ * (`15`, `3.13-management`, `latest`, or none) lets a rescheduled pod or a `docker compose pull` start another broker
+ * or database than the one that was tested, and a cluster's nodes disagree on the version.
+ */
+export function unpinnedImage(reference: string): string | undefined {
+  if (/@sha256:[0-9a-f]{64}$/.test(reference)) return undefined;
+  const slash = reference.lastIndexOf('/');
+  const colon = reference.lastIndexOf(':');
+  if (colon <= slash) return `${reference} has no tag (it means latest)`;
+  const name = reference.slice(slash + 1, colon);
+  const tag = reference.slice(colon + 1);
+  const parts = /^v?(\d+(?:\.\d+)*)/.exec(tag)?.[1].split('.').length ?? 0;
+  const needed = /^postgres(ql)?$/.test(name) ? 2 : 3;
+  return parts >= needed
+    ? undefined
+    : `${reference} floats: its tag names no exact version (${needed === 2 ? 'major.minor' : 'major.minor.patch'})`;
+}
+
+/** Every image an object names (`image`, and CloudNativePG's `imageName`), with the path to it. */
+export function imageReferences(object: unknown, path = ''): { path: string; reference: string }[] {
+  if (object === null || typeof object !== 'object') return [];
+  return Object.entries(object).flatMap(([key, value]) => {
+    const at = path === '' ? key : `${path}.${key}`;
+    return typeof value === 'string' && (key === 'image' || key === 'imageName')
+      ? [{ path: at, reference: value }]
+      : imageReferences(value, at);
+  });
+}
+
 // ---------- validation ----------
 
 type Validate = (object: K8sObject) => string[];
@@ -182,13 +216,18 @@ export class ManifestValidator {
     if (!this.builtIn.has(key)) {
       const model = await kubernetesModel(apiVersion, kind);
       if (!model) return undefined;
+      const fields = await clientModelFields();
+      const typeName = clientModelName(apiVersion, kind, fields);
       this.builtIn.set(key, (object) => {
+        const problems = typeName
+          ? unknownFields(object, typeName, '', fields)
+          : [`no field list for ${key} in @kubernetes/client-node: unknown fields cannot be checked`];
         try {
           new model(object).validate();
-          return [];
+          return problems;
         } catch (err) {
           const errors = (err as { errors?: ErrorObject[] }).errors;
-          return errors ? errors.map(describeError) : [(err as Error).message];
+          return [...(errors ? errors.map(describeError) : [(err as Error).message]), ...problems];
         }
       });
     }
@@ -213,6 +252,73 @@ async function kubernetesModel(apiVersion: string, kind: string): Promise<ModelC
   }
   const model = module[kind] as (ModelClass & { kind?: string }) | undefined;
   return typeof model === 'function' && model.kind === kind ? model : undefined;
+}
+
+// ---------- unknown fields of built-in kinds ----------
+//
+// kubernetes-models' compiled schemas check types, required fields, enums and formats, but let unknown fields through,
+// while `kubectl apply` refuses them (strict field validation): a misspelt `imagePullPolicy` would pass here and fail
+// at apply — or, worse, an old kubectl would drop it silently. The official JavaScript client, @kubernetes/client-node,
+// is generated from the same OpenAPI document and ships, for every type, the list of its fields and their types
+// (`attributeTypeMap`); walking an object along those lists finds every field the API does not have. Nothing is
+// fetched: the lists are in the package.
+
+interface Attribute {
+  baseName: string;
+  type: string;
+}
+type FieldLists = ReadonlyMap<string, readonly Attribute[]>;
+
+let fieldLists: Promise<FieldLists> | undefined;
+
+/** Every model of @kubernetes/client-node that has a field list, by its type name (`V1PodSpec`). */
+function clientModelFields(): Promise<FieldLists> {
+  fieldLists ??= (async () => {
+    // Only the generated models, not the client (no sockets, no config); a variable, so vite leaves it to Node.
+    const specifier = '@kubernetes/client-node/dist/gen/models/all.js';
+    const models = (await import(specifier)) as Record<string, { attributeTypeMap?: Attribute[] }>;
+    const lists = new Map<string, readonly Attribute[]>();
+    for (const [name, model] of Object.entries(models)) {
+      if (Array.isArray(model?.attributeTypeMap)) lists.set(name, model.attributeTypeMap);
+    }
+    return lists;
+  })();
+  return fieldLists;
+}
+
+/**
+ * The client's type name of a top-level kind: the version then the kind (`apps/v1` Deployment is `V1Deployment`,
+ * `autoscaling/v2` HorizontalPodAutoscaler is `V2HorizontalPodAutoscaler`); kinds whose name two groups share carry
+ * the group too (`CoreV1Event`, `EventsV1Event`). Undefined when the client has no such type.
+ */
+function clientModelName(apiVersion: string, kind: string, fields: FieldLists): string | undefined {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
+  const capital = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+  const groupPrefix = group.split('.')[0].split('-').map(capital).join('');
+  return [`${capital(version)}${kind}`, `${groupPrefix}${capital(version)}${kind}`].find((name) => fields.has(name));
+}
+
+/** The fields of `value` (of the client's type `type`, at `path`) that the Kubernetes API does not have. */
+function unknownFields(value: unknown, type: string, path: string, fields: FieldLists): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  const at = (key: string | number) => (path === '' ? String(key) : `${path}.${key}`);
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) {
+    return Array.isArray(value) ? value.flatMap((item, i) => unknownFields(item, array[1], at(i), fields)) : [];
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    return Object.entries(value).flatMap(([key, item]) => unknownFields(item, map[1], at(key), fields));
+  }
+  const attributes = fields.get(type);
+  // Primitives, `any`, IntOrString and Date carry no field list: kubernetes-models checks their types.
+  if (!attributes || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([key, item]) => {
+    const attribute = attributes.find((a) => a.baseName === key);
+    return attribute
+      ? unknownFields(item, attribute.type, at(key), fields)
+      : [`${path === '' ? '(object)' : path} must NOT have additional properties: ${key}`];
+  });
 }
 
 /** What the API server would refuse whatever the kind: a missing or malformed name. */

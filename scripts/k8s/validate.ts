@@ -1,5 +1,6 @@
 // npm run k8s:validate — renders every overlay of deploy/k8s (and the Secrets secrets.sh makes from the example env
-// file) and validates each object offline against its schema; exits 1 naming every problem. Needs no cluster.
+// file), validates each object offline against its schema (unknown fields included) and checks that every image it
+// names is pinned to one release; exits 1 naming every problem. Needs no cluster.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,6 +12,8 @@ import {
   renderKustomization,
   renderSecrets,
   exampleSecretsFilledIn,
+  imageReferences,
+  unpinnedImage,
   type K8sObject,
 } from './manifests.js';
 import { TOPOLOGY_FILE, topologyFile } from './topology.js';
@@ -31,7 +34,11 @@ let problems = 0;
 for (const [label, render] of sets) {
   const objects = render();
   for (const object of objects) {
-    for (const problem of await validator.validate(object)) {
+    const imageProblems = imageReferences(object).flatMap(({ path, reference }) => {
+      const problem = unpinnedImage(reference);
+      return problem ? [`${path}: ${problem}`] : [];
+    });
+    for (const problem of [...(await validator.validate(object)), ...imageProblems]) {
       console.error(`${label}: ${objectName(object)}: ${problem}`);
       problems += 1;
     }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   brokerPermissions,
   buildTopology,
+  DEAD_LETTER_QUEUE_DELIVERY_LIMIT,
   DEFAULT_DELIVERY_LIMIT,
   EXCHANGES,
   exchangeFor,
@@ -72,7 +73,30 @@ describe('buildTopology', () => {
         overflow: 'reject-publish',
       });
     }
-    expect(topology.policies).toHaveLength(consumed.length);
+    expect(topology.policies).toHaveLength(2 * consumed.length);
+  });
+
+  // RabbitMQ 4.x gives a quorum queue without a delivery limit one of 20, and a DLQ has no dead-letter exchange: its
+  // messages would be dropped after 20 returns (each listing of dead letters is one). 3.10 has no default, so only
+  // an explicit limit behaves the same on both.
+  it('gives each DLQ an explicit delivery limit no listing reaches, and no dead-lettering of its own', () => {
+    for (const queue of consumed) {
+      const policies = topology.policies.filter((p) => new RegExp(p.pattern).test(queue.deadLetterQueue));
+      expect(policies, queue.deadLetterQueue).toHaveLength(1);
+      expect(policies[0].definition).toEqual({ 'delivery-limit': DEAD_LETTER_QUEUE_DELIVERY_LIMIT });
+    }
+    expect(DEAD_LETTER_QUEUE_DELIVERY_LIMIT).toBeGreaterThanOrEqual(100_000);
+  });
+
+  it('sets every delivery limit explicitly, so that no broker default applies', () => {
+    const limited = topology.policies.filter((p) => Number.isInteger(p.definition['delivery-limit']));
+    expect(limited).toHaveLength(topology.queues.length);
+    for (const queue of topology.queues) {
+      expect(
+        limited.filter((p) => new RegExp(p.pattern).test(queue.name)),
+        queue.name,
+      ).toHaveLength(1);
+    }
   });
 
   it('matches each policy to its queue alone, not its DLQ nor a look-alike', () => {
@@ -86,7 +110,9 @@ describe('buildTopology', () => {
   it('takes the vhost and the delivery limit as options', () => {
     const custom = buildTopology(ORDERFLOW_ROUTING, { vhost: 'test-1', deliveryLimit: 3 });
     expect(custom.vhost).toBe('test-1');
-    expect(custom.policies.every((p) => p.definition['delivery-limit'] === 3)).toBe(true);
+    const forConsumed = custom.policies.filter((p) => !p.name.endsWith('.dlq'));
+    expect(forConsumed.length).toBeGreaterThan(0);
+    expect(forConsumed.every((p) => p.definition['delivery-limit'] === 3)).toBe(true);
   });
 
   it('follows the routing it is given', () => {

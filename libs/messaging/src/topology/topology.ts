@@ -14,6 +14,9 @@
  *   (`brokerPermissions` below, ADR 0016).
  * - A policy per queue sets a delivery limit (RabbitMQ 3.10 has none by default) and at-least-once dead-lettering,
  *   so a message that crashes its consumer over and over still ends in its DLQ, never lost.
+ * - A policy per DLQ sets a delivery limit no operator reaches. RabbitMQ 4.x gives every quorum queue without one a
+ *   limit of 20, and a DLQ has nowhere to dead-letter to: listing dead letters returns each one it reads to the
+ *   queue, which counts as a delivery, so on 4.x some 20 looks would silently drop a dead letter (ADR 0018).
  */
 import type { MessageType, Routing } from '@orderflow/contracts';
 
@@ -25,6 +28,11 @@ export const EXCHANGES = {
 } as const;
 
 export const DEFAULT_DELIVERY_LIMIT = 10;
+/**
+ * A dead-letter queue's delivery limit: explicit, so that RabbitMQ 4.x's default of 20 does not apply, and far above
+ * the number of times operators list a DLQ. A number both 3.10 and 4.x accept (4.x's `-1`, no limit, is newer).
+ */
+export const DEAD_LETTER_QUEUE_DELIVERY_LIMIT = 1_000_000;
 
 export interface ExchangeSpec {
   name: string;
@@ -128,6 +136,11 @@ export function buildTopology(
         'dead-letter-strategy': 'at-least-once',
         overflow: 'reject-publish',
       },
+    });
+    policies.push({
+      name: `orderflow.${dlq}`,
+      pattern: `^${escapeRegExp(dlq)}$`,
+      definition: { 'delivery-limit': DEAD_LETTER_QUEUE_DELIVERY_LIMIT },
     });
   }
   return { vhost, exchanges, queues, bindings, policies };
