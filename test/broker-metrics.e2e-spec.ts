@@ -4,13 +4,9 @@
 // the code by deploy/grafana/dashboard.spec.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testEnvironment } from '@orderflow/testing';
+import { parseExposition, type Series, testEnvironment } from '@orderflow/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-interface Series {
-  name: string;
-  labels: Record<string, string>;
-}
 interface Matcher {
   label: string;
   op: '=' | '!=' | '=~' | '!~';
@@ -28,24 +24,6 @@ interface Panel {
 }
 
 const PROMQL_STRING = String.raw`"((?:[^"\\]|\\.)*)"`;
-
-/** Prometheus' text exposition format, one series per sample line. */
-function parseExposition(text: string): Series[] {
-  return text
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0];
-      const body = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
-      const labels = Object.fromEntries(
-        [...body.matchAll(new RegExp(`([a-zA-Z_][a-zA-Z0-9_]*)=${PROMQL_STRING}`, 'g'))].map(([, key, value]) => [
-          key,
-          unquote(value),
-        ]),
-      );
-      return { name, labels };
-    });
-}
 
 function unquote(value: string): string {
   return JSON.parse(`"${value}"`) as string;
@@ -101,7 +79,7 @@ let exported: Series[];
 beforeAll(async () => {
   const res = await fetch(testEnvironment.brokerMetricsUrl());
   expect(res.status).toBe(200);
-  exported = parseExposition(await res.text());
+  exported = parseExposition(await res.text()).series;
 });
 
 describe("the dashboard's broker panels, against the broker's own /metrics", () => {

@@ -12,3 +12,5 @@ export * from './free-port.js';
 export * from './signed-webhooks.js';
 export * from './browser.js';
 export * from './pika-injector.js';
+export * from './promql.js';
+export * from './exposition.js';
