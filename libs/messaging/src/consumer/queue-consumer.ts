@@ -58,6 +58,8 @@ export type Outcome = 'handled' | 'duplicate' | 'retried' | 'dead-lettered';
 
 export interface ConsumerObserver {
   outcome(queue: string, type: string, outcome: Outcome, count?: number): void;
+  /** How long a message's handler ran, once per message whose effects committed; optional for rigs and benches. */
+  handlerTook?(queue: string, type: string, seconds: number): void;
 }
 
 interface Logger {
@@ -266,6 +268,9 @@ export class QueueConsumer {
     const runner = this.deps.dataSource.createQueryRunner();
     const duplicates: Decoded[] = [];
     const handled: Decoded[] = [];
+    // Each handled message's handler time, by its index in `handled`: observed only once its effects committed, so
+    // a batch that rolls back and is redone message by message counts each message once.
+    const handlerSeconds: number[] = [];
     // One span per message handled, open until the transaction that holds its effects commits or rolls back.
     const spans: Span[] = [];
     const rows: OutboxRow[] = [];
@@ -301,6 +306,7 @@ export class QueueConsumer {
         );
         const processing = startProcessSpan(this.queue, delivery.message);
         spans.push(processing.span);
+        const handlerStarted = performance.now();
         // The handler, and every line it or this logs, run in the message's span (the logs carry its trace id).
         await context.with(processing.context, () => {
           const { type, id: messageId, correlationId, attempt } = delivery.message;
@@ -314,6 +320,7 @@ export class QueueConsumer {
           });
           return delivery.handler(delivery.message, uow);
         });
+        handlerSeconds.push((performance.now() - handlerStarted) / 1000);
         rows.push(...uow.takeOutboxRows());
         afterCommit.push(...uow.takeAfterCommit());
         handled.push(delivery);
@@ -335,6 +342,9 @@ export class QueueConsumer {
     for (const d of [...handled, ...duplicates]) settle(d, 'ack');
     this.count(handled, 'handled');
     this.count(duplicates, 'duplicate');
+    for (let i = 0; i < handled.length; i++) {
+      this.deps.observer.handlerTook?.(this.queue, handled[i].message.type, handlerSeconds[i]);
+    }
   }
 
   private async fail(delivery: Delivery | Decoded, error: Error, attempt: number): Promise<void> {
