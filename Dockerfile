@@ -49,6 +49,10 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=runtime-deps /app/node_modules node_modules
 COPY --from=build /out ./
+# The commit the image is built from (--build-arg ORDERFLOW_COMMIT=$(git rev-parse HEAD)), for orderflow_build_info;
+# left empty, the metric says `unknown`. Late in the stage, so a new commit rebuilds no layer before it.
+ARG ORDERFLOW_COMMIT=
+ENV ORDERFLOW_COMMIT=${ORDERFLOW_COMMIT}
 # The official image's `node` user, by number so that Kubernetes can check runAsNonRoot. The code stays root-owned
 # and read-only to the app.
 USER 1000:1000

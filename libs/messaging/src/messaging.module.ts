@@ -22,7 +22,14 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ORDERFLOW_ROUTING, type MessageType, type Routing } from '@orderflow/contracts';
-import { type BaseConfig, MetricsRegistry, Readiness, SERVICE_CONFIG, ServiceIdentity } from '@orderflow/platform';
+import {
+  type BaseConfig,
+  DatabasePoolMetrics,
+  MetricsRegistry,
+  Readiness,
+  SERVICE_CONFIG,
+  ServiceIdentity,
+} from '@orderflow/platform';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { BrokerConnection } from './broker/broker-connection.js';
@@ -128,14 +135,17 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
         },
         {
           provide: RELAY_POOL,
-          inject: [SERVICE_CONFIG, ServiceIdentity],
-          useFactory: (config: Config, identity: ServiceIdentity) =>
-            relayPool(
+          inject: [SERVICE_CONFIG, ServiceIdentity, DatabasePoolMetrics],
+          useFactory: (config: Config, identity: ServiceIdentity, poolMetrics: DatabasePoolMetrics) => {
+            const pool = relayPool(
               config.DATABASE_URL,
               config.RELAY_WORKERS,
               `${identity.instance}/relay`,
               config.DATABASE_PREPARED_STATEMENTS,
-            ),
+            );
+            poolMetrics.add('relay', pool);
+            return pool;
+          },
         },
         {
           provide: OutboxRelay,

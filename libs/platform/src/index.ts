@@ -24,6 +24,7 @@ export * from './platform.tokens.js';
 export * from './service-identity.js';
 export * from './version.js';
 export * from './metrics/metrics.js';
+export * from './metrics/process-metrics.js';
 export * from './tracing/tracing.js';
 export * from './maintenance/batched-maintenance.js';
 export * from './load-shedding/index.js';

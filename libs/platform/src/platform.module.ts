@@ -26,7 +26,7 @@ export class PlatformModule {
       imports: [
         LoggingModule.forService(identity, config.LOG_LEVEL),
         TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 }),
-        MetricsModule.forService(identity),
+        MetricsModule.forService(identity, { commit: config.ORDERFLOW_COMMIT }),
         AccessModule.forService(config),
       ],
       controllers: [HealthController, OperatorActionsController],

@@ -115,6 +115,11 @@ export function baseConfigSchema(defaults: { port: number }) {
     /** Requests per window per credential (per client address when there is none), counted by each replica. */
     RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(600),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+    /** The git commit the build came from (the image's build argument), shown in `orderflow_build_info`. */
+    ORDERFLOW_COMMIT: z
+      .string()
+      .regex(/^[0-9a-f]{7,40}$/, 'expected a git commit id: 7 to 40 lowercase hex digits')
+      .optional(),
   });
 }
 

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { BaseConfig } from '../config/service-config.js';
 import { Readiness } from '../health/readiness.js';
+import { DatabasePoolMetrics, type PoolCounts } from '../metrics/process-metrics.js';
 import { SERVICE_CONFIG } from '../platform.tokens.js';
 import { ServiceIdentity } from '../service-identity.js';
 import { dataSourceOptions, type ServiceSchema } from './data-source-options.js';
@@ -15,6 +16,7 @@ export class DatabaseModule implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     private readonly readiness: Readiness,
+    private readonly poolMetrics: DatabasePoolMetrics,
   ) {}
 
   static forService(schema: ServiceSchema): DynamicModule {
@@ -52,5 +54,8 @@ export class DatabaseModule implements OnModuleInit {
     this.readiness.register('database', async () => {
       await this.dataSource.query('SELECT 1');
     });
+    // TypeORM's postgres driver keeps its pg.Pool as `master` (no replication configured); it exists once the
+    // DataSource is initialised, which TypeOrmModule did before any module's init.
+    this.poolMetrics.add('main', (this.dataSource.driver as unknown as { master: PoolCounts }).master);
   }
 }
