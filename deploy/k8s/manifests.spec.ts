@@ -89,7 +89,7 @@ type NetworkPolicy = K8sObject & {
   spec: { podSelector: LabelSelector; policyTypes: string[]; ingress?: PolicyRule[]; egress?: PolicyRule[] };
 };
 type ServiceObject = K8sObject & {
-  spec: { selector: Record<string, string>; ports: { port: number; targetPort?: number | string }[] };
+  spec: { selector: Record<string, string>; ports: { name?: string; port: number; targetPort?: number | string }[] };
 };
 type ContainerPort = { name?: string; containerPort: number };
 
@@ -688,6 +688,220 @@ describe('the topic permissions check', () => {
       expect.stringMatching(/^not granted: saga orderflow\.retry /),
       'not generated: billing orderflow.events write=.* read=.*',
       'not generated: payment orderflow.events write=.* read=.*',
+    ]);
+  });
+});
+
+type ServiceMonitor = K8sObject & {
+  spec: { selector: LabelSelector; endpoints: { port?: string; path?: string }[] };
+};
+type PodMonitor = K8sObject & {
+  spec: { selector: LabelSelector; podMetricsEndpoints?: { port?: string; path?: string }[] };
+};
+interface AlertingRule {
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+type PrometheusRule = K8sObject & { spec: { groups: { name: string; rules: AlertingRule[] }[] } };
+
+const MONITORING_DIR = join(K8S_DIR, 'monitoring');
+const RUNBOOKS = readFileSync(join(ROOT, 'docs/runbooks.md'), 'utf8');
+/** GitHub's anchor of each `## ` section of docs/runbooks.md: lower case, punctuation dropped, spaces as hyphens. */
+const RUNBOOK_SECTIONS = [...RUNBOOKS.matchAll(/^## (.+)$/gm)].map(([, title]) =>
+  title
+    .trim()
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, '')
+    .replaceAll(' ', '-'),
+);
+
+/**
+ * Each of the five services that no ServiceMonitor would scrape: none selects its Service, or none names a port the
+ * Service has (by name), or Prometheus's NetworkPolicy keeps that port closed.
+ */
+function unscrapedServices(objects: readonly K8sObject[]): string[] {
+  const monitors = ofKind<ServiceMonitor>([...objects], 'ServiceMonitor');
+  const services = ofKind<ServiceObject>([...objects], 'Service');
+  const deployments = ofKind<Deployment>([...objects], 'Deployment');
+  const policies = ofKind<NetworkPolicy>([...objects], 'NetworkPolicy');
+  const prometheus = { 'app.kubernetes.io/name': 'prometheus' };
+  return SERVICES.flatMap((name): string[] => {
+    const service = services.find((s) => s.metadata.name === name);
+    const pod = deployments.find((d) => d.metadata.name === name);
+    if (!service || !pod) return [`${name}: no Service or Deployment`];
+    const scraped = monitors.some((m) =>
+      m.spec.endpoints.some((e) => {
+        const port = service.spec.ports.find((p) => p.name === e.port);
+        if (!selects(m.spec.selector, service.metadata.labels ?? {}) || !port || (e.path ?? '/metrics') !== '/metrics')
+          return false;
+        const target = port.targetPort ?? port.port;
+        const containerPort = pod.spec.template.spec.containers[0].ports?.find(
+          (p) => p.name === target || p.containerPort === target,
+        );
+        // Prometheus is in another namespace: its ingress rule names it with a namespace selector, which `allowed`
+        // (same-namespace peers) does not follow; what matters here is the rule on the pod's side.
+        return (
+          containerPort !== undefined &&
+          policies.some(
+            (p) =>
+              p.spec.policyTypes.includes('Ingress') &&
+              selects(p.spec.podSelector, pod.spec.template.metadata.labels) &&
+              (p.spec.ingress ?? []).some(
+                (rule) =>
+                  (rule.from ?? []).some(
+                    (peer) =>
+                      peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring' &&
+                      selects(peer.podSelector ?? {}, prometheus),
+                  ) &&
+                  (rule.ports ?? []).some(
+                    (r) => r.port === containerPort.name || r.port === containerPort.containerPort,
+                  ),
+              ),
+          )
+        );
+      }),
+    );
+    return scraped ? [] : [`${name}: no ServiceMonitor scrapes its /metrics`];
+  });
+}
+
+/** What an alerting rule lacks for whoever it pages: severity, summary, description, and a runbook section. */
+function alertProblems(rules: readonly PrometheusRule[], runbookBase: string): string[] {
+  return rules.flatMap((r) =>
+    r.spec.groups.flatMap((g) =>
+      g.rules.flatMap((rule): string[] => {
+        const name = rule.alert ?? '(no alert name)';
+        const problems: string[] = [];
+        if (!rule.alert) problems.push(`${name}: not an alerting rule`);
+        if (!['critical', 'warning'].includes(rule.labels?.severity ?? ''))
+          problems.push(`${name}: severity ${rule.labels?.severity}`);
+        for (const key of ['summary', 'description']) if (!rule.annotations?.[key]) problems.push(`${name}: no ${key}`);
+        const url = rule.annotations?.runbook_url ?? '';
+        const [base, section] = url.split('#');
+        if (base !== runbookBase || !RUNBOOK_SECTIONS.includes(section ?? ''))
+          problems.push(`${name}: runbook_url ${url} is no section of docs/runbooks.md`);
+        return problems;
+      }),
+    ),
+  );
+}
+
+/** Where docs/runbooks.md is read, as deploy/k8s/monitoring/runbooks.yaml says. */
+const runbookBase = (parse(readFileSync(join(MONITORING_DIR, 'runbooks.yaml'), 'utf8')) as { data: { url: string } })
+  .data.url;
+
+describe('monitoring (deploy/k8s/monitoring, in the prod overlay)', () => {
+  const rulesOf = (objects: readonly K8sObject[]) => ofKind<PrometheusRule>([...objects], 'PrometheusRule');
+
+  it('scrapes every service through its Service, on a port Prometheus may reach', () => {
+    expect(ofKind(objectsOf('prod'), 'ServiceMonitor').length).toBeGreaterThan(0);
+    expect(unscrapedServices(objectsOf('prod'))).toEqual([]);
+  });
+
+  it("scrapes every RabbitMQ node's /metrics on the prometheus port the NetworkPolicy opens", () => {
+    const [cluster] = ofKind(objectsOf('prod'), 'RabbitmqCluster');
+    const monitors = ofKind<PodMonitor>(objectsOf('prod'), 'PodMonitor');
+    // The cluster operator labels its pods app.kubernetes.io/name=<cluster> and names the 15692 port `prometheus`.
+    const nodeLabels = { 'app.kubernetes.io/name': cluster.metadata.name, 'app.kubernetes.io/component': 'rabbitmq' };
+    const broker = monitors.filter((m) => selects(m.spec.selector, nodeLabels));
+    expect(broker.flatMap((m) => m.spec.podMetricsEndpoints ?? [])).toEqual([
+      expect.objectContaining({ port: 'prometheus', path: '/metrics' }),
+    ]);
+    const opened = ofKind<NetworkPolicy>(objectsOf('prod'), 'NetworkPolicy').some(
+      (p) =>
+        selects(p.spec.podSelector, nodeLabels) &&
+        (p.spec.ingress ?? []).some(
+          (rule) =>
+            rule.from?.some(
+              (peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+            ) && rule.ports?.some((port) => port.port === 15692),
+        ),
+    );
+    expect(opened).toBe(true);
+  });
+
+  it('gives every alert a severity, a summary, a description and its own runbook section, and every section an alert', () => {
+    const rules = rulesOf(objectsOf('prod'));
+    expect(rules.length).toBeGreaterThan(0);
+    expect(alertProblems(rules, runbookBase)).toEqual([]);
+    const alerts = rules.flatMap((r) => r.spec.groups.flatMap((g) => g.rules.map((rule) => rule.alert)));
+    expect(alerts.map((a) => a?.toLowerCase()).sort()).toEqual([...RUNBOOK_SECTIONS].sort());
+  });
+
+  it('covers the thresholds docs/operations.md asks to watch', () => {
+    const expressions = rulesOf(objectsOf('prod'))
+      .flatMap((r) => r.spec.groups.flatMap((g) => g.rules.map((rule) => rule.expr)))
+      .join('\n');
+    for (const metric of [
+      'orderflow_outbox_oldest_pending_age_seconds',
+      'rabbitmq_queue_messages_ready',
+      'orderflow_sagas',
+      'orderflow_scheduled_jobs_oldest_overdue_seconds',
+      'orderflow_notifications_settled_total',
+      'rabbitmq_queue_consumers',
+    ]) {
+      expect(expressions, metric).toContain(metric);
+    }
+  });
+
+  it('stays out of dev, which applies without the Prometheus Operator, and applies there on its own', async () => {
+    expect(objectsOf('dev').filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'))).toEqual([]);
+    const alone = renderKustomization(MONITORING_DIR);
+    expect(alone.map(objectName).sort()).toEqual([
+      'PodMonitor/orderflow-rabbitmq',
+      'PrometheusRule/orderflow',
+      'ServiceMonitor/orderflow-services',
+    ]);
+    expect(alone.every((o) => o.metadata.namespace === 'orderflow')).toBe(true);
+    expect(await problemsOf(alone)).toEqual([]);
+  });
+});
+
+describe('the monitoring checks', () => {
+  // Read in each test: the overlays are rendered in beforeAll, after this block is collected.
+  const monitorOf = () => ofKind<ServiceMonitor>(objectsOf('prod'), 'ServiceMonitor')[0];
+  const ruleOf = () => ofKind<PrometheusRule>(objectsOf('prod'), 'PrometheusRule')[0];
+
+  it('have schemas that refuse an unknown field, a malformed duration and a rule without expr', async () => {
+    const misspelt = structuredClone(monitorOf());
+    Object.assign(misspelt.spec.endpoints[0], { intervall: '30s' });
+    expect(await validator.validate(misspelt)).toEqual([
+      'spec.endpoints.0 must NOT have additional properties: intervall',
+    ]);
+    const noExpr = structuredClone(ruleOf()) as K8sObject & { spec: { groups: { rules: Partial<AlertingRule>[] }[] } };
+    delete noExpr.spec.groups[0].rules[0].expr;
+    noExpr.spec.groups[0].rules[1].for = 'five minutes';
+    expect(await validator.validate(noExpr)).toEqual([
+      "spec.groups.0.rules.0 must have required property 'expr'",
+      expect.stringMatching(/^spec\.groups\.0\.rules\.1\.for must match pattern/),
+    ]);
+  });
+
+  it('would report a service no monitor selects, or whose port name is wrong', () => {
+    const others = objectsOf('prod').filter((o) => o.kind !== 'ServiceMonitor');
+    const narrowed = structuredClone(monitorOf());
+    narrowed.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'order-service' } };
+    expect(unscrapedServices([...others, narrowed])).toEqual(
+      SERVICES.filter((s) => s !== 'order-service').map((s) => `${s}: no ServiceMonitor scrapes its /metrics`),
+    );
+    const wrongPort = structuredClone(monitorOf());
+    wrongPort.spec.endpoints = [{ port: 'metrics', path: '/metrics' }];
+    expect(unscrapedServices([...others, wrongPort])).toHaveLength(SERVICES.length);
+  });
+
+  it('would report an alert without its runbook section or severity', () => {
+    const broken = structuredClone(ruleOf());
+    broken.spec.groups[0].rules[0].annotations!.runbook_url =
+      'https://elsewhere.example.com/runbooks.md#orderflowoutboxstuck';
+    broken.spec.groups[0].rules[2].annotations!.runbook_url = `${runbookBase}#no-such-section`;
+    delete broken.spec.groups[0].rules[1].labels;
+    expect(alertProblems([broken], runbookBase)).toEqual([
+      expect.stringMatching(/^OrderflowOutboxStuck: runbook_url https:\/\/elsewhere/),
+      `${broken.spec.groups[0].rules[1].alert}: severity undefined`,
+      expect.stringMatching(/#no-such-section is no section of docs\/runbooks\.md$/),
     ]);
   });
 });
