@@ -254,6 +254,37 @@ describe('failures', () => {
     expect(await rig.count(`SELECT count(*) AS n FROM inbox_messages`)).toBe(2);
   });
 
+  it('time each handled message once, also when its batch is rolled back and redone message by message', async () => {
+    const relay = await rig.relay();
+    const messaging = rig.messaging(relay);
+    const orderIds = await produceOrders(messaging, 20);
+    const poison = crypto.randomUUID();
+    await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId: poison }, poison))));
+    // All queued before the consumer starts, the poison last: it arrives in a batch with others, which rolls back.
+    await waitFor(
+      async () =>
+        (await rig.management.get<{ messages?: number }>(`/queues/${rig.env.vhost}/${RIG_QUEUE}`)).messages === 21,
+      { what: '21 messages queued' },
+    );
+    const counter = new OutcomeCounter();
+    let handlerRuns = 0;
+    await rig.consumer({
+      observer: counter,
+      lanes: 1,
+      handler: async (message, uow) => {
+        if (message.data.orderId === poison) throw new PermanentError('refused');
+        handlerRuns += 1;
+        await recordEffect(message, uow);
+      },
+    });
+    await expectEachEffectOnce(orderIds);
+    await waitFor(() => counter.counts['dead-lettered'] === 1, { what: 'the poison dead-lettered' });
+    expect(handlerRuns, 'handlers run again after a batch rolled back').toBeGreaterThan(20);
+    expect(counter.counts.handled).toBe(20);
+    expect(counter.handlerTimes).toHaveLength(20);
+    expect(counter.handlerTimes.every((seconds) => seconds >= 0 && seconds < 10)).toBe(true);
+  });
+
   it('retry a transient error with backoff until it succeeds, and dead-letter what keeps failing', async () => {
     const relay = await rig.relay();
     const [flaky, hopeless, broken] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];

@@ -79,8 +79,13 @@ export const recordEffect: MessageHandlerFn<{ orderId: string }> = async (messag
 
 export class OutcomeCounter implements ConsumerObserver {
   readonly counts: Record<Outcome, number> = { handled: 0, duplicate: 0, retried: 0, 'dead-lettered': 0 };
+  /** Each handler time the consumer reported, in seconds. */
+  readonly handlerTimes: number[] = [];
   outcome(_queue: string, _type: string, outcome: Outcome, count = 1): void {
     this.counts[outcome] += count;
+  }
+  handlerTook(_queue: string, _type: string, seconds: number): void {
+    this.handlerTimes.push(seconds);
   }
 }
 
