@@ -65,6 +65,13 @@ describe('loadConfig', () => {
     expect(JSON.stringify(problems)).not.toContain('hunter2');
   });
 
+  it("takes the build's commit for orderflow_build_info: a git commit id, or nothing (an image built without one)", () => {
+    const commit = '0123456789abcdef0123456789abcdef01234567';
+    expect(loadConfig(schema, { ...valid, ORDERFLOW_COMMIT: commit }).ORDERFLOW_COMMIT).toBe(commit);
+    expect(loadConfig(schema, { ...valid, ORDERFLOW_COMMIT: '' }).ORDERFLOW_COMMIT).toBeUndefined();
+    expect(problemsOf({ ...valid, ORDERFLOW_COMMIT: 'main' }).map((p) => p.variable)).toEqual(['ORDERFLOW_COMMIT']);
+  });
+
   describe('AMQP_URL', () => {
     it('takes one URL, or one per cluster node, comma-separated', () => {
       expect(loadConfig(schema, valid).AMQP_URL).toEqual(['amqp://payment:s3cret@mq:5672/orderflow']);
