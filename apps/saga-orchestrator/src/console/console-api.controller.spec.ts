@@ -54,6 +54,27 @@ describe('ConsoleApiController', () => {
     ]);
   });
 
+  it('forwards the dead-letter filters encoded, and a batch replay with its note', async () => {
+    const { controller, calls } = controllerAnswering(() => ({ kind: 'answer', status: 200, body: {} }));
+    await controller.deadLetters(
+      'payment',
+      'payment.commands',
+      { limit: 20, reason: 'unknown sku&x=1', since: '2026-12-05T10:00:00Z' },
+      req,
+      response(),
+    );
+    const ids = ['6f1d3c1e-8d0a-4f6e-9a53-0d4c1e7b2a10'];
+    await controller.replayBatch('payment', 'payment.commands', { messageIds: ids, note: 'fixed' }, req, response());
+    expect(calls.map((c) => [c.request.method, c.request.path, c.request.body])).toEqual([
+      [
+        'GET',
+        '/dead-letters/payment.commands?limit=20&reason=unknown+sku%26x%3D1&since=2026-12-05T10%3A00%3A00Z',
+        undefined,
+      ],
+      ['POST', '/dead-letters/payment.commands/replay-batch', { messageIds: ids, note: 'fixed' }],
+    ]);
+  });
+
   it('refuses a service that is not configured and a queue that is not that service’s, without calling anything', async () => {
     const { controller, calls } = controllerAnswering(() => ({ kind: 'answer', status: 200, body: [] }));
     const res = response();

@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Get,
+  HttpCode,
   HttpException,
   Inject,
   NotFoundException,
@@ -13,14 +14,31 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ProblemResponses } from '@orderflow/platform';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { CONSOLE_SERVICES } from './console.tokens.js';
 import type { ConsoleService } from './console-services.js';
 import { type ServiceAnswer, ServiceProxy, type ServiceRequest } from './service-proxy.js';
+
+const ISO_INSTANT = { strict: true, strictSeparator: true };
+const MAX_REPLAY_BATCH = 100;
 
 export class DeadLetterListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
@@ -30,6 +48,69 @@ export class DeadLetterListQuery {
   @Min(1)
   @Max(500)
   limit = 50;
+
+  @ApiPropertyOptional({
+    minLength: 2,
+    maxLength: 200,
+    description: 'Only dead letters whose reason or error contains this text (case-insensitive)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(2, 200)
+  reason?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed at or after this' })
+  @IsOptional()
+  @IsISO8601(ISO_INSTANT)
+  @Length(10, 40)
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed before this' })
+  @IsOptional()
+  @IsISO8601(ISO_INSTANT)
+  @Length(10, 40)
+  until?: string;
+}
+
+export class BatchReplayMessagesRequest {
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    minItems: 1,
+    maxItems: MAX_REPLAY_BATCH,
+    uniqueItems: true,
+    description: 'The dead letters to put back on their queue, each on its own',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_REPLAY_BATCH)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  messageIds: string[];
+
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 2000,
+    description: 'Why: kept in the owning service’s operator-actions audit',
+  })
+  @IsString()
+  @Length(1, 2000)
+  note: string;
+}
+
+export class OperatorActionsQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only the records of this batch' })
+  @IsOptional()
+  @IsUUID()
+  batch?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit = 100;
 }
 
 export class FailedNotificationsQuery {
@@ -93,8 +174,59 @@ export class ConsoleApiController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     const service = this.service(name);
-    const path = `/dead-letters/${this.queueOf(service, queue)}?limit=${query.limit}`;
+    const filters = new URLSearchParams({ limit: String(query.limit) });
+    for (const key of ['reason', 'since', 'until'] as const) {
+      const value = query[key];
+      if (value !== undefined) filters.set(key, value);
+    }
+    const path = `/dead-letters/${this.queueOf(service, queue)}?${filters}`;
     return this.forward(service, this.request(req, res, 'GET', path), res);
+  }
+
+  @Post('dead-letters/:service/:queue/replay-batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Replay many dead letters of one queue, each reported',
+    description:
+      'Forwards to the owning service’s `POST /dead-letters/{queue}/replay-batch` with the operator’s credential: ' +
+      'each message is replayed on its own and reported as succeeded, skipped (no longer there) or failed, and ' +
+      'recorded in that service’s operator-actions audit with the batch id and the note.',
+  })
+  @ApiOkResponse({ description: 'The service’s answer: the batch id and each message’s outcome' })
+  @ProblemResponses(400, 401, 404, 413, 429, 500, 503)
+  async replayBatch(
+    @Param('service') name: string,
+    @Param('queue') queue: string,
+    @Body() body: BatchReplayMessagesRequest,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const service = this.service(name);
+    const path = `/dead-letters/${this.queueOf(service, queue)}/replay-batch`;
+    return this.forward(
+      service,
+      { ...this.request(req, res, 'POST', path), body: { messageIds: body.messageIds, note: body.note } },
+      res,
+    );
+  }
+
+  @Get('operator-actions/:service')
+  @ApiOperation({
+    summary: 'List what operators did on one service',
+    description:
+      'Forwards to the service’s `GET /operator-actions`: the latest records, newest first, or those of one batch.',
+  })
+  @ApiOkResponse({ description: 'The service’s operator-actions records' })
+  @ProblemResponses(400, 401, 404, 429, 500, 503)
+  async operatorActions(
+    @Param('service') name: string,
+    @Query() query: OperatorActionsQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.batch) params.set('batch', query.batch);
+    return this.forward(this.service(name), this.request(req, res, 'GET', `/operator-actions?${params}`), res);
   }
 
   @Post('dead-letters/:service/:queue/replay')

@@ -1,20 +1,63 @@
 import { ProblemResponses } from '@orderflow/platform';
 import { BadRequestException, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { FINAL, InvalidSagaListQuery, SagaStore } from '@orderflow/saga';
 import { DataSource } from 'typeorm';
 import { SagaCountsRepository } from '../console/saga-counts.repository.js';
 import { orderSaga } from './order-saga.js';
 
 const STATES = [...orderSaga.states, FINAL];
+/** Where the order saga's data says why: a parked saga's reason, and a cancelled order's. */
+const REASON_PATHS = [['attention', 'reason'], ['reason']];
+const ISO_INSTANT = { strict: true, strictSeparator: true };
 
 export class ListSagasQuery {
   @ApiPropertyOptional({ enum: STATES })
   @IsOptional()
   @IsIn(STATES)
   state?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    maxLength: 40,
+    description: 'Only sagas created at or after this instant (ISO 8601)',
+  })
+  @IsOptional()
+  @IsISO8601(ISO_INSTANT)
+  @Length(10, 40)
+  since?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    maxLength: 40,
+    description: 'Only sagas created before this instant (ISO 8601)',
+  })
+  @IsOptional()
+  @IsISO8601(ISO_INSTANT)
+  @Length(10, 40)
+  until?: string;
+
+  @ApiPropertyOptional({
+    minLength: 2,
+    maxLength: 200,
+    description: 'Only sagas whose parked reason or cancellation reason contains this text (case-insensitive)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(2, 200)
+  reason?: string;
+
+  @ApiPropertyOptional({
+    minLength: 4,
+    maxLength: 36,
+    pattern: '^[0-9a-fA-F-]{4,36}$',
+    description: 'Only the saga of this order, or of the orders whose id starts with this (at least 4 characters)',
+  })
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F-]{4,36}$/, { message: 'orderId must be an order id or its first 4 to 36 characters' })
+  orderId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
@@ -24,7 +67,7 @@ export class ListSagasQuery {
   @Max(500)
   limit = 50;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ minLength: 1, maxLength: 300, description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @Length(1, 300)
@@ -61,9 +104,28 @@ export class SagasController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'List order sagas',
+    description:
+      'Oldest first, by keyset (`nextCursor`); filtered by state, creation time (`since` ≤ created < `until`), ' +
+      'reason and order id. Pass the same filters with the cursor for the next page.',
+  })
+  @ApiOkResponse({ description: 'A page of sagas, and `nextCursor` when there are more' })
+  @ProblemResponses(400)
   async list(@Query() query: ListSagasQuery) {
+    if (query.since && query.until && Date.parse(query.since) >= Date.parse(query.until)) {
+      throw new BadRequestException('since must be before until');
+    }
     try {
-      return await this.store.list(orderSaga.type, { state: query.state, limit: query.limit, cursor: query.cursor });
+      return await this.store.list(orderSaga.type, {
+        state: query.state,
+        limit: query.limit,
+        cursor: query.cursor,
+        since: query.since,
+        until: query.until,
+        correlationIdPrefix: query.orderId?.toLowerCase(),
+        dataText: query.reason === undefined ? undefined : { paths: REASON_PATHS, contains: query.reason },
+      });
     } catch (err) {
       if (err instanceof InvalidSagaListQuery) throw new BadRequestException(err.message);
       throw err;

@@ -1,17 +1,27 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ProblemResponses, recordBatchItems } from '@orderflow/platform';
+import { Type } from 'class-transformer';
 import {
-  Body,
-  Controller,
-  Get,
-  NotFoundException,
-  Param,
-  ParseIntPipe,
-  Post,
-  Query,
-  DefaultValuePipe,
-} from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
-import { DeadLetters, UnknownQueue } from './dead-letters.js';
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { DeadLetters, type ReplayOutcome, UnknownQueue } from './dead-letters.js';
+
+export const MAX_REPLAY_BATCH = 100;
+const ISO_INSTANT = { strict: true, strictSeparator: true };
 
 export class ReplayRequest {
   /** Replay exactly these messages; without it, up to `limit` from the head of the dead-letter queue. */
@@ -28,8 +38,82 @@ export class ReplayRequest {
   limit?: number;
 }
 
+export class ListDeadLettersQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit = 50;
+
+  @ApiPropertyOptional({
+    minLength: 2,
+    maxLength: 200,
+    description: 'Only dead letters whose reason or error contains this text (case-insensitive)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(2, 200)
+  reason?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed at or after this' })
+  @IsOptional()
+  @IsISO8601(ISO_INSTANT)
+  @Length(10, 40)
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed before this' })
+  @IsOptional()
+  @IsISO8601(ISO_INSTANT)
+  @Length(10, 40)
+  until?: string;
+}
+
+export class BatchReplayRequest {
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    minItems: 1,
+    maxItems: MAX_REPLAY_BATCH,
+    uniqueItems: true,
+    description: 'The dead letters to put back on their queue, each on its own',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_REPLAY_BATCH)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  messageIds: string[];
+
+  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Why: kept in the operator-actions audit' })
+  @IsString()
+  @Length(1, 2000)
+  note: string;
+}
+
+class ReplayOutcomeDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ enum: ['succeeded', 'skipped', 'failed'] }) outcome: ReplayOutcome['outcome'];
+  @ApiPropertyOptional({ maxLength: 2000 }) detail?: string;
+}
+
+class BatchReplayResult {
+  @ApiProperty({ format: 'uuid', description: 'Names the batch in the operator-actions audit (`target.batch`)' })
+  batchId: string;
+  @ApiProperty({ maxLength: 200 }) queue: string;
+  @ApiProperty({ minimum: 0, maximum: MAX_REPLAY_BATCH }) succeeded: number;
+  @ApiProperty({ minimum: 0, maximum: MAX_REPLAY_BATCH }) skipped: number;
+  @ApiProperty({ minimum: 0, maximum: MAX_REPLAY_BATCH }) failed: number;
+  @ApiProperty({ type: [ReplayOutcomeDto], maxItems: MAX_REPLAY_BATCH, description: 'One per message, in order' })
+  items: ReplayOutcome[];
+}
+
+const STATUS_OF = { succeeded: 200, skipped: 409, failed: 500 } as const;
+
 /** Operator endpoints for this service's dead-letter queues: operator credentials only (no policy is the operator policy). */
 @ApiTags('dead letters')
+@ProblemResponses({ 401: 'No valid operator credential' }, 429, 500)
 @Controller('dead-letters')
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLetters) {}
@@ -40,14 +124,60 @@ export class DeadLettersController {
   }
 
   @Get(':queue')
-  async list(@Param('queue') queue: string, @Query('limit', new DefaultValuePipe(50), ParseIntPipe) limit: number) {
-    return this.known(() => this.deadLetters.list(queue, Math.min(Math.max(limit, 1), 500)));
+  @ApiOperation({
+    summary: 'List the dead letters of one queue',
+    description:
+      'Looks without taking: the messages stay in the dead-letter queue, in order. With `reason`, `since` or ' +
+      '`until`, the first `limit` that match among the first 10,000.',
+  })
+  @ApiOkResponse({ description: 'The dead letters, head of the queue first' })
+  @ProblemResponses(400, { 404: 'This service has no such queue' })
+  async list(@Param('queue') queue: string, @Query() query: ListDeadLettersQuery) {
+    const { limit, ...filter } = query;
+    return this.known(() => this.deadLetters.list(queue, limit, filter));
   }
 
   @Post(':queue/replay')
   async replay(@Param('queue') queue: string, @Body() request: ReplayRequest) {
     const replayed = await this.known(() => this.deadLetters.replay(queue, request));
     return { queue, replayed: replayed.length, messageIds: replayed };
+  }
+
+  @Post(':queue/replay-batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Replay many dead letters, each reported',
+    description:
+      'Puts each listed message back on its queue on its own, with an operator note, and reports each one: ' +
+      'succeeded, skipped (no longer in the dead-letter queue) or failed (it stays there). One failure does not ' +
+      'stop the others. Each message is recorded in the operator-actions audit with the batch id.',
+  })
+  @ApiOkResponse({ type: BatchReplayResult, description: 'The outcome of each message, in request order' })
+  @ProblemResponses(400, 413, { 404: 'This service has no such queue' })
+  async replayBatch(
+    @Param('queue') queue: string,
+    @Body() request: BatchReplayRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<BatchReplayResult> {
+    const items = await this.known(() => this.deadLetters.replayEach(queue, request.messageIds));
+    const batchId = randomUUID();
+    recordBatchItems(
+      res,
+      batchId,
+      items.map((item) => ({
+        target: { queue, messageId: item.messageId, outcome: item.outcome, note: request.note },
+        status: STATUS_OF[item.outcome],
+      })),
+    );
+    const count = (outcome: ReplayOutcome['outcome']) => items.filter((item) => item.outcome === outcome).length;
+    return {
+      batchId,
+      queue,
+      succeeded: count('succeeded'),
+      skipped: count('skipped'),
+      failed: count('failed'),
+      items,
+    };
   }
 
   private async known<T>(work: () => Promise<T>): Promise<T> {

@@ -35,6 +35,42 @@ export interface DeadLetter {
 
 const MAX_SCAN = 10_000;
 
+/** Which dead letters a listing shows; all of them without one. */
+export interface DeadLetterFilter {
+  /** Contained, case-insensitively, in the dead-letter reason or the error. */
+  readonly reason?: string;
+  /** Failed at or after (ISO 8601). */
+  readonly since?: string;
+  /** Failed before (ISO 8601). */
+  readonly until?: string;
+}
+
+/** What a batch replay did with one of the messages it was given. */
+export interface ReplayOutcome {
+  readonly messageId: string;
+  /** Skipped: no longer in the dead-letter queue (replayed or purged meanwhile); failed: it stays there. */
+  readonly outcome: 'succeeded' | 'skipped' | 'failed';
+  readonly detail?: string;
+}
+
+/** Whether a dead letter passes the filter; one whose failure time is unknown passes no time bound. */
+export function matchesDeadLetterFilter(letter: DeadLetter, filter: DeadLetterFilter): boolean {
+  if (filter.reason !== undefined) {
+    const wanted = filter.reason.toLowerCase();
+    const said = `${letter.reason ?? ''}\n${letter.error ?? ''}`.toLowerCase();
+    if (!said.includes(wanted)) return false;
+  }
+  if (filter.since === undefined && filter.until === undefined) return true;
+  const failedAt = letter.failedAt === undefined ? Number.NaN : Date.parse(letter.failedAt);
+  if (Number.isNaN(failedAt)) return false;
+  if (filter.since !== undefined && failedAt < Date.parse(filter.since)) return false;
+  if (filter.until !== undefined && failedAt >= Date.parse(filter.until)) return false;
+  return true;
+}
+
+const isFiltered = (filter: DeadLetterFilter) =>
+  filter.reason !== undefined || filter.since !== undefined || filter.until !== undefined;
+
 export class DeadLetters {
   constructor(
     private readonly broker: BrokerConnection,
@@ -53,14 +89,20 @@ export class DeadLetters {
     });
   }
 
-  async list(queue: string, limit = 50): Promise<DeadLetter[]> {
+  /**
+   * Up to `limit` dead letters from the head of the DLQ; with a filter, the first `limit` that pass it among at most
+   * MAX_SCAN looked at.
+   */
+  async list(queue: string, limit = 50, filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     const dlq = this.dlqOf(queue);
+    const scanLimit = isFiltered(filter) ? MAX_SCAN : limit;
     return this.withChannel(false, async (channel) => {
       const seen: DeadLetter[] = [];
-      while (seen.length < limit) {
+      for (let scanned = 0; seen.length < limit && scanned < scanLimit; scanned += 1) {
         const msg = await channel.get(dlq, { noAck: false });
         if (!msg) break;
-        seen.push(describe(msg));
+        const letter = describe(msg);
+        if (matchesDeadLetterFilter(letter, filter)) seen.push(letter);
       }
       // Everything looked at goes back, in order, when the channel's unacknowledged messages are requeued.
       channel.nackAll(true);
@@ -102,6 +144,73 @@ export class DeadLetters {
       channel.nackAll(true);
       return replayed;
     });
+  }
+
+  /**
+   * Replays each of these messages on its own and says what became of each: one that cannot be put back (unroutable,
+   * refused by the broker) stays in the DLQ and is reported as failed while the others go on; one no longer in the
+   * DLQ is skipped. Nothing is acknowledged away from the DLQ before the broker confirmed its republish.
+   */
+  async replayEach(queue: string, messageIds: readonly string[]): Promise<ReplayOutcome[]> {
+    const dlq = this.dlqOf(queue);
+    const outcomes = new Map<string, ReplayOutcome>();
+    const pending = new Set(messageIds);
+    try {
+      await this.withChannel(true, async (channel) => {
+        const confirm = channel as ConfirmChannel;
+        const returned = new Set<string>();
+        channel.on('return', (msg: { properties: { messageId?: string } }) =>
+          returned.add(msg.properties.messageId ?? ''),
+        );
+        for (let scanned = 0; pending.size > 0 && scanned < MAX_SCAN; scanned += 1) {
+          const msg = await channel.get(dlq, { noAck: false });
+          if (!msg) break;
+          const id = msg.properties.messageId as string | undefined;
+          if (!id || !pending.has(id)) continue;
+          pending.delete(id);
+          try {
+            await new Promise<void>((resolve, reject) => {
+              confirm.publish(EXCHANGES.retry, queue, msg.content, replayProperties(msg, this.broker.user), (err) =>
+                err ? reject(err as Error) : resolve(),
+              );
+            });
+          } catch (err) {
+            outcomes.set(id, {
+              messageId: id,
+              outcome: 'failed',
+              detail: `the broker refused the replay: ${(err as Error).message}`,
+            });
+            continue;
+          }
+          if (returned.has(id)) {
+            outcomes.set(id, {
+              messageId: id,
+              outcome: 'failed',
+              detail: `unroutable to ${queue}; it stays in the DLQ`,
+            });
+            continue;
+          }
+          channel.ack(msg);
+          outcomes.set(id, { messageId: id, outcome: 'succeeded' });
+        }
+        channel.nackAll(true);
+      });
+    } catch (err) {
+      // The channel is gone: what was confirmed stands, and everything else stays in the DLQ, unreplayed.
+      for (const id of messageIds) {
+        if (outcomes.get(id)?.outcome !== 'succeeded') {
+          outcomes.set(id, {
+            messageId: id,
+            outcome: 'failed',
+            detail: `the replay stopped: ${(err as Error).message}`,
+          });
+          pending.delete(id);
+        }
+      }
+    }
+    return messageIds.map(
+      (id) => outcomes.get(id) ?? { messageId: id, outcome: 'skipped', detail: 'no longer in the dead-letter queue' },
+    );
   }
 
   private dlqOf(queue: string): string {

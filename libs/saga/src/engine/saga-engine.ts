@@ -70,6 +70,20 @@ export interface SagaTransition {
 /** The instance does not exist, or its state offers no such action. */
 export class SagaActionNotAllowed extends Error {}
 
+/**
+ * The instance moved on from the version the operator acted on (a batch built from a list): the action is not applied
+ * to a saga the operator did not see.
+ */
+export class SagaChangedSinceSeen extends SagaActionNotAllowed {
+  constructor(
+    readonly currentState: string,
+    readonly currentVersion: number,
+    readonly seenVersion: number,
+  ) {
+    super(`the saga changed since version ${seenVersion}: it is now ${currentState}, version ${currentVersion}`);
+  }
+}
+
 export interface SagaObserver {
   transitioned(transition: SagaTransition): void;
   /** A deadline fired in the state it was set for: `retry` or `expired`. */
@@ -91,18 +105,24 @@ export class SagaEngine<D> {
 
   /**
    * Applies an operator's action to an instance, in the caller's unit of work, if its state has a row for it; the
-   * history records who and why. Throws SagaActionNotAllowed otherwise.
+   * history records who and why. Throws SagaActionNotAllowed otherwise, and SagaChangedSinceSeen when `seenVersion`
+   * is given and the instance is no longer at it (a concurrent change after this check fails the update instead, as
+   * SagaConcurrencyConflict: the write matches the loaded version only).
    */
   async operatorAction(
     correlationId: string,
     action: OperatorAction,
     data: OperatorActionData,
     uow: UnitOfWork,
+    seenVersion?: number,
   ): Promise<SagaOutcome> {
     const { type } = this.definition;
     const store = new SagaStore(uow.manager);
     const instance = await store.load<D>(type, correlationId);
     if (!instance) throw new SagaActionNotAllowed(`no saga for order ${correlationId}`);
+    if (seenVersion !== undefined && instance.version !== seenVersion) {
+      throw new SagaChangedSinceSeen(instance.state, instance.version, seenVersion);
+    }
     const event = OPERATOR_ACTIONS[action];
     const rule = ruleFor(this.definition, instance.state, event.type);
     if (!rule || rule.behavior.outcome.kind === 'ignore') {

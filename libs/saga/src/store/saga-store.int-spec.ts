@@ -176,6 +176,42 @@ describe('list', () => {
     });
   });
 
+  it('filters by creation time, id prefix and a text in the data at the paths the caller names, across pages', async () => {
+    const sagaType = freshType();
+    const ids = await seed(sagaType, [
+      { state: 'Parked', createdAt: '2030-02-01T00:00:00Z' },
+      { state: 'Parked', createdAt: '2030-02-02T00:00:00Z' },
+      { state: 'Parked', createdAt: '2030-02-03T00:00:00Z' },
+      { state: 'Parked', createdAt: '2030-02-04T00:00:00Z' },
+    ]);
+    const reasons = ['The carrier never reported', 'stock not released', 'carrier lost 100%_of it', null];
+    for (const [i, reason] of reasons.entries()) {
+      const data = reason === null ? { other: 'carrier' } : i === 1 ? { reason } : { attention: { reason } };
+      await rig.dataSource.query('UPDATE saga_instances SET data = $2 WHERE correlation_id = $1', [ids[i], data]);
+    }
+    const paths = [['attention', 'reason'], ['reason']];
+    const all = async (query: Parameters<SagaStore['list']>[1]) => {
+      const found: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list(sagaType, { ...query, limit: 1, cursor });
+        found.push(...page.items.map((i) => i.correlationId));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return found;
+    };
+
+    expect(await all({ since: '2030-02-02T00:00:00Z', until: '2030-02-04T00:00:00Z' })).toEqual([ids[1], ids[2]]);
+    expect(await all({ dataText: { paths, contains: 'CARRIER' } })).toEqual([ids[0], ids[2]]);
+    expect(await all({ dataText: { paths, contains: 'released' } })).toEqual([ids[1]]);
+    // LIKE's wildcards are the text itself.
+    expect(await all({ dataText: { paths, contains: '100%_' } })).toEqual([ids[2]]);
+    expect(await all({ dataText: { paths, contains: '%' } })).toEqual([ids[2]]);
+    expect(await all({ correlationIdPrefix: ids[3].slice(0, 13) })).toEqual([ids[3]]);
+    await expect(store.list(sagaType, { correlationIdPrefix: "a' OR 1=1" })).rejects.toThrow(InvalidSagaListQuery);
+    await expect(store.list(sagaType, { since: 'yesterday' })).rejects.toThrow(InvalidSagaListQuery);
+  });
+
   it('refuses a limit out of range and a cursor it did not issue', async () => {
     await expect(store.list('any', { limit: 0 })).rejects.toThrow(InvalidSagaListQuery);
     await expect(store.list('any', { limit: 501 })).rejects.toThrow(InvalidSagaListQuery);

@@ -78,6 +78,17 @@ export type SagaView =
 
 export interface SagaListQuery {
   readonly state?: string;
+  /** Created at or after this instant (ISO 8601). */
+  readonly since?: string;
+  /** Created before this instant (ISO 8601). */
+  readonly until?: string;
+  /** The correlation id starts with this: lower-case hex digits and dashes. */
+  readonly correlationIdPrefix?: string;
+  /**
+   * The instance's data holds this text (case-insensitive) at one of these paths: the saga's user says where its
+   * data keeps a reason, the store does not know.
+   */
+  readonly dataText?: { readonly paths: readonly (readonly string[])[]; readonly contains: string };
   /** 1 to 500; 50 if omitted. */
   readonly limit?: number;
   /** `nextCursor` of the previous page. */
@@ -279,6 +290,34 @@ export class SagaStore {
       params.push(query.state);
       where.push(`i.state = $${params.length}`);
     }
+    if (query.since !== undefined) {
+      params.push(instantOf(query.since, 'since'));
+      where.push(`i.created_at >= $${params.length}::timestamptz`);
+    }
+    if (query.until !== undefined) {
+      params.push(instantOf(query.until, 'until'));
+      where.push(`i.created_at < $${params.length}::timestamptz`);
+    }
+    if (query.correlationIdPrefix !== undefined) {
+      if (!CORRELATION_PREFIX.test(query.correlationIdPrefix)) {
+        throw new InvalidSagaListQuery('an id prefix is 1 to 36 lower-case hex digits and dashes');
+      }
+      params.push(`${query.correlationIdPrefix}%`);
+      where.push(`i.correlation_id::text LIKE $${params.length}`);
+    }
+    if (query.dataText !== undefined) {
+      const { paths, contains } = query.dataText;
+      if (paths.length === 0 || contains.length === 0) {
+        throw new InvalidSagaListQuery('a data text filter needs a path and a text');
+      }
+      params.push(`%${contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      const pattern = params.length;
+      const matches = paths.map((path) => {
+        params.push(path);
+        return `(i.data #>> $${params.length}::text[]) ILIKE $${pattern}`;
+      });
+      where.push(`(${matches.join(' OR ')})`);
+    }
     if (query.cursor !== undefined) {
       const [createdAt, correlationId] = positionOf(query.cursor);
       params.push(createdAt, correlationId);
@@ -380,6 +419,15 @@ function toHistoryEntry(h: HistoryJson, position: number): SagaHistoryEntry {
 // rows created in the same millisecond) and the correlation id that breaks ties.
 function cursorAfter(last: SagaSnapshot): string {
   return encodeCursor({ createdAt: last.createdAt, id: last.correlationId });
+}
+
+const CORRELATION_PREFIX = /^[0-9a-f-]{1,36}$/;
+
+/** A time bound as PostgreSQL reads it: refused here if JavaScript cannot read it either. */
+function instantOf(value: string, name: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new InvalidSagaListQuery(`${name} is not an ISO 8601 instant`);
+  return new Date(time).toISOString();
 }
 
 function positionOf(cursor: string): [string, string] {

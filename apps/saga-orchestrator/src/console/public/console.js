@@ -1,4 +1,4 @@
-/* global document, sessionStorage, fetch, URLSearchParams */
+/* global document, sessionStorage, fetch, URLSearchParams, setTimeout, clearTimeout */
 // The operator console: plain DOM, no framework. Every node is built with textContent, never from HTML, so no value
 // from the API can become markup. The operator's token lives in sessionStorage (this tab only) and goes out as
 // `Authorization: Bearer …` on every call, to this origin only.
@@ -132,9 +132,25 @@ function signOut(message = '') {
   ]) {
     $(id).replaceChildren();
   }
-  for (const table of ['state-sagas', 'timeline', 'dead-letter-queues', 'dead-letter-list', 'notifications']) {
+  for (const table of [
+    'state-sagas',
+    'timeline',
+    'dead-letter-queues',
+    'dead-letter-list',
+    'notifications',
+    'batch-outcomes',
+    'batch-audit',
+    'replay-outcomes',
+    'replay-audit',
+  ]) {
     $(table).querySelector('tbody').replaceChildren();
   }
+  for (const id of ['batch-outcomes', 'batch-audit', 'batch-audit-title', 'replay-outcomes', 'replay-audit']) {
+    $(id).hidden = true;
+  }
+  $('replay-audit-title').hidden = true;
+  $('auto-refresh').checked = false;
+  scheduleRefresh();
   $('saga').hidden = true;
   $('state-list').hidden = true;
   $('dead-letter-messages').hidden = true;
@@ -167,7 +183,10 @@ const loaders = {
   notifications: () => loadNotifications(),
 };
 
+let currentView = 'sagas';
+
 function showView(name) {
+  currentView = name;
   for (const button of $('views').querySelectorAll('button[data-view]')) {
     button.setAttribute('aria-pressed', String(button.dataset.view === name));
   }
@@ -210,47 +229,187 @@ function renderCounts(data) {
     ),
   );
   setStatus($('counts-status'), `Counted at ${new Date().toISOString()}`);
+  const select = $('filter-state');
+  const chosen = select.value;
+  select.replaceChildren(
+    el('option', { value: '' }, 'any'),
+    ...Object.keys(counts).map((state) => el('option', { value: state }, state)),
+  );
+  select.value = Object.hasOwn(counts, chosen) ? chosen : '';
 }
 
-let listing = { state: '', cursor: undefined };
+/** A `datetime-local` value (the operator's local time) as an ISO 8601 instant, or undefined when empty. */
+function instantOf(value) {
+  if (!value) return undefined;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
 
-async function listState(state, cursor) {
-  const query = new URLSearchParams({ state, limit: String(PAGE_SIZE) });
+/** The saga filters as query parameters; empty ones are left out. */
+function sagaFilters() {
+  const filters = {
+    state: $('filter-state').value,
+    since: instantOf($('filter-since').value),
+    until: instantOf($('filter-until').value),
+    reason: $('filter-reason').value.trim(),
+    orderId: $('filter-order').value.trim().toLowerCase(),
+  };
+  return Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
+}
+
+function describeFilters(filters) {
+  const parts = Object.entries(filters).map(([name, value]) => `${name} ${value}`);
+  return parts.length === 0 ? 'All sagas' : `Sagas with ${parts.join(', ')}`;
+}
+
+let listing = { filters: {}, cursor: undefined };
+
+/** Lists the sagas by the filters; `cursor` appends the next page. */
+async function listSagas(filters, cursor) {
+  const query = new URLSearchParams({ ...filters, limit: String(PAGE_SIZE) });
   if (cursor) query.set('cursor', cursor);
   const result = await api('GET', `/sagas?${query}`);
   $('state-list').hidden = false;
-  $('state-list-title').textContent = `Sagas in ${state}`;
+  $('state-list-title').textContent = describeFilters(filters);
   const body = $('state-sagas').querySelector('tbody');
-  if (!cursor) body.replaceChildren();
+  if (!cursor) {
+    body.replaceChildren();
+    $('select-all-sagas').checked = false;
+  }
   if (!result.ok) {
-    body.append(el('tr', {}, el('td', { colspan: 4, className: 'error' }, describe(result))));
+    body.append(el('tr', {}, el('td', { colspan: 6, className: 'error' }, describe(result))));
     $('state-more').hidden = true;
     return;
   }
   const items = Array.isArray(result.data?.items) ? result.data.items : [];
-  for (const saga of items) {
-    body.append(
-      el(
-        'tr',
-        {},
+  for (const saga of items) body.append(sagaRow(saga));
+  if (!cursor && items.length === 0) body.append(el('tr', {}, el('td', { colspan: 6 }, 'None')));
+  listing = { filters, cursor: result.data?.nextCursor };
+  $('state-more').hidden = !listing.cursor;
+}
+
+const listState = (state) => {
+  $('filter-state').value = state;
+  return listSagas(sagaFilters());
+};
+
+/** Why the saga stopped (parked) or why its order was cancelled, as its data says. */
+function reasonOf(saga) {
+  const data = saga.data && typeof saga.data === 'object' ? saga.data : {};
+  const attention = data.attention && typeof data.attention === 'object' ? data.attention : {};
+  return text(attention.reason) || text(data.reason);
+}
+
+function sagaRow(saga) {
+  const orderId = text(saga.correlationId);
+  return el(
+    'tr',
+    { dataset: { orderId } },
+    el(
+      'td',
+      {},
+      el('input', {
+        type: 'checkbox',
+        className: 'select-saga',
+        value: orderId,
+        dataset: { version: text(saga.version) },
+        'aria-label': `Select ${orderId}`,
+      }),
+    ),
+    el('td', {}, el('button', { type: 'button', className: 'link', onclick: () => void openSaga(orderId) }, orderId)),
+    el('td', { className: isParked(saga.state) ? 'parked' : undefined }, text(saga.state)),
+    el('td', { className: 'reason' }, reasonOf(saga)),
+    el('td', {}, text(saga.createdAt)),
+    el('td', {}, text(saga.updatedAt)),
+  );
+}
+
+const selectedSagas = () =>
+  [...$('state-sagas').querySelectorAll('input.select-saga:checked')].map((box) => ({
+    orderId: box.value,
+    version: Number(box.dataset.version),
+  }));
+
+// ---- batch actions ------------------------------------------------------------------------------------------------
+
+const OUTCOME_NAMES = { succeeded: 'succeeded', skipped: 'skipped: state changed', failed: 'failed' };
+
+function outcomeRow(id, item, ...cells) {
+  const outcome = text(item?.outcome);
+  return el(
+    'tr',
+    { dataset: { id, outcome } },
+    el('td', {}, id),
+    el('td', { className: `outcome outcome-${outcome}` }, OUTCOME_NAMES[outcome] ?? outcome),
+    ...cells.map((cell) => el('td', {}, text(cell))),
+  );
+}
+
+function tallyText(data) {
+  return `${text(data?.succeeded)} succeeded, ${text(data?.skipped)} skipped, ${text(data?.failed)} failed`;
+}
+
+/**
+ * The audit's records of one batch, read from `path` until the batch's row and one per item are there: they are
+ * written once the batch's answer has been sent, so a moment after it.
+ */
+async function showAudit(path, expected, table, title) {
+  let records = [];
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const result = await api('GET', path);
+    records = result.ok && Array.isArray(result.data) ? result.data : [];
+    if (records.length >= expected) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  table
+    .querySelector('tbody')
+    .replaceChildren(
+      ...records.map((record) =>
         el(
-          'td',
-          {},
-          el(
-            'button',
-            { type: 'button', className: 'link', onclick: () => void openSaga(saga.correlationId) },
-            text(saga.correlationId),
-          ),
+          'tr',
+          { dataset: { outcome: text(record?.target?.outcome) } },
+          el('td', { className: 'time' }, text(record?.at)),
+          el('td', {}, text(record?.operator)),
+          el('td', {}, text(record?.action)),
+          el('td', {}, el('code', { className: 'detail' }, compactJson(record?.target))),
+          el('td', {}, text(record?.status)),
         ),
-        el('td', {}, text(saga.state)),
-        el('td', {}, text(saga.createdAt)),
-        el('td', {}, text(saga.updatedAt)),
       ),
     );
+  table.hidden = false;
+  title.hidden = false;
+}
+
+async function actOnSelected(action) {
+  const result = $('batch-result');
+  const sagas = selectedSagas();
+  const note = $('batch-why').value.trim();
+  if (sagas.length === 0) return setStatus(result, 'Select the sagas to act on first.', 'error');
+  if (!note) {
+    $('batch-why').focus();
+    return setStatus(result, 'Say why first: every operator action records it.', 'error');
   }
-  if (!cursor && items.length === 0) body.append(el('tr', {}, el('td', { colspan: 4 }, 'None')));
-  listing = { state, cursor: result.data?.nextCursor };
-  $('state-more').hidden = !listing.cursor;
+  const buttons = [...$('saga-batch').querySelectorAll('button[data-batch]')];
+  for (const button of buttons) button.disabled = true;
+  setStatus(result, `${ACTION_NAMES[action]}: ${sagas.length} sagas…`);
+  const answer = await api('POST', '/sagas/actions', { action, note, sagas });
+  for (const button of buttons) button.disabled = false;
+  if (!answer.ok) return setStatus(result, `${ACTION_NAMES[action]} failed: ${describe(answer)}`, 'error');
+  const items = Array.isArray(answer.data?.items) ? answer.data.items : [];
+  $('batch-outcomes')
+    .querySelector('tbody')
+    .replaceChildren(
+      ...items.map((item) => outcomeRow(text(item.orderId), item, item.status, item.state, item.detail)),
+    );
+  $('batch-outcomes').hidden = false;
+  setStatus(result, `${ACTION_NAMES[action]}: ${tallyText(answer.data)}.`, answer.data?.failed > 0 ? 'error' : 'info');
+  $('batch-why').value = '';
+  const batch = encodeURIComponent(text(answer.data?.batchId));
+  await Promise.all([
+    showAudit(`/operator-actions?batch=${batch}&limit=500`, items.length + 1, $('batch-audit'), $('batch-audit-title')),
+    loadCounts(),
+    listSagas(listing.filters),
+  ]);
 }
 
 // ---- one saga's timeline ------------------------------------------------------------------------------------------
@@ -415,20 +574,46 @@ async function loadDeadLetters() {
       );
     }
   }
+  filterQueues();
   setStatus(status, `${services.length} services, read at ${new Date().toISOString()}`);
+}
+
+/** Hides the queues the queue filter leaves out; a service that did not answer is always shown. */
+function filterQueues() {
+  const wanted = $('filter-queue').value.trim().toLowerCase();
+  const nonEmpty = $('filter-queue-nonempty').checked;
+  for (const row of $('dead-letter-queues').querySelectorAll('tbody tr[data-queue]')) {
+    const depth = Number(row.querySelector('td.depth')?.textContent ?? 0);
+    row.hidden = (wanted !== '' && !row.dataset.queue.toLowerCase().includes(wanted)) || (nonEmpty && depth === 0);
+  }
+}
+
+function deadLetterFilters() {
+  const filters = {
+    reason: $('dl-filter-reason').value.trim(),
+    since: instantOf($('dl-filter-since').value),
+    until: instantOf($('dl-filter-until').value),
+  };
+  return Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
 }
 
 let deadLetterQueue = { service: '', queue: '' };
 
-async function listDeadLetters(service, queue) {
+async function listDeadLetters(service, queue, { keepResult = false } = {}) {
+  if (service !== deadLetterQueue.service || queue !== deadLetterQueue.queue) keepResult = false;
   deadLetterQueue = { service, queue };
   $('dead-letter-messages').hidden = false;
   $('dead-letter-messages-title').textContent = `${queue} (${service}): dead letters`;
-  setStatus($('dead-letter-result'), '');
+  if (!keepResult) {
+    setStatus($('dead-letter-result'), '');
+    for (const id of ['replay-outcomes', 'replay-audit', 'replay-audit-title']) $(id).hidden = true;
+  }
   const body = $('dead-letter-list').querySelector('tbody');
-  const path = `/console/api/dead-letters/${encodeURIComponent(service)}/${encodeURIComponent(queue)}?limit=${PAGE_SIZE}`;
+  const query = new URLSearchParams({ ...deadLetterFilters(), limit: String(PAGE_SIZE) });
+  const path = `/console/api/dead-letters/${encodeURIComponent(service)}/${encodeURIComponent(queue)}?${query}`;
   const result = await api('GET', path);
   body.replaceChildren();
+  $('select-all-dead-letters').checked = false;
   if (!result.ok) return body.append(el('tr', {}, el('td', { colspan: 7, className: 'error' }, describe(result))));
   const letters = Array.isArray(result.data) ? result.data : [];
   if (letters.length === 0) body.append(el('tr', {}, el('td', { colspan: 7 }, 'None')));
@@ -436,7 +621,7 @@ async function listDeadLetters(service, queue) {
     body.append(
       el(
         'tr',
-        {},
+        { dataset: { messageId: text(letter.messageId) } },
         el(
           'td',
           {},
@@ -462,13 +647,36 @@ async function listDeadLetters(service, queue) {
 async function replaySelected() {
   const result = $('dead-letter-result');
   const messageIds = [...$('dead-letter-list').querySelectorAll('input.replay:checked')].map((box) => box.value);
+  const note = $('replay-why').value.trim();
   if (messageIds.length === 0) return setStatus(result, 'Select the messages to replay first.', 'error');
+  if (!note) {
+    $('replay-why').focus();
+    return setStatus(result, 'Say why first: every replay records it.', 'error');
+  }
   const { service, queue } = deadLetterQueue;
-  const path = `/console/api/dead-letters/${encodeURIComponent(service)}/${encodeURIComponent(queue)}/replay`;
-  const answer = await api('POST', path, { messageIds });
+  const path = `/console/api/dead-letters/${encodeURIComponent(service)}/${encodeURIComponent(queue)}/replay-batch`;
+  $('dead-letter-replay').disabled = true;
+  const answer = await api('POST', path, { messageIds, note });
+  $('dead-letter-replay').disabled = false;
   if (!answer.ok) return setStatus(result, `Replay failed: ${describe(answer)}`, 'error');
-  await Promise.all([loadDeadLetters(), listDeadLetters(service, queue)]);
-  setStatus(result, `Replayed ${text(answer.data?.replayed)} of ${messageIds.length} selected.`);
+  const items = Array.isArray(answer.data?.items) ? answer.data.items : [];
+  $('replay-outcomes')
+    .querySelector('tbody')
+    .replaceChildren(...items.map((item) => outcomeRow(text(item.messageId), item, item.detail)));
+  $('replay-outcomes').hidden = false;
+  setStatus(result, `Replay: ${tallyText(answer.data)}.`, answer.data?.failed > 0 ? 'error' : 'info');
+  $('replay-why').value = '';
+  const batch = encodeURIComponent(text(answer.data?.batchId));
+  await Promise.all([
+    showAudit(
+      `/console/api/operator-actions/${encodeURIComponent(service)}?batch=${batch}&limit=500`,
+      items.length + 1,
+      $('replay-audit'),
+      $('replay-audit-title'),
+    ),
+    loadDeadLetters(),
+    listDeadLetters(service, queue, { keepResult: true }),
+  ]);
 }
 
 // ---- failed merchant notifications --------------------------------------------------------------------------------
@@ -518,6 +726,49 @@ async function redeliver(notificationId, cell) {
   );
 }
 
+// ---- auto-refresh -------------------------------------------------------------------------------------------------
+// One timer, set again only once a refresh has finished, so a slow orchestrator never has refreshes piling up; none
+// while the tab is hidden (one on its return instead). A list with a selection in it is left alone: refreshing it
+// would take the selection away from under the operator.
+
+let refreshTimer;
+let refreshing = false;
+
+async function refreshVisibleView() {
+  if (refreshing || !token) return;
+  refreshing = true;
+  try {
+    if (currentView === 'sagas') {
+      await loadCounts();
+      if (!$('state-list').hidden && selectedSagas().length === 0) await listSagas(listing.filters);
+    } else if (currentView === 'dead-letters') {
+      await loadDeadLetters();
+      const { service, queue } = deadLetterQueue;
+      const selected = $('dead-letter-list').querySelector('input.replay:checked');
+      if (!$('dead-letter-messages').hidden && !selected) await listDeadLetters(service, queue, { keepResult: true });
+    } else {
+      await loadNotifications();
+    }
+    setStatus($('refresh-status'), `refreshed ${new Date().toLocaleTimeString()}`);
+  } finally {
+    refreshing = false;
+  }
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = undefined;
+  if (!$('auto-refresh').checked || !token) return setStatus($('refresh-status'), '');
+  if (document.hidden) return setStatus($('refresh-status'), 'paused while the tab is hidden');
+  refreshTimer = setTimeout(
+    async () => {
+      await refreshVisibleView();
+      scheduleRefresh();
+    },
+    Number($('refresh-interval').value) * 1000,
+  );
+}
+
 // ---- wiring -------------------------------------------------------------------------------------------------------
 
 $('sign-in').addEventListener('submit', (event) => {
@@ -530,7 +781,27 @@ for (const button of $('views').querySelectorAll('button[data-view]')) {
   button.addEventListener('click', () => showView(button.dataset.view));
 }
 $('counts-refresh').addEventListener('click', () => void loadCounts());
-$('state-more').addEventListener('click', () => void listState(listing.state, listing.cursor));
+$('state-more').addEventListener('click', () => void listSagas(listing.filters, listing.cursor));
+$('saga-filters').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void listSagas(sagaFilters());
+});
+$('filter-clear').addEventListener('click', () => {
+  for (const id of ['filter-state', 'filter-since', 'filter-until', 'filter-reason', 'filter-order']) $(id).value = '';
+  void listSagas({});
+});
+$('select-all-sagas').addEventListener('change', (event) => {
+  for (const box of $('state-sagas').querySelectorAll('input.select-saga')) box.checked = event.target.checked;
+});
+for (const button of $('saga-batch').querySelectorAll('button[data-batch]')) {
+  button.addEventListener('click', () => void actOnSelected(button.dataset.batch));
+}
+$('auto-refresh').addEventListener('change', () => scheduleRefresh());
+$('refresh-interval').addEventListener('change', () => scheduleRefresh());
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && $('auto-refresh').checked) void refreshVisibleView().then(scheduleRefresh);
+  else scheduleRefresh();
+});
 $('search').addEventListener('submit', (event) => {
   event.preventDefault();
   const orderId = $('order-id').value.trim();
@@ -541,6 +812,17 @@ for (const button of $('actions').querySelectorAll('button[data-action]')) {
 }
 $('dead-letters-refresh').addEventListener('click', () => void loadDeadLetters());
 $('dead-letter-replay').addEventListener('click', () => void replaySelected());
+$('queue-filter').addEventListener('input', () => filterQueues());
+$('queue-filter').addEventListener('submit', (event) => event.preventDefault());
+$('dead-letter-filters').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void listDeadLetters(deadLetterQueue.service, deadLetterQueue.queue);
+});
+$('select-all-dead-letters').addEventListener('change', (event) => {
+  for (const box of $('dead-letter-list').querySelectorAll('input.replay:not(:disabled)')) {
+    box.checked = event.target.checked;
+  }
+});
 $('notifications-refresh').addEventListener('click', () => void loadNotifications());
 
 if (token) {
