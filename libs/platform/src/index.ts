@@ -27,3 +27,5 @@ export * from './metrics/metrics.js';
 export * from './tracing/tracing.js';
 export * from './maintenance/batched-maintenance.js';
 export * from './load-shedding/index.js';
+export * from './http/api-schemas.js';
+export * from './http/validation-bounds.js';
