@@ -12,3 +12,4 @@ export * from './free-port.js';
 export * from './signed-webhooks.js';
 export * from './browser.js';
 export * from './pika-injector.js';
+export * from './api-document-lint.js';
