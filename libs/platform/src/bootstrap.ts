@@ -16,11 +16,14 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { z } from 'zod';
+import { WEBHOOK_SIGNATURE } from './access/access-policy.js';
 import { type BaseConfig, ConfigurationError, loadConfig } from './config/service-config.js';
 import type { ServiceSchema } from './database/data-source-options.js';
 import { migrateSchema } from './database/schema-migration.js';
 import { Readiness } from './health/readiness.js';
+import { documentRateLimitHeaders } from './http/problem-responses.js';
 import { requestValidationPipe } from './http/request-validation.js';
+import { documentValidationBounds } from './http/validation-bounds.js';
 import { UntrustedInputInterceptor } from './http/untrusted-input.js';
 import { ServiceIdentity, type ServiceName } from './service-identity.js';
 import { startTracing, type Tracing } from './tracing/tracing.js';
@@ -81,16 +84,35 @@ export function configureHttp(
   // Depth and unstorable characters first: the pipe's class-transformer would overflow its stack on a deep body.
   app.useGlobalInterceptors(new UntrustedInputInterceptor());
   app.useGlobalPipes(requestValidationPipe());
+  documentValidationBounds();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(definition.title)
       .setDescription(definition.description)
       .setVersion(definition.version)
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A merchant API key or an operator credential' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'A merchant API key, an operator token, or an OIDC JWT of an operator. JWTs are verified as RFC8725 asks: ' +
+          'asymmetric algorithms only (never `none` or HMAC), the issuer’s published keys, issuer and audience checked.',
+      })
+      .addApiKey(
+        {
+          type: 'apiKey',
+          in: 'header',
+          name: 'webhook-signature',
+          description:
+            'Webhooks from the payment gateway and the carrier: a Standard Webhooks signature (HMAC-SHA256 over ' +
+            '`webhook-id`, `webhook-timestamp` and the body with a shared `whsec_` secret), at most five minutes old.',
+        },
+        WEBHOOK_SIGNATURE,
+      )
       .addSecurityRequirements('bearer')
       .build(),
   );
+  documentRateLimitHeaders(document);
   SwaggerModule.setup('docs', app, document, {
     // The browser tab names the service, not the tool: five of them are open side by side.
     customSiteTitle: `${definition.title} — API`,

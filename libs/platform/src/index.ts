@@ -28,3 +28,5 @@ export * from './metrics/process-metrics.js';
 export * from './tracing/tracing.js';
 export * from './maintenance/batched-maintenance.js';
 export * from './load-shedding/index.js';
+export * from './http/api-schemas.js';
+export * from './http/validation-bounds.js';

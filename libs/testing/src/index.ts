@@ -14,3 +14,4 @@ export * from './browser.js';
 export * from './pika-injector.js';
 export * from './promql.js';
 export * from './exposition.js';
+export * from './api-document-lint.js';

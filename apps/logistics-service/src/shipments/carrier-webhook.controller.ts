@@ -11,7 +11,7 @@ import {
   UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type ProblemDetails, SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
 import type { Request, Response } from 'express';
 import { CarrierDeliveryDto } from './dto/carrier-delivery.dto.js';
@@ -36,17 +36,30 @@ const STILL_BOOKING_RETRY_AFTER_SECONDS = 1;
 @ApiTags('carrier')
 @SignedAccess()
 @UseGuards(StandardWebhookSignature('CARRIER_WEBHOOK_SECRET'))
-@ApiUnauthorizedResponse({ description: 'The signature does not verify' })
+@ProblemResponses(400, 413, { 401: 'The signature does not verify, or is older than five minutes' }, 429, 500, 503)
 @Controller('carrier')
 export class CarrierWebhookController {
   constructor(private readonly shipments: ShipmentsService) {}
 
   @Post('deliveries')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Receive a carrier’s delivery report',
+    description:
+      'Called by the carrier, signed with its Standard Webhooks secret (CARRIER_WEBHOOK_SECRET), not by people. ' +
+      'Records the delivery at the time the carrier reports and tells the order saga, which completes the order ' +
+      'asynchronously. Idempotent: a report already recorded answers 200 again and changes nothing, so the carrier ' +
+      'may retry any answer but 2xx. Rate-limited by the caller’s address.',
+  })
   @ApiOkResponse({ type: ShipmentResponse, description: 'Recorded, or already recorded' })
-  @ProblemResponses({ 409: 'The booking of this reference is still being recorded; report again after Retry-After' })
-  @ProblemResponses({ 404: 'No shipment with this id, and no booking under this reference' })
-  @ProblemResponses({ 422: 'The shipment was booked for another reference' })
+  @ProblemResponses({
+    404: 'No shipment with this id, and no booking under this reference',
+    409: {
+      description: 'The booking of this reference is still being recorded; report again after Retry-After',
+      retryAfter: true,
+    },
+    422: 'The shipment was booked for another reference',
+  })
   async delivered(
     @Body() body: CarrierDeliveryDto,
     @Req() req: Request,

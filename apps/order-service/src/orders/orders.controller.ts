@@ -16,9 +16,10 @@ import {
   Res,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { workContextOf } from '@orderflow/messaging';
 import {
+  ApiUuidParam,
   CurrentPrincipal,
   decodeCursor,
   MerchantAccess,
@@ -48,7 +49,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  */
 @ApiTags('orders')
 @MerchantAccess()
-@ProblemResponses({ 401: 'No valid API key or operator credential' }, 429, 500)
+@ProblemResponses(400, { 401: 'No valid API key or operator credential' }, 429, 500, 503)
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
@@ -56,13 +57,23 @@ export class OrdersController {
   @Post()
   @HttpCode(202)
   @ShedsLoadWhenBacklogged()
+  @ApiOperation({
+    summary: 'Place an order',
+    description:
+      'A merchant (with its API key; an operator credential is refused with 403) places an order for one of its ' +
+      'customers. The answer is 202: the order is recorded as PENDING and the order saga reserves stock, authorises ' +
+      'the payment and books the shipment asynchronously; follow it with GET /orders/{id} or the callback URL. With an ' +
+      '`Idempotency-Key`, a retry with the same key and body answers the first order again (`Idempotent-Replayed: ' +
+      'true`) and places nothing new. Under overload the order is refused with 503 before anything is recorded.',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
     description: 'Retry-safe placement: the same key and body give the same order',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, minLength: 1, maxLength: 255 },
   })
   @ApiAcceptedResponse({ type: OrderResponse, description: 'Accepted; the order is PENDING until the saga decides' })
-  @ProblemResponses(400, 413, {
+  @ProblemResponses(413, {
     403: 'Orders are placed with a merchant API key, not an operator credential',
     409: 'A request with this Idempotency-Key is still being processed; retry later',
     422: 'The Idempotency-Key was used with a different body, or the order total is too large',
@@ -97,8 +108,15 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Read an order',
+    description:
+      'The order with its lines, status and status history. A merchant reads its own orders only (404 for anyone ' +
+      'else’s); an operator reads any. Read-only.',
+  })
+  @ApiUuidParam('id', 'The order’s id, as answered when it was placed')
   @ApiOkResponse({ type: OrderResponse })
-  @ProblemResponses(400, { 404: 'No such order for this merchant' })
+  @ProblemResponses({ 404: 'No such order for this merchant' })
   async get(
     @CurrentPrincipal() caller: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -107,8 +125,14 @@ export class OrdersController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'List orders',
+    description:
+      'Orders newest first, a page at a time, optionally by status or customer: a merchant sees its own, an operator ' +
+      'everyone’s. Pass `nextCursor` back as `cursor` for the next page; a cursor this API did not return is a 400. ' +
+      'Read-only.',
+  })
   @ApiOkResponse({ type: OrderPageResponse })
-  @ProblemResponses(400)
   async list(@CurrentPrincipal() caller: Principal, @Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not one this API returned');
@@ -123,11 +147,19 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiOperation({
+    summary: 'Cancel an order',
+    description:
+      'Asks the order saga to cancel the order: it releases the stock, voids or refunds the payment and becomes ' +
+      'CANCELLED asynchronously. A merchant cancels its own orders, an operator any. Asking again while the ' +
+      'cancellation is under way changes nothing; an order already shipped or delivered cannot be cancelled (409).',
+  })
+  @ApiUuidParam('id', 'The order’s id')
   @ApiAcceptedResponse({
     type: OrderResponse,
     description: 'Cancellation requested; the order becomes CANCELLED once undone',
   })
-  @ProblemResponses(400, 413, { 404: 'No such order for this merchant', 409: 'The order can no longer be cancelled' })
+  @ProblemResponses(413, { 404: 'No such order for this merchant', 409: 'The order can no longer be cancelled' })
   async cancel(
     @CurrentPrincipal() caller: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, NotFoundException, Post, UseGuards } from '@nestjs/common';
-import { ApiNoContentResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
 import { GatewayCallbackDto, toResult } from './dto/gateway-callback.dto.js';
 import { PaymentNotFound, PaymentsService } from './payments.service.js';
@@ -13,13 +13,21 @@ import { PaymentNotFound, PaymentsService } from './payments.service.js';
 @ApiTags('gateway')
 @SignedAccess()
 @UseGuards(StandardWebhookSignature('PAYMENT_GATEWAY_WEBHOOK_SECRET'))
-@ApiUnauthorizedResponse({ description: 'The signature does not verify' })
+@ProblemResponses(400, 413, { 401: 'The signature does not verify, or is older than five minutes' }, 429, 500, 503)
 @Controller('gateway/webhooks')
 export class GatewayWebhooksController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post()
   @HttpCode(204)
+  @ApiOperation({
+    summary: 'Receive a payment gateway callback',
+    description:
+      'Called by the payment gateway, signed with its Standard Webhooks secret (PAYMENT_GATEWAY_WEBHOOK_SECRET), not ' +
+      'by people: the result of an authorisation that was pending. It is applied only to the payment whose ' +
+      'authorisation it answers, and the saga is told asynchronously. Idempotent: a result already known answers ' +
+      '204 again, so the gateway may retry any other answer. Rate-limited by the caller’s address.',
+  })
   @ApiNoContentResponse({ description: 'Stored (or already known)' })
   @ProblemResponses({ 404: 'No payment for this reference yet; the gateway retries' })
   async receive(@Body() callback: GatewayCallbackDto): Promise<void> {

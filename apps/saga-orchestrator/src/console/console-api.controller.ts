@@ -14,8 +14,16 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ProblemResponses } from '@orderflow/platform';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiPatternParam, ApiUuidParam, ProblemResponses, SERVICE_NAMES } from '@orderflow/platform';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -141,6 +149,16 @@ const QUEUE = /^[a-z]+\.[a-z0-9][a-z0-9.-]{0,99}$/;
  * status and body (its problem details on failure).
  */
 @ApiTags('console')
+@ProblemResponses(
+  400,
+  { 401: 'No valid operator credential (here, or at the service the request was forwarded to)' },
+  { 429: 'Rate limit reached here (with Retry-After), or at the service the request was forwarded to' },
+  500,
+  502,
+  // The forwarded answer's status and problem, not its headers: no Retry-After comes through.
+  { 503: { description: 'The service the request was forwarded to cannot reach its database', retryAfter: false } },
+  504,
+)
 @Controller('console/api')
 export class ConsoleApiController {
   constructor(
@@ -149,6 +167,13 @@ export class ConsoleApiController {
   ) {}
 
   @Get('dead-letters')
+  @ApiOperation({
+    summary: 'Summarise every service’s dead letters',
+    description:
+      'Operators only: asks each service the console reaches (CONSOLE_SERVICE_URLS) for its dead-letter queues and ' +
+      'their depth, with the operator’s own credential, and answers 200 even when some do not answer: each ' +
+      'service’s entry says whether it did and, if not, why. Read-only.',
+  })
   @ApiOkResponse({ description: "Each configured service's dead-letter queues and their depth, or why it did not say" })
   async deadLetterSummary(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const services = await Promise.all(
@@ -165,6 +190,15 @@ export class ConsoleApiController {
   }
 
   @Get('dead-letters/:service/:queue')
+  @ApiOperation({
+    summary: 'List a queue’s dead letters',
+    description:
+      'Operators only: forwarded with the operator’s own credential to the service’s GET /dead-letters/{queue}: the dead letters at the ' +
+      'head of the queue, looked at without taking them off it. Read-only.',
+  })
+  @ApiParam({ name: 'service', description: 'The service that owns the queue', enum: SERVICE_NAMES })
+  @ApiPatternParam('queue', 'One of the service’s queues, `<service>.<purpose>`', QUEUE, 110)
+  @ProblemResponses({ 404: 'The console does not reach this service, or the service has no such queue' })
   @ApiOkResponse({ description: 'The dead letters of one queue, looked at without taking them' })
   async deadLetters(
     @Param('service') name: string,
@@ -230,7 +264,18 @@ export class ConsoleApiController {
   }
 
   @Post('dead-letters/:service/:queue/replay')
-  @ApiOkResponse({ description: 'What the service replayed' })
+  @ApiOperation({
+    summary: 'Replay dead letters',
+    description:
+      'Operators only: forwarded with the operator’s own credential to the service’s POST /dead-letters/{queue}/replay: the named dead ' +
+      'letters go back on the queue they died on and are consumed again (the inbox keeps a message already ' +
+      'handled from taking effect twice). Ids no longer in the queue are skipped, so a repeated request is harmless. ' +
+      'Recorded in both services’ GET /operator-actions.',
+  })
+  @ApiParam({ name: 'service', description: 'The service that owns the queue', enum: SERVICE_NAMES })
+  @ApiPatternParam('queue', 'One of the service’s queues, `<service>.<purpose>`', QUEUE, 110)
+  @ProblemResponses(413, { 404: 'The console does not reach this service, or the service has no such queue' })
+  @ApiResponse({ status: 201, description: 'What the service replayed (its own 201)' })
   async replay(
     @Param('service') name: string,
     @Param('queue') queue: string,
@@ -248,6 +293,13 @@ export class ConsoleApiController {
   }
 
   @Get('notifications/failed')
+  @ApiOperation({
+    summary: 'List failed notifications',
+    description:
+      'Operators only: forwarded with the operator’s own credential to the order service’s GET /notifications: merchant notifications ' +
+      'whose attempts are exhausted, most recent first. Read-only.',
+  })
+  @ProblemResponses({ 404: 'The console does not reach the order service' })
   @ApiOkResponse({ description: "The order service's failed merchant notifications, most recent first" })
   async failedNotifications(
     @Query() query: FailedNotificationsQuery,
@@ -259,7 +311,19 @@ export class ConsoleApiController {
   }
 
   @Post('notifications/:id/redeliver')
-  @ApiOkResponse({ description: 'The notification, with a new round of attempts under way' })
+  @ApiOperation({
+    summary: 'Redeliver a notification',
+    description:
+      'Operators only: forwarded with the operator’s own credential to the order service’s POST /notifications/{id}/redeliver: a new ' +
+      'round of delivery attempts starts, asynchronously; 409 while an attempt is under way. Answered with the ' +
+      'order service’s own status (202). Recorded in both services’ GET /operator-actions.',
+  })
+  @ApiUuidParam('id', 'The notification’s id')
+  @ProblemResponses(413, {
+    404: 'The console does not reach the order service, or there is no such notification',
+    409: 'An attempt is under way',
+  })
+  @ApiResponse({ status: 202, description: 'The notification, with a new round of attempts under way' })
   async redeliver(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Req() req: Request,

@@ -12,7 +12,13 @@ import {
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Messaging } from '@orderflow/messaging';
-import { CurrentPrincipal, type Principal, ProblemResponses, recordBatchItems } from '@orderflow/platform';
+import {
+  ApiUuidParam,
+  CurrentPrincipal,
+  type Principal,
+  ProblemResponses,
+  recordBatchItems,
+} from '@orderflow/platform';
 import { type OperatorAction, SagaActionNotAllowed, SagaStore } from '@orderflow/saga';
 import { Type } from 'class-transformer';
 import {
@@ -120,7 +126,9 @@ class SagaBatchResultDto {
  * row for it (409 elsewhere), and recorded in the history with the operator's subject and note.
  */
 @ApiTags('sagas')
-@ProblemResponses(401, 429, 500)
+@ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500, 503)
+@ProblemResponses(413, { 404: 'No saga for this order', 409: 'Not possible in the saga’s state' })
+@ApiUuidParam('orderId', 'The order’s id (the saga’s correlation id)')
 @Controller('sagas')
 export class SagaActionsController {
   private readonly store: SagaStore;
@@ -136,8 +144,14 @@ export class SagaActionsController {
 
   @Post(':orderId/retry')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Retry a parked saga’s step',
+    description:
+      'Operators only: resumes a parked saga (NeedsAttention, ShipmentNeedsAttention) at the step it stopped in, sending that step’s command again; the answer moves the saga on asynchronously. Offered only by the states whose row in the saga’s table takes it (409 ' +
+      'elsewhere, so a repeated request does not act twice). Recorded with the operator and note in the saga’s ' +
+      'history and in GET /operator-actions.',
+  })
   @ApiOkResponse({ description: 'The current step was asked again; the saga as it now stands' })
-  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   retry(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
@@ -148,8 +162,14 @@ export class SagaActionsController {
 
   @Post(':orderId/compensate')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Compensate a parked order',
+    description:
+      'Operators only: gives up on an order parked before shipping (NeedsAttention): the saga releases the stock, refunds or voids the payment and cancels the order, asynchronously. Offered only by the states whose row in the saga’s table takes it (409 ' +
+      'elsewhere, so a repeated request does not act twice). Recorded with the operator and note in the saga’s ' +
+      'history and in GET /operator-actions.',
+  })
   @ApiOkResponse({ description: 'The saga is undoing what it did' })
-  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   compensate(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,
@@ -160,8 +180,14 @@ export class SagaActionsController {
 
   @Post(':orderId/resolve')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Resolve a parked saga',
+    description:
+      'Operators only: closes a parked saga once the operator has settled the order by hand; the order keeps its status. Offered only by the states whose row in the saga’s table takes it (409 ' +
+      'elsewhere, so a repeated request does not act twice). Recorded with the operator and note in the saga’s ' +
+      'history and in GET /operator-actions.',
+  })
   @ApiOkResponse({ description: 'The parked saga is closed' })
-  @ProblemResponses({ 409: 'Not possible in the saga’s state' })
   resolve(
     @Param('orderId', new ParseUUIDPipe()) id: string,
     @Body() body: OperatorActionDto,

@@ -1,4 +1,4 @@
-import { ProblemResponses } from '@orderflow/platform';
+import { ApiUuidParam, ProblemResponses } from '@orderflow/platform';
 import { BadRequestException, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -67,7 +67,7 @@ export class ListSagasQuery {
   @Max(500)
   limit = 50;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 300, description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 300, description: 'The `nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   @Length(1, 300)
@@ -76,7 +76,7 @@ export class ListSagasQuery {
 
 /** Where each order's saga stands, and everything it received and sent, for operators. */
 @ApiTags('sagas')
-@ProblemResponses(401, 429, 500)
+@ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500, 503)
 @Controller('sagas')
 export class SagasController {
   private readonly store: SagaStore;
@@ -89,6 +89,10 @@ export class SagasController {
 
   // Before `:orderId`, which would take "counts" for an order id.
   @Get('counts')
+  @ApiOperation({
+    summary: 'Count order sagas by state',
+    description: 'Operators only: how many order sagas stand in each state, for the console’s overview. Read-only.',
+  })
   @ApiOkResponse({ description: 'How many order sagas are in each state, Final included; 0 for a state with none' })
   async countsByState(): Promise<{ counts: Record<string, number> }> {
     const found = await this.counts.countsByState(orderSaga.type);
@@ -96,7 +100,15 @@ export class SagasController {
   }
 
   @Get(':orderId')
+  @ApiOperation({
+    summary: 'Read an order’s saga',
+    description:
+      'Operators only: where the order’s saga stands, its deadlines, and its history — every event it received, ' +
+      'command it sent and operator action taken on it, with times. Read-only.',
+  })
+  @ApiUuidParam('orderId', 'The order’s id (the saga’s correlation id)')
   @ApiOkResponse({ description: 'State, version, and every event and command with its time' })
+  @ProblemResponses({ 404: 'No saga for this order' })
   async get(@Param('orderId', new ParseUUIDPipe()) orderId: string) {
     const saga = await this.store.find(orderSaga.type, orderId);
     if (!saga) throw new NotFoundException('No saga for this order');
@@ -107,11 +119,12 @@ export class SagasController {
   @ApiOperation({
     summary: 'List order sagas',
     description:
-      'Oldest first, by keyset (`nextCursor`); filtered by state, creation time (`since` ≤ created < `until`), ' +
-      'reason and order id. Pass the same filters with the cursor for the next page.',
+      'Operators only: order sagas a page at a time, oldest first, by keyset; filtered by state (say, the parked ones ' +
+      'waiting for an operator), creation time (`since` ≤ created < `until`), reason and order id. Pass `nextCursor` ' +
+      'back as `cursor`, with the same filters, for the next page; a cursor this API did not return is a 400. ' +
+      'Read-only.',
   })
-  @ApiOkResponse({ description: 'A page of sagas, and `nextCursor` when there are more' })
-  @ProblemResponses(400)
+  @ApiOkResponse({ description: 'One page of sagas, and the cursor of the next page when there is one' })
   async list(@Query() query: ListSagasQuery) {
     if (query.since && query.until && Date.parse(query.since) >= Date.parse(query.until)) {
       throw new BadRequestException('since must be before until');

@@ -1,6 +1,13 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ProblemResponses, recordBatchItems } from '@orderflow/platform';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiPatternParam, ProblemResponses, recordBatchItems } from '@orderflow/platform';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -24,13 +31,21 @@ export const MAX_REPLAY_BATCH = 100;
 const ISO_INSTANT = { strict: true, strictSeparator: true };
 
 export class ReplayRequest {
-  /** Replay exactly these messages; without it, up to `limit` from the head of the dead-letter queue. */
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Replay exactly these messages; without it, up to `limit` from the head of the dead-letter queue',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1_000)
   @IsUUID('all', { each: true })
   messageIds?: string[];
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'How many to replay from the head when no ids are given',
+    default: 100,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -111,14 +126,25 @@ class BatchReplayResult {
 
 const STATUS_OF = { succeeded: 200, skipped: 409, failed: 500 } as const;
 
+/** What a queue is called (`<service>.<purpose>`); an unknown one is a 404. */
+const QUEUE_NAME = /^[a-z]+\.[a-z0-9][a-z0-9.-]{0,99}$/;
+const QUEUE_PARAM = ['queue', 'One of this service’s queues, `<service>.<purpose>`', QUEUE_NAME, 110] as const;
+
 /** Operator endpoints for this service's dead-letter queues: operator credentials only (no policy is the operator policy). */
 @ApiTags('dead letters')
-@ProblemResponses({ 401: 'No valid operator credential' }, 429, 500)
+@ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500)
 @Controller('dead-letters')
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLetters) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'Summarise the dead-letter queues',
+    description:
+      'Operators only: each of this service’s queues with its dead-letter queue and how many messages wait there. ' +
+      'Read-only.',
+  })
+  @ApiOkResponse({ description: 'One entry per queue: `queue`, `deadLetterQueue`, `messages`' })
   summary() {
     return this.deadLetters.summary();
   }
@@ -127,17 +153,31 @@ export class DeadLettersController {
   @ApiOperation({
     summary: 'List the dead letters of one queue',
     description:
-      'Looks without taking: the messages stay in the dead-letter queue, in order. With `reason`, `since` or ' +
-      '`until`, the first `limit` that match among the first 10,000.',
+      'Operators only: id, type, correlation id, why and when each failed, after how many attempts. Looks without ' +
+      'taking: the messages stay in the dead-letter queue, in order. With `reason`, `since` or `until`, the first ' +
+      '`limit` that match among the first 10,000. Read-only.',
   })
+  @ApiPatternParam(...QUEUE_PARAM)
   @ApiOkResponse({ description: 'The dead letters, head of the queue first' })
-  @ProblemResponses(400, { 404: 'This service has no such queue' })
+  @ProblemResponses({ 404: 'This service has no such queue' })
   async list(@Param('queue') queue: string, @Query() query: ListDeadLettersQuery) {
     const { limit, ...filter } = query;
     return this.known(() => this.deadLetters.list(queue, limit, filter));
   }
 
   @Post(':queue/replay')
+  @ApiOperation({
+    summary: 'Replay dead letters',
+    description:
+      'Operators only: puts the named dead letters (or up to `limit` from the head) back on their queue as first ' +
+      'attempts. Each leaves the dead-letter queue only once the broker confirmed its republish, so nothing is lost; ' +
+      'the consumer’s inbox keeps a message handled before from taking effect twice. Ids no longer there are skipped, ' +
+      'so repeating the request is harmless. Recorded in GET /operator-actions.',
+  })
+  @ApiPatternParam(...QUEUE_PARAM)
+  @ProblemResponses({ 404: 'This service has no such queue' })
+  @ProblemResponses(413)
+  @ApiCreatedResponse({ description: 'The queue, how many were replayed, and their ids' })
   async replay(@Param('queue') queue: string, @Body() request: ReplayRequest) {
     const replayed = await this.known(() => this.deadLetters.replay(queue, request));
     return { queue, replayed: replayed.length, messageIds: replayed };
@@ -148,12 +188,13 @@ export class DeadLettersController {
   @ApiOperation({
     summary: 'Replay many dead letters, each reported',
     description:
-      'Puts each listed message back on its queue on its own, with an operator note, and reports each one: ' +
+      'Operators only: puts each listed message back on its queue on its own, with an operator note, and reports each one: ' +
       'succeeded, skipped (no longer in the dead-letter queue) or failed (it stays there). One failure does not ' +
       'stop the others. Each message is recorded in the operator-actions audit with the batch id.',
   })
+  @ApiPatternParam(...QUEUE_PARAM)
   @ApiOkResponse({ type: BatchReplayResult, description: 'The outcome of each message, in request order' })
-  @ProblemResponses(400, 413, { 404: 'This service has no such queue' })
+  @ProblemResponses(413, { 404: 'This service has no such queue' })
   async replayBatch(
     @Param('queue') queue: string,
     @Body() request: BatchReplayRequest,

@@ -1,4 +1,5 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from './principal.js';
 
@@ -15,9 +16,17 @@ export type AccessPolicy = 'operator' | 'merchant' | 'open' | 'signed';
 
 export const ACCESS_POLICY = Symbol('orderflow:access-policy');
 
-export const OpenAccess = () => SetMetadata(ACCESS_POLICY, 'open' satisfies AccessPolicy);
+/** The OpenAPI security scheme of signed webhooks (declared in bootstrap.ts). */
+export const WEBHOOK_SIGNATURE = 'webhookSignature';
+
+// Each policy also says in the OpenAPI document what the route asks for: the document's default is the bearer
+// credential; an open route asks for nothing (`security: []`, @nestjs/swagger's metadata key, set directly since
+// ApiSecurity cannot say "none"), a signed one for the webhook signature.
+export const OpenAccess = () =>
+  applyDecorators(SetMetadata(ACCESS_POLICY, 'open' satisfies AccessPolicy), SetMetadata('swagger/apiSecurity', []));
 export const MerchantAccess = () => SetMetadata(ACCESS_POLICY, 'merchant' satisfies AccessPolicy);
-export const SignedAccess = () => SetMetadata(ACCESS_POLICY, 'signed' satisfies AccessPolicy);
+export const SignedAccess = () =>
+  applyDecorators(SetMetadata(ACCESS_POLICY, 'signed' satisfies AccessPolicy), ApiSecurity(WEBHOOK_SIGNATURE));
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 

@@ -1,13 +1,15 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { OpenAccess } from '../access/access-policy.js';
+import { ProblemResponses } from '../http/problem-responses.js';
 import { type ReadinessCheck, Readiness } from './readiness.js';
 
 const PROBE_TIMEOUT_MS = 2_000;
 
 @ApiTags('health')
 @OpenAccess()
+@ProblemResponses(400, 500)
 @Controller('health')
 export class HealthController {
   constructor(
@@ -19,7 +21,14 @@ export class HealthController {
   /** The process is alive and its event loop answers. Deliberately checks no dependency: a database outage
    * must not make Kubernetes restart every replica. */
   @Get('live')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary: 'Liveness',
+    description:
+      'Open to anyone, not rate-limited: 200 while the process runs and its event loop answers. Checks no ' +
+      'dependency, so an outage of the database or the broker never makes Kubernetes restart the replicas.',
+  })
+  @ApiOkResponse({ description: '`{"status":"ok"}`' })
   live() {
     return this.health.check([]);
   }
@@ -27,7 +36,21 @@ export class HealthController {
   /** Ready to take work: every required dependency answers, and it is not shutting down. A degradable dependency
    * that does not answer shows as `degraded` (status 200): the service still serves, see readiness.ts. */
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary: 'Readiness',
+    description:
+      'Open to anyone, not rate-limited: 200 when every required dependency (the database, the broker) answers ' +
+      'within two seconds and the service is not shutting down; a degradable dependency that does not answer shows ' +
+      'as `degraded` with 200 still. Otherwise 503 with each check’s outcome, and the load balancer stops routing here.',
+  })
+  @ApiOkResponse({ description: 'Ready: `status`, and each check in `info` and `details`' })
+  @ProblemResponses({
+    503: {
+      description: 'Not ready: `detail` names what is down; `error` and `details` hold each check',
+      retryAfter: false,
+    },
+  })
   async ready() {
     try {
       return await this.health.check([

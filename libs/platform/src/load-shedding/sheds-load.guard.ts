@@ -60,5 +60,7 @@ export class ShedLoadGuard implements CanActivate {
 export const ShedsLoadWhenBacklogged = () =>
   applyDecorators(
     UseGuards(ShedLoadGuard),
-    ProblemResponses({ 503: 'A backlog is past its bound; nothing was done. Retry after the Retry-After header' }),
+    ProblemResponses({
+      503: 'A backlog is past its bound, or the database cannot be reached; nothing was done. Retry after the Retry-After header',
+    }),
   );

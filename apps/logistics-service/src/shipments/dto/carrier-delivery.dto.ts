@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsISO8601, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsISO8601, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 
 /** The carrier's delivery report, as its webhook sends it. */
 export class CarrierDeliveryDto {
@@ -13,6 +13,7 @@ export class CarrierDeliveryDto {
   reference: string;
 
   @ApiProperty({ description: 'When the parcel was delivered (ISO 8601, with its offset)' })
+  @MaxLength(40)
   @IsISO8601({ strict: true, strictSeparator: true })
   @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
     message: 'deliveredAt must be a date and time with its offset, e.g. 2026-01-31T14:05:00Z',

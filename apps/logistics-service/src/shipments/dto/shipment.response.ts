@@ -1,15 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TIMESTAMP, UUID } from '@orderflow/platform';
 import { DELIVERY_REPORTERS, REJECTION_CODES, SHIPMENT_STATUSES, type Shipment } from '../shipment.js';
 
 export class ShipmentResponse {
-  @ApiProperty() shipmentId: string;
-  @ApiProperty() orderId: string;
+  @ApiProperty(UUID) shipmentId: string;
+  @ApiProperty(UUID) orderId: string;
   @ApiProperty({ enum: SHIPMENT_STATUSES }) status: string;
-  @ApiPropertyOptional({ description: 'The carrier’s tracking number, once booked' }) trackingNumber?: string;
+  @ApiPropertyOptional({ description: 'The carrier’s tracking number, once booked', maxLength: 100 })
+  trackingNumber?: string;
   @ApiPropertyOptional({ enum: REJECTION_CODES }) rejectionCode?: string;
-  @ApiPropertyOptional() rejectionReason?: string;
-  @ApiProperty() createdAt: string;
-  @ApiPropertyOptional() deliveredAt?: string;
+  // As the shipment.rejected message carries it (libs/contracts: Reason).
+  @ApiPropertyOptional({ maxLength: 500 }) rejectionReason?: string;
+  @ApiProperty(TIMESTAMP) createdAt: string;
+  @ApiPropertyOptional(TIMESTAMP) deliveredAt?: string;
   @ApiPropertyOptional({ enum: DELIVERY_REPORTERS }) deliveredBy?: string;
 }
 

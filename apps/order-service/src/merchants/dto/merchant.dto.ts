@@ -1,4 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { TIMESTAMP, UUID } from '@orderflow/platform';
+
+// What the credentials look like (merchant-credentials.ts): `ofk_<16 hex>_<43 base64url>`, `whsec_<44 base64>`.
+const API_KEY = { pattern: '^ofk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$', maxLength: 64 } as const;
+const WEBHOOK_SECRET = { pattern: '^whsec_[A-Za-z0-9+/]{43}=$', maxLength: 50 } as const;
+const CREDENTIAL_ID = { pattern: '^[\\w-]{1,64}$', maxLength: 64 } as const;
 import { IsString, Length, Matches } from 'class-validator';
 
 export class CreateMerchantDto {
@@ -10,40 +16,43 @@ export class CreateMerchantDto {
 }
 
 export class CreatedMerchantResponse {
-  @ApiProperty() merchantId: string;
-  @ApiProperty() name: string;
-  @ApiProperty({ description: 'Shown once: store it now. Send it as `Authorization: Bearer <apiKey>`.' })
+  @ApiProperty(UUID) merchantId: string;
+  @ApiProperty({ maxLength: 200 }) name: string;
+  @ApiProperty({ ...API_KEY, description: 'Shown once: store it now. Send it as `Authorization: Bearer <apiKey>`.' })
   apiKey: string;
-  @ApiProperty({ description: 'Shown once: verifies the Standard Webhooks signature of notifications.' })
+  @ApiProperty({
+    ...WEBHOOK_SECRET,
+    description: 'Shown once: verifies the Standard Webhooks signature of notifications.',
+  })
   webhookSecret: string;
 }
 
 export class CreatedApiKeyResponse {
-  @ApiProperty() keyId: string;
-  @ApiProperty({ description: 'Shown once' }) apiKey: string;
+  @ApiProperty(CREDENTIAL_ID) keyId: string;
+  @ApiProperty({ ...API_KEY, description: 'Shown once' }) apiKey: string;
 }
 
 export class CreatedWebhookSecretResponse {
-  @ApiProperty() secretId: string;
-  @ApiProperty({ description: 'Shown once' }) webhookSecret: string;
+  @ApiProperty(CREDENTIAL_ID) secretId: string;
+  @ApiProperty({ ...WEBHOOK_SECRET, description: 'Shown once' }) webhookSecret: string;
 }
 
 class CredentialSummary {
-  @ApiProperty() createdAt: string;
+  @ApiProperty(TIMESTAMP) createdAt: string;
 }
 
 class ApiKeySummary extends CredentialSummary {
-  @ApiProperty() keyId: string;
+  @ApiProperty(CREDENTIAL_ID) keyId: string;
 }
 
 class WebhookSecretSummary extends CredentialSummary {
-  @ApiProperty() secretId: string;
+  @ApiProperty(CREDENTIAL_ID) secretId: string;
 }
 
 export class MerchantResponse {
-  @ApiProperty() merchantId: string;
-  @ApiProperty() name: string;
-  @ApiProperty() createdAt: string;
+  @ApiProperty(UUID) merchantId: string;
+  @ApiProperty({ maxLength: 200 }) name: string;
+  @ApiProperty(TIMESTAMP) createdAt: string;
   @ApiProperty({ type: [ApiKeySummary], description: 'Active keys, by id only' }) apiKeys: ApiKeySummary[];
   @ApiProperty({ type: [WebhookSecretSummary], description: 'Active secrets, by id only' })
   webhookSecrets: WebhookSecretSummary[];

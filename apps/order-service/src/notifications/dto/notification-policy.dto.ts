@@ -8,6 +8,7 @@ import {
   IsNumber,
   IsObject,
   Matches,
+  MaxLength,
   Max,
   Min,
   ValidateIf,
@@ -23,6 +24,8 @@ import {
 } from '../retry-schedule.js';
 
 const DURATION = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+/** Longer than any duration a schedule could use (a year is 365d); the pattern alone would take any number of digits. */
+const DURATION_CHARS = 20;
 const DURATION_MESSAGE = '$property must be a duration such as 250ms, 30s, 4m, 1h or 1d';
 const STRATEGIES = ['intervals', 'fixed', 'exponential'] as const;
 
@@ -36,16 +39,19 @@ export class RetryScheduleDto {
   @IsArray()
   @ArrayMaxSize(50)
   @Matches(DURATION, { each: true, message: DURATION_MESSAGE })
+  @MaxLength(DURATION_CHARS, { each: true })
   intervals?: string[];
 
   @ApiPropertyOptional({ example: '5m', description: 'fixed: the wait before every retry' })
   @ValidateIf((o: RetryScheduleDto) => o.strategy === 'fixed')
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxLength(DURATION_CHARS)
   interval?: string;
 
   @ApiPropertyOptional({ example: '1m', description: 'exponential: the first wait' })
   @ValidateIf((o: RetryScheduleDto) => o.strategy === 'exponential')
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxLength(DURATION_CHARS)
   initial?: string;
 
   @ApiPropertyOptional({ example: 2, description: 'exponential: each wait is the last times this' })
@@ -58,6 +64,7 @@ export class RetryScheduleDto {
   @ApiPropertyOptional({ example: '6h', description: 'exponential: the longest wait' })
   @ValidateIf((o: RetryScheduleDto) => o.strategy === 'exponential')
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxLength(DURATION_CHARS)
   max?: string;
 
   @ApiPropertyOptional({ example: 7, description: 'fixed and exponential: how many retries after the first attempt' })
@@ -70,6 +77,7 @@ export class RetryScheduleDto {
   @ApiPropertyOptional({ example: '30s', description: 'Wait from the status change to the first attempt' })
   @OptionalProperty()
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxLength(DURATION_CHARS)
   firstAttemptDelay?: string;
 }
 

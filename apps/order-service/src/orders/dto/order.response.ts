@@ -1,29 +1,32 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AMOUNT, TIMESTAMP, UUID } from '@orderflow/platform';
+import { OrderLineDto } from './place-order.dto.js';
 import type { Order } from '../order.js';
 import { CANCELLATION_REASONS, ORDER_STATUSES } from '../order.js';
 
 export class StatusChangeResponse {
   @ApiProperty({ enum: ORDER_STATUSES }) status: string;
-  @ApiProperty() at: string;
+  @ApiProperty(TIMESTAMP) at: string;
 }
 
 export class OrderResponse {
-  @ApiProperty() orderId: string;
+  @ApiProperty(UUID) orderId: string;
   @ApiProperty({ enum: ORDER_STATUSES }) status: string;
   @ApiPropertyOptional({ enum: CANCELLATION_REASONS }) statusReason?: string;
-  @ApiProperty() customerId: string;
-  @ApiProperty() items: { sku: string; quantity: number; unitPrice: number }[];
-  @ApiProperty({ description: 'Minor units' }) totalAmount: number;
-  @ApiProperty() currency: string;
-  @ApiProperty() createdAt: string;
-  @ApiProperty() updatedAt: string;
-  @ApiProperty({ type: [StatusChangeResponse] }) history: StatusChangeResponse[];
-  @ApiPropertyOptional() cancellationRequestedAt?: string;
+  @ApiProperty({ maxLength: 100 }) customerId: string;
+  @ApiProperty({ type: [OrderLineDto], maxItems: 100 }) items: { sku: string; quantity: number; unitPrice: number }[];
+  @ApiProperty({ ...AMOUNT, description: 'Minor units' }) totalAmount: number;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', maxLength: 3 }) currency: string;
+  @ApiProperty(TIMESTAMP) createdAt: string;
+  @ApiProperty(TIMESTAMP) updatedAt: string;
+  // Each status is entered at most once.
+  @ApiProperty({ type: [StatusChangeResponse], maxItems: ORDER_STATUSES.length }) history: StatusChangeResponse[];
+  @ApiPropertyOptional(TIMESTAMP) cancellationRequestedAt?: string;
 }
 
 export class OrderPageResponse {
-  @ApiProperty({ type: [OrderResponse] }) orders: OrderResponse[];
-  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next page; absent on the last page' })
+  @ApiProperty({ type: [OrderResponse], maxItems: 100 }) orders: OrderResponse[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next page; absent on the last page', maxLength: 200 })
   nextCursor?: string;
 }
 

@@ -54,7 +54,7 @@ function TotalWithinAmount(): PropertyDecorator {
 }
 
 export class OrderLineDto {
-  @ApiProperty({ example: 'SKU-CHAIR-01' })
+  @ApiProperty({ example: 'SKU-CHAIR-01', maxLength: 64 })
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
     message: 'sku must be 1–64 letters, digits, dots, dashes or underscores',
   })
@@ -116,7 +116,7 @@ export class AddressDto {
   @Length(1, 20)
   postalCode: string;
 
-  @ApiProperty({ description: 'ISO 3166-1 alpha-2', example: 'GB' })
+  @ApiProperty({ description: 'ISO 3166-1 alpha-2', example: 'GB', pattern: '^[A-Z]{2}$', maxLength: 2 })
   @IsCountryCode()
   country: string;
 }
@@ -127,7 +127,12 @@ export class PlaceOrderDto {
   @Length(1, 100)
   customerId: string;
 
-  @ApiProperty({ description: 'ISO 4217 currency code, in capitals', example: 'EUR', pattern: '^[A-Z]{3}$' })
+  @ApiProperty({
+    description: 'ISO 4217 currency code, in capitals',
+    example: 'EUR',
+    pattern: '^[A-Z]{3}$',
+    maxLength: 3,
+  })
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in capitals' })
   @IsISO4217CurrencyCode()
   currency: string;

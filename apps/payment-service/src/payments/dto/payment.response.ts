@@ -1,13 +1,19 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { AMOUNT, UUID } from '@orderflow/platform';
 import { PAYMENT_STATUSES, type Payment } from '../payment.js';
 
 export class PaymentResponse {
-  @ApiProperty() paymentId: string;
-  @ApiProperty() orderId: string;
+  @ApiProperty(UUID) paymentId: string;
+  @ApiProperty(UUID) orderId: string;
   @ApiProperty({ enum: PAYMENT_STATUSES, description: 'PENDING while the gateway has not decided yet' })
   status: string;
-  @ApiProperty({ description: 'Minor units' }) amount: number;
-  @ApiProperty({ description: 'ISO 4217; XXX for a payment released before any authorisation' }) currency: string;
+  @ApiProperty({ ...AMOUNT, description: 'Minor units' }) amount: number;
+  @ApiProperty({
+    pattern: '^[A-Z]{3}$',
+    maxLength: 3,
+    description: 'ISO 4217; XXX for a payment released before any authorisation',
+  })
+  currency: string;
 }
 
 export function toResponse(payment: Payment): PaymentResponse {

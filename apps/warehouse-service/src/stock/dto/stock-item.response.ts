@@ -1,11 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { StockItem } from '../stock-item.js';
+import { MAX_ON_HAND, SKU_PATTERN, type StockItem } from '../stock-item.js';
+
+const UNITS = { type: 'integer', format: 'int32', minimum: 0, maximum: MAX_ON_HAND } as const;
 
 export class StockItemResponse {
-  @ApiProperty() sku: string;
-  @ApiProperty({ type: 'integer', description: 'Units on the shelf, reserved ones included' }) onHand: number;
-  @ApiProperty({ type: 'integer', description: 'Units promised to orders and not yet picked' }) reserved: number;
-  @ApiProperty({ type: 'integer', description: 'Units that can still be reserved: onHand − reserved' })
+  @ApiProperty({ pattern: SKU_PATTERN.source, maxLength: 64 }) sku: string;
+  @ApiProperty({ ...UNITS, description: 'Units on the shelf, reserved ones included' }) onHand: number;
+  @ApiProperty({ ...UNITS, description: 'Units promised to orders and not yet picked' }) reserved: number;
+  @ApiProperty({ ...UNITS, description: 'Units that can still be reserved: onHand − reserved' })
   available: number;
 }
 
