@@ -250,6 +250,10 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     'NeedsAttention',
     'ShipmentNeedsAttention',
   ],
+  // Every orderflow message's subject is its order's id (the contracts say so); the saga's instance is the order's.
+  correlateBy: (message) => message.subject,
+  // The merchant's payment token rides on OrderPlaced and AuthorizePayment; operators see that it was there.
+  redact: ['paymentToken'],
   initialData: () => ({
     items: [],
     totalAmount: 0,

@@ -8,6 +8,7 @@
  * applies to, which is what the engine selects from and what the diagram draws.
  */
 import type { MessageType } from '@orderflow/contracts';
+import type { IncomingMessage } from '@orderflow/messaging';
 import { type Behavior, type BehaviorSpec, type SagaDsl, sagaDsl } from './behavior.js';
 import type { SagaDeadline } from './deadline.js';
 import { isLocalEvent } from './local-events.js';
@@ -31,6 +32,17 @@ type InitialDataOption<D> =
 
 export type SagaSpec<D, S extends string> = {
   readonly states: readonly S[];
+  /**
+   * Which instance an event from the broker is about: its CloudEvents subject unless said otherwise. The id must be
+   * a UUID, the store's key; an event whose id is not one is dead-lettered. Deadlines and operators' actions are
+   * addressed by the engine itself and always correlate by their subject.
+   */
+  readonly correlateBy?: (message: IncomingMessage) => string;
+  /**
+   * Top-level fields of events and commands that hold credentials: the history, which operators read, records that
+   * they were there, not what they were. Nothing is redacted unless named here.
+   */
+  readonly redact?: readonly string[];
   /** Events that create an instance (none exists for the order yet). */
   readonly initially: readonly Behavior<D>[];
   readonly during?: { readonly [K in S]?: readonly Behavior<D>[] };
@@ -87,6 +99,10 @@ export interface SagaDefinition<D> {
   readonly stateDeadlines: ReadonlyMap<string, SagaDeadline>;
   /** The declared states in which the saga undoes its work; empty if the saga has none. */
   readonly compensating: readonly string[];
+  /** Fields the history keeps out (see `SagaSpec.redact`). */
+  readonly redacted: ReadonlySet<string>;
+  /** The instance a message is about (see `SagaSpec.correlateBy`); not yet checked to be a UUID. */
+  correlationIdOf(message: IncomingMessage): string;
   unexpectedPolicy(state: string): UnexpectedEventPolicy;
   /** For an event of `type` whose instance does not exist (and that no `initially` row handles). */
   missingInstancePolicy(type: string): MissingInstancePolicy;
@@ -153,6 +169,9 @@ export function defineSaga<D extends object, S extends string = string>(
     deadlines,
     stateDeadlines,
     compensating: Object.freeze([...(spec.compensating ?? [])]),
+    redacted: new Set(spec.redact ?? []),
+    correlationIdOf: (message: IncomingMessage) =>
+      spec.correlateBy && !isLocalEvent(message.type) ? spec.correlateBy(message) : message.subject,
     unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
     missingInstancePolicy: (eventType: string) => missing[eventType] ?? missing.default ?? 'record',
     initialData,

@@ -15,8 +15,9 @@ import {
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import { describe, expect, it } from 'vitest';
-import type { SagaContext } from '../definition/behavior.js';
+import type { SagaContext } from '../definition/saga-context.js';
 import { defineSaga } from '../definition/saga-definition.js';
+import { OperatorRetry } from '../definition/operator-actions.js';
 import { applyEvent, type SagaInstance } from './apply-event.js';
 
 interface PaymentData {
@@ -68,6 +69,7 @@ const saga = defineSaga<PaymentData, PaymentState>('payment-example', ({ when, i
   },
   duringAny: [when(OrderCancellationRequested).send(voidPayment).transitionTo('Cancelling')],
   unexpected: { ReservingStock: 'ignore', Final: 'ignore' },
+  redact: ['paymentToken'],
 }));
 
 const orderId = randomUUID();
@@ -316,5 +318,39 @@ describe('steps that go wrong', () => {
     await expect(applyEvent(confused, undefined, incoming(PaymentVoided, { orderId }))).rejects.toThrow(
       'payment.void.v1 is a command: use send()',
     );
+  });
+});
+
+describe('what the definition declares about its messages', () => {
+  const byData = defineSaga<{ seen: string[] }>('by-data', ({ when }) => ({
+    states: ['Open'],
+    initialData: () => ({ seen: [] }),
+    correlateBy: (message) => (message.data as { orderId: string }).orderId,
+    initially: [
+      when(OrderPlaced)
+        .then((ctx) => void ctx.data.seen.push(ctx.correlationId))
+        .transitionTo('Open'),
+    ],
+    during: { Open: [when(StockReserved).finalize()] },
+  }));
+
+  it('correlates broker events as it says, and its own deadlines and operator actions by their subject', () => {
+    const elsewhere = randomUUID();
+    const placedHere = { ...incoming(OrderPlaced, { ...placed, orderId: elsewhere }) };
+    expect(byData.correlationIdOf(placedHere)).toBe(elsewhere);
+    const retry = { ...incoming(StockReserved, { orderId: elsewhere }), type: OperatorRetry.type };
+    expect(byData.correlationIdOf(retry)).toBe(orderId);
+    expect(saga.correlationIdOf(incoming(StockReserved, { orderId: elsewhere }))).toBe(orderId);
+  });
+
+  it('gives activities the correlation id it declares', async () => {
+    const elsewhere = randomUUID();
+    const step = await applyEvent(byData, undefined, incoming(OrderPlaced, { ...placed, orderId: elsewhere }));
+    expect(step.data.seen).toEqual([elsewhere]);
+  });
+
+  it('redacts only the fields it names', async () => {
+    const step = await applyEvent(byData, undefined, incoming(OrderPlaced, placed));
+    expect(step.history[0].detail).toEqual({ source: '/orderflow/test', data: placed });
   });
 });

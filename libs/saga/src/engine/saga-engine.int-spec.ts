@@ -18,7 +18,7 @@ import {
 import { appendToOutbox, type IncomingMessage, UnitOfWork } from '@orderflow/messaging';
 import { MessagingRig, produceOrders, RIG_SERVICE, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SagaContext } from '../definition/behavior.js';
+import type { SagaContext } from '../definition/saga-context.js';
 import { defineSaga } from '../definition/saga-definition.js';
 import { SagaConcurrencyConflict, SagaStore } from '../store/saga-store.js';
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
