@@ -34,6 +34,7 @@ import {
   StockReserved,
   StockUnavailable,
   VoidPayment,
+  type CancellationReason,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import {
@@ -45,9 +46,6 @@ import {
   OperatorRetry,
   type SagaContext,
 } from '@orderflow/saga';
-
-export type CancellationReason =
-  'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'SHIPPING_UNAVAILABLE' | 'CUSTOMER_CANCELLED' | 'TIMED_OUT';
 
 export interface OrderSagaData {
   items: { sku: string; quantity: number }[];
@@ -62,22 +60,25 @@ export interface OrderSagaData {
   parkedIn?: OrderSagaState;
 }
 
-export type OrderSagaState =
-  | 'AwaitingPayment'
-  | 'ReservingStock'
-  | 'CapturingPayment'
-  | 'BookingShipment'
-  | 'Picking'
-  | 'DeliveredBeforeBooking'
-  | 'DeliveredBeforePicking'
-  | 'AwaitingDelivery'
-  | 'ReleasingStock'
-  | 'VoidingPayment'
-  | 'CancellingAfterCapture'
-  | 'ReleasingStockForRefund'
-  | 'RefundingPayment'
-  | 'NeedsAttention'
-  | 'ShipmentNeedsAttention';
+/** The saga's states, once: the table declares them from this list and the type is read from it. */
+export const ORDER_SAGA_STATES = [
+  'AwaitingPayment',
+  'ReservingStock',
+  'CapturingPayment',
+  'BookingShipment',
+  'Picking',
+  'DeliveredBeforeBooking',
+  'DeliveredBeforePicking',
+  'AwaitingDelivery',
+  'ReleasingStock',
+  'VoidingPayment',
+  'CancellingAfterCapture',
+  'ReleasingStockForRefund',
+  'RefundingPayment',
+  'NeedsAttention',
+  'ShipmentNeedsAttention',
+] as const;
+export type OrderSagaState = (typeof ORDER_SAGA_STATES)[number];
 
 // ---- activities: what the saga remembers -------------------------------------------------------------------
 
@@ -233,23 +234,7 @@ export const compensationDeadline = deadline('compensation', { after: MINUTE, re
 // ---- the table ------------------------------------------------------------------------------------------------
 
 export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ when, ignore }) => ({
-  states: [
-    'AwaitingPayment',
-    'ReservingStock',
-    'CapturingPayment',
-    'BookingShipment',
-    'Picking',
-    'DeliveredBeforeBooking',
-    'DeliveredBeforePicking',
-    'AwaitingDelivery',
-    'ReleasingStock',
-    'VoidingPayment',
-    'CancellingAfterCapture',
-    'ReleasingStockForRefund',
-    'RefundingPayment',
-    'NeedsAttention',
-    'ShipmentNeedsAttention',
-  ],
+  states: ORDER_SAGA_STATES,
   // Every orderflow message's subject is its order's id (the contracts say so); the saga's instance is the order's.
   correlateBy: (message) => message.subject,
   // The merchant's payment token rides on OrderPlaced and AuthorizePayment; operators see that it was there.
