@@ -8,6 +8,7 @@ export * from './dead-letters/dead-letters.js';
 export * from './envelope/cloud-event.js';
 export * from './envelope/trace-context.js';
 export * from './errors.js';
+export * from './logger.js';
 export * from './messaging.js';
 export * from './messaging-config.js';
 export * from './messaging.module.js';

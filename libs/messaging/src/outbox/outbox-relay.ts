@@ -34,6 +34,7 @@ import {
   MARK_SENT_SQL,
   RELEASE_SQL,
 } from './outbox-store.js';
+import type { MessagingLogger } from '../logger.js';
 
 export interface RelayOptions {
   /** Rows per claim, and per batch of handed-over rows. */
@@ -103,12 +104,6 @@ export interface RelayObserver {
   failed(rows: readonly ClaimedRow[], error: Error): void;
 }
 
-interface Logger {
-  log(message: object): void;
-  warn(message: object): void;
-  error(message: object): void;
-}
-
 export class OutboxRelay implements OutboxHandoff {
   private running = false;
   /** Handed-over transactions not yet taken by a dispatcher, oldest first; each keeps its rows together. */
@@ -129,7 +124,7 @@ export class OutboxRelay implements OutboxHandoff {
   constructor(
     private readonly pool: pg.Pool,
     private readonly broker: BrokerConnection,
-    private readonly logger: Logger,
+    private readonly logger: MessagingLogger,
     private readonly observer: RelayObserver,
     options: Partial<RelayOptions> = {},
   ) {
