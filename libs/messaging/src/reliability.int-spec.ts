@@ -271,7 +271,7 @@ describe('failures', () => {
     );
     const messaging = rig.messaging(relay);
     for (const orderId of [flaky, hopeless, broken]) {
-      await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId }, orderId))));
+      await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId }))));
     }
     await waitFor(
       async () => (await rig.count(`SELECT count(*) AS n FROM effects WHERE order_id = '${flaky}'`)) === 1,

@@ -279,7 +279,7 @@ export async function produceOrders(messaging: Messaging, count: number, types =
     const orderId = randomUUID();
     await messaging.transaction(async (uow) => {
       await uow.manager.query('INSERT INTO business_rows (order_id) VALUES ($1)', [orderId]);
-      for (const type of types) uow.publish(type.of({ orderId }, orderId));
+      for (const type of types) uow.publish(type.of({ orderId }));
     });
     orderIds.push(orderId);
   }

@@ -163,34 +163,32 @@ function operatorGaveUp(ctx: SagaContext<OrderSagaData>) {
 // ---- commands and events: what the saga says ---------------------------------------------------------------
 
 const authorizePayment = (_: OrderSagaData, m: IncomingMessage<DataOf<typeof OrderPlaced>>) =>
-  AuthorizePayment.of(
-    { orderId: m.subject, amount: m.data.totalAmount, currency: m.data.currency, paymentToken: m.data.paymentToken },
-    m.subject,
-  );
-const reserveStock = (d: OrderSagaData, m: IncomingMessage) =>
-  ReserveStock.of({ orderId: m.subject, items: d.items }, m.subject);
-const capturePayment = (_: OrderSagaData, m: IncomingMessage) => CapturePayment.of({ orderId: m.subject }, m.subject);
+  AuthorizePayment.of({
+    orderId: m.subject,
+    amount: m.data.totalAmount,
+    currency: m.data.currency,
+    paymentToken: m.data.paymentToken,
+  });
+const reserveStock = (d: OrderSagaData, m: IncomingMessage) => ReserveStock.of({ orderId: m.subject, items: d.items });
+const capturePayment = (_: OrderSagaData, m: IncomingMessage) => CapturePayment.of({ orderId: m.subject });
 const createShipment = (d: OrderSagaData, m: IncomingMessage) =>
-  CreateShipment.of({ orderId: m.subject, address: d.shippingAddress, items: d.items }, m.subject);
-const pickStock = (_: OrderSagaData, m: IncomingMessage) => PickStock.of({ orderId: m.subject }, m.subject);
+  CreateShipment.of({ orderId: m.subject, address: d.shippingAddress, items: d.items });
+const pickStock = (_: OrderSagaData, m: IncomingMessage) => PickStock.of({ orderId: m.subject });
 const releaseStock = (d: OrderSagaData, m: IncomingMessage) =>
-  ReleaseStock.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+  ReleaseStock.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' });
 const voidPayment = (d: OrderSagaData, m: IncomingMessage) =>
-  VoidPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+  VoidPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' });
 const refundPayment = (d: OrderSagaData, m: IncomingMessage) =>
-  RefundPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+  RefundPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' });
 
 const orderConfirmed = (_: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of({ orderId: m.subject, status: 'CONFIRMED' }, m.subject);
+  OrderStatusChanged.of({ orderId: m.subject, status: 'CONFIRMED' });
 const orderShipped = (_: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of({ orderId: m.subject, status: 'SHIPPED' }, m.subject);
+  OrderStatusChanged.of({ orderId: m.subject, status: 'SHIPPED' });
 const orderDelivered = (_: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of({ orderId: m.subject, status: 'DELIVERED' }, m.subject);
+  OrderStatusChanged.of({ orderId: m.subject, status: 'DELIVERED' });
 const orderCancelled = (d: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of(
-    { orderId: m.subject, status: 'CANCELLED', statusReason: d.reason ?? 'CUSTOMER_CANCELLED' },
-    m.subject,
-  );
+  OrderStatusChanged.of({ orderId: m.subject, status: 'CANCELLED', statusReason: d.reason ?? 'CUSTOMER_CANCELLED' });
 
 // ---- requests and deadlines: what each waiting state waits for, and how long (SAGA_DEADLINES overrides) -----
 

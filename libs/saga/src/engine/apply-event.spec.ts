@@ -34,17 +34,13 @@ function recordPayment(ctx: SagaContext<PaymentData, DataOf<typeof PaymentAuthor
   ctx.data.paymentId = ctx.message.data.paymentId;
 }
 const authorizePayment = (data: PaymentData, m: IncomingMessage<DataOf<typeof OrderPlaced>>) =>
-  AuthorizePayment.of(
-    { orderId: m.subject, amount: data.amount!, currency: 'EUR', paymentToken: m.data.paymentToken },
-    m.subject,
-  );
+  AuthorizePayment.of({ orderId: m.subject, amount: data.amount!, currency: 'EUR', paymentToken: m.data.paymentToken });
 const reserveStock = (_: PaymentData, m: IncomingMessage) =>
-  ReserveStock.of({ orderId: m.subject, items: [{ sku: 'SKU-1', quantity: 1 }] }, m.subject);
-const voidPayment = (_: PaymentData, m: IncomingMessage) =>
-  VoidPayment.of({ orderId: m.subject, reason: 'cancelled' }, m.subject);
+  ReserveStock.of({ orderId: m.subject, items: [{ sku: 'SKU-1', quantity: 1 }] });
+const voidPayment = (_: PaymentData, m: IncomingMessage) => VoidPayment.of({ orderId: m.subject, reason: 'cancelled' });
 const statusIs = (status: 'CONFIRMED' | 'CANCELLED') =>
   function announceStatus(_: PaymentData, m: IncomingMessage) {
-    return OrderStatusChanged.of({ orderId: m.subject, status }, m.subject);
+    return OrderStatusChanged.of({ orderId: m.subject, status });
   };
 
 const saga = defineSaga<PaymentData, PaymentState>('payment-example', ({ when, ignore }) => ({
@@ -304,10 +300,10 @@ describe('steps that go wrong', () => {
       states: ['Open'],
       initially: [
         when(OrderPlaced)
-          .send((_, m) => StockReserved.of({ orderId: m.subject }, m.subject))
+          .send((_, m) => StockReserved.of({ orderId: m.subject }))
           .transitionTo('Open'),
         when(PaymentVoided)
-          .publish((_, m) => VoidPayment.of({ orderId: m.subject, reason: 'x' }, m.subject))
+          .publish((_, m) => VoidPayment.of({ orderId: m.subject, reason: 'x' }))
           .transitionTo('Open'),
       ],
       during: { Open: [when(StockReserved).finalize()] },
