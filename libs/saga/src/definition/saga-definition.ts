@@ -232,14 +232,26 @@ function rule<D>(from: string, source: RuleSource, behavior: BehaviorSpec<D>): S
   return targets.map((to) => ({ from, event: behavior.event.type, source, behavior, to }));
 }
 
+/** Everything wrong with a definition, all at once: its names first, then (if they are right) its table's shape. */
 function problemsOf<D>(
   definition: SagaDefinition<D>,
   unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>>,
 ): string[] {
-  const problems: string[] = [];
-  const { type, states, initially, during, duringAny } = definition;
-  const declared = new Set(states);
+  const problems = [...namingProblems(definition, unexpected), ...rowProblems(definition)];
+  // The checks below walk the table, which only means something once its names are right.
+  if (problems.length > 0) return problems;
+  const rules = rulesOf(definition);
+  return [...deadlineProblems(definition, rules), ...reachabilityProblems(definition, rules)];
+}
 
+/** The saga's type and states, and the states and policies that `compensating` and `unexpected` name. */
+function namingProblems<D>(
+  definition: SagaDefinition<D>,
+  unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>>,
+): string[] {
+  const problems: string[] = [];
+  const { type, states, initially, during } = definition;
+  const declared = new Set(states);
   if (!/^[a-z][a-z0-9-]*$/.test(type)) problems.push(`the saga type "${type}" is not lower-case-kebab`);
   if (states.length === 0) problems.push('no states are declared');
   const seen = new Set<string>();
@@ -250,7 +262,6 @@ function problemsOf<D>(
     if (seen.has(state)) problems.push(`the state "${state}" is declared twice`);
     seen.add(state);
   }
-
   if (initially.length === 0) problems.push('nothing in `initially`: no event can start the saga');
   for (const behavior of initially) {
     if (behavior.outcome.kind === 'stay') {
@@ -271,11 +282,20 @@ function problemsOf<D>(
       problems.push(`\`unexpected\` for "${key}" is "${String(unexpected[key])}", not one of ${POLICIES.join(', ')}`);
     }
   }
+  return problems;
+}
 
+/** In each list of rows: one row per event, and targets that are declared states. */
+function rowProblems<D>(definition: SagaDefinition<D>): string[] {
+  const problems: string[] = [];
+  const declared = new Set(definition.states);
   const lists: [string, readonly BehaviorSpec<D>[]][] = [
-    ['initially', initially],
-    ...[...during].map(([state, behaviors]): [string, readonly BehaviorSpec<D>[]] => [`during ${state}`, behaviors]),
-    ['duringAny', duringAny],
+    ['initially', definition.initially],
+    ...[...definition.during].map(([state, behaviors]): [string, readonly BehaviorSpec<D>[]] => [
+      `during ${state}`,
+      behaviors,
+    ]),
+    ['duringAny', definition.duringAny],
   ];
   for (const [where, behaviors] of lists) {
     const events = new Set<string>();
@@ -291,12 +311,14 @@ function problemsOf<D>(
         problems.push(`${where}, ${event.type} has no state to choose`);
     }
   }
-  // The checks below walk the table, which only means something once its names are right.
-  if (problems.length > 0) return problems;
+  return problems;
+}
 
-  const rules = rulesOf(definition);
+/** A state with a deadline has rows for what the deadline sends. */
+function deadlineProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
+  const problems: string[] = [];
   for (const [state, deadline] of definition.stateDeadlines) {
-    if (!declared.has(state)) {
+    if (!definition.states.includes(state)) {
       problems.push(`\`deadlines\` names "${state}", which is not a declared state`);
       continue;
     }
@@ -307,7 +329,13 @@ function problemsOf<D>(
       problems.push(`${state}'s deadline retries, but ${state} has no row for ${deadline.retry.type}`);
     }
   }
-  for (const state of states) {
+  return problems;
+}
+
+/** Every state is reached from Initial and has a way out. */
+function reachabilityProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
+  const problems: string[] = [];
+  for (const state of definition.states) {
     if (!rules.some((r) => r.from === state && r.to !== state)) {
       problems.push(`the state "${state}" has no row that leaves it: an instance there would wait forever`);
     }
@@ -322,7 +350,7 @@ function problemsOf<D>(
       }
     }
   }
-  for (const state of states) {
+  for (const state of definition.states) {
     if (!reached.has(state)) problems.push(`the state "${state}" cannot be reached from Initial`);
   }
   return problems;
