@@ -29,6 +29,16 @@ export interface OutgoingMessage<D = unknown> {
   readonly data: D;
 }
 
+/**
+ * Events are published and commands sent: the wrong verb is a programming error, refused where it is written (a
+ * unit of work, a saga's step) rather than found on the broker, where a command on the events exchange reaches no one.
+ */
+export function checkVerb(message: OutgoingMessage, verb: 'publish' | 'send'): void {
+  const { kind, type } = message.messageType;
+  if (verb === 'publish' && kind !== 'event') throw new Error(`${type} is a command: use send()`);
+  if (verb === 'send' && kind !== 'command') throw new Error(`${type} is an event: use publish()`);
+}
+
 export type DataOf<M> = M extends MessageType<infer S> ? z.output<S> : never;
 
 /**

@@ -7,7 +7,7 @@
  * instance untouched (it works on a copy) and no message stated, so the unit of work rolls back whole and the
  * message is retried from the instance as it was.
  */
-import type { OutgoingMessage } from '@orderflow/contracts';
+import { checkVerb, type OutgoingMessage } from '@orderflow/contracts';
 import { type IncomingMessage, TransientError } from '@orderflow/messaging';
 import type { SagaContext } from '../definition/saga-context.js';
 import type { DeadlineData, SagaDeadline } from '../definition/deadline.js';
@@ -145,11 +145,11 @@ async function runSteps<D>(
     data: instance ? structuredClone(instance.data) : definition.initialData(),
     message,
     send(out) {
-      if (out.messageType.kind !== 'command') throw new Error(`${out.messageType.type} is an event: use publish()`);
+      checkVerb(out, 'send');
       outgoing.push({ how: 'send', message: out });
     },
     publish(out) {
-      if (out.messageType.kind !== 'event') throw new Error(`${out.messageType.type} is a command: use send()`);
+      checkVerb(out, 'publish');
       outgoing.push({ how: 'publish', message: out });
     },
   };
