@@ -24,6 +24,7 @@ import {
   type PublisherCheck,
   publisherCheckFor,
   QueueConsumer,
+  type RelayObserver,
   type RelayOptions,
   relayPool,
   toRabbitDefinitions,
@@ -161,7 +162,7 @@ export class MessagingRig {
   /** A started relay; each has its own connection pool, as a separate replica would. */
   async relay(
     options: Partial<RelayOptions> = {},
-    observer = { published: () => undefined, failed: () => undefined },
+    observer: RelayObserver = { published: () => undefined, failed: () => undefined },
   ): Promise<OutboxRelay> {
     const broker = await this.broker();
     const pool = relayPool(this.env.databaseUrl, options.workers ?? 2, 'it-relay');
