@@ -156,7 +156,7 @@ class ProducerSide {
     if (this.messaging) {
       await this.messaging.transaction(async (uow) => {
         await uow.manager.query(INSERT_ORDER_SQL, [orderId, run, producer]);
-        uow.publish(BenchEvent.of({ orderId }, orderId));
+        uow.publish(BenchEvent.of({ orderId }));
         clock.track(uow.manager.queryRunner, orderId);
       });
       return;
@@ -178,7 +178,7 @@ class ProducerSide {
 
   /** The same CloudEvent body and AMQP properties a unit of work would write to the outbox. */
   private message(orderId: string, persistent: boolean): [Buffer, ReturnType<typeof amqpProperties>] {
-    const { messageType, subject, data } = BenchEvent.of({ orderId }, orderId);
+    const { messageType, subject, data } = BenchEvent.of({ orderId });
     const event = envelope(messageType, subject, data, {
       service: BENCH_SERVICE,
       correlationId: randomUUID(),

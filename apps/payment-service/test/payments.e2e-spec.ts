@@ -71,8 +71,7 @@ interface PaymentView {
 
 /** Sends a command as the saga would; returns the envelope, so a test can publish the very same message again. */
 async function send<D>(type: MessageType, orderId: string, data: D, again?: ReturnType<typeof envelope>) {
-  const event =
-    again ?? envelope(type, orderId, type.of(data, orderId).data, { service: 'saga', correlationId: orderId });
+  const event = again ?? envelope(type, orderId, type.of(data).data, { service: 'saga', correlationId: orderId });
   const channel = await admin.confirmChannel();
   channel.publish('orderflow.commands', type.type, encode(event), {
     ...amqpProperties(event, 'saga'),

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { jsonSchemaOf } from './json-schema.js';
 import { defineEvent } from './message-type.js';
+import { OrderCancellationRequested } from './messages/order.js';
 import { MESSAGE_TYPES } from './registry.js';
 import { ORDERFLOW_ROUTING } from './routing.js';
 import { z } from 'zod';
@@ -39,7 +41,17 @@ describe('message types', () => {
 
   it('validate data when a message is made', () => {
     const [placed] = MESSAGE_TYPES;
-    expect(() => placed.of({ orderId: 'not-a-uuid' }, 'x')).toThrow();
+    expect(() => placed.of({ orderId: 'not-a-uuid' })).toThrow();
+  });
+
+  it('each name the order they are about, which is their subject', () => {
+    for (const m of MESSAGE_TYPES) {
+      // Every schema is an object with an orderId (a UUID): the subject is read from it, on both sides of the wire.
+      expect(Object.keys((m.schema as unknown as { shape: object }).shape), m.type).toContain('orderId');
+    }
+    const orderId = randomUUID();
+    expect(OrderCancellationRequested.of({ orderId }).subject).toBe(orderId);
+    expect(OrderCancellationRequested.subjectOf({ orderId })).toBe(orderId);
   });
 });
 

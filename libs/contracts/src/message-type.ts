@@ -17,8 +17,10 @@ export interface MessageType<S extends z.ZodType = z.ZodType> {
   readonly version: number;
   readonly schema: S;
   readonly summary: string;
-  /** A message of this type about `subject` (the order id), ready for a unit of work to publish or send. */
-  of(data: z.input<S>, subject: string): OutgoingMessage<z.output<S>>;
+  /** A message of this type, about the order its data names, ready for a unit of work to publish or send. */
+  of(data: z.input<S>): OutgoingMessage<z.output<S>>;
+  /** The subject a message with this (parsed) data carries: its order's id (see `orderOf`). */
+  subjectOf(data: z.output<S>): string;
 }
 
 export interface OutgoingMessage<D = unknown> {
@@ -27,7 +29,30 @@ export interface OutgoingMessage<D = unknown> {
   readonly data: D;
 }
 
+/**
+ * Events are published and commands sent: the wrong verb is a programming error, refused where it is written (a
+ * unit of work, a saga's step) rather than found on the broker, where a command on the events exchange reaches no one.
+ */
+export function checkVerb(message: OutgoingMessage, verb: 'publish' | 'send'): void {
+  const { kind, type } = message.messageType;
+  if (verb === 'publish' && kind !== 'event') throw new Error(`${type} is a command: use send()`);
+  if (verb === 'send' && kind !== 'command') throw new Error(`${type} is an event: use publish()`);
+}
+
 export type DataOf<M> = M extends MessageType<infer S> ? z.output<S> : never;
+
+/**
+ * Every orderflow message on the broker is about one order, and says which in its data (a registry test holds every
+ * schema to it). Its CloudEvents subject is that order's id, taken from the data: the one place the two are tied, so
+ * a producer cannot send them apart, and a consumer refuses a message whose two disagree (the messaging core's
+ * decode). A saga's own local events (deadlines, operators' actions) never reach the broker; the engine addresses
+ * them itself.
+ */
+function orderOf(type: string, data: unknown): string {
+  const orderId = (data as { orderId?: unknown } | null)?.orderId;
+  if (typeof orderId !== 'string') throw new Error(`${type} data names no order (orderId): it has no subject`);
+  return orderId;
+}
 
 function define<S extends z.ZodType>(kind: MessageKind, type: string, schema: S, summary: string): MessageType<S> {
   const match = TYPE_PATTERN.exec(type);
@@ -39,7 +64,11 @@ function define<S extends z.ZodType>(kind: MessageKind, type: string, schema: S,
     version: Number(match[3]),
     schema,
     summary,
-    of: (data, subject) => ({ messageType, subject, data: schema.parse(data) }),
+    of: (data) => {
+      const parsed = schema.parse(data);
+      return { messageType, subject: orderOf(type, parsed), data: parsed };
+    },
+    subjectOf: (data) => orderOf(type, data),
   };
   return Object.freeze(messageType);
 }

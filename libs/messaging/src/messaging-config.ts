@@ -1,3 +1,8 @@
+/**
+ * The messaging settings every service reads from its environment, with bounds and defaults that keep the
+ * guarantees: a setting out of range refuses to start the service (configuration problems are reported all at once)
+ * rather than running with a retention, a batch or a retry policy that could lose or repeat work.
+ */
 import { z } from 'zod';
 
 /** Messaging settings every service reads; merged into the service's configuration schema. */

@@ -1,3 +1,11 @@
+/**
+ * Work that does not start from a message — an HTTP request, a scheduled job — run as a unit of work.
+ *
+ * Guarantee: the work's state changes and the messages it states commit in one transaction (the outbox rows are
+ * written in it), so a message leaves if and only if the work committed; after the commit the rows are handed to this
+ * process's relay, and a crash before it publishes leaves them for the relay's poll (outbox-relay.ts). The request's
+ * correlation id and trace context travel in every message the work causes.
+ */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { IncomingMessage as HttpRequest } from 'node:http';

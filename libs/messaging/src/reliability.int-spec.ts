@@ -259,7 +259,7 @@ describe('failures', () => {
     const messaging = rig.messaging(relay);
     const orderIds = await produceOrders(messaging, 20);
     const poison = crypto.randomUUID();
-    await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId: poison }, poison))));
+    await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId: poison }))));
     // All queued before the consumer starts, the poison last: it arrives in a batch with others, which rolls back.
     await waitFor(
       async () =>
@@ -302,7 +302,7 @@ describe('failures', () => {
     );
     const messaging = rig.messaging(relay);
     for (const orderId of [flaky, hopeless, broken]) {
-      await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId }, orderId))));
+      await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId }))));
     }
     await waitFor(
       async () => (await rig.count(`SELECT count(*) AS n FROM effects WHERE order_id = '${flaky}'`)) === 1,

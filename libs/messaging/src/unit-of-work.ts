@@ -3,7 +3,7 @@
  * the messages that change causes. The messages become outbox rows in that same transaction, so they exist if and
  * only if the change committed. Handlers never open transactions, publish to the channel, or acknowledge.
  */
-import type { OutgoingMessage } from '@orderflow/contracts';
+import { checkVerb, type OutgoingMessage } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
 import { amqpProperties, encode, envelope, type EnvelopeContext } from './envelope/cloud-event.js';
 import { outgoingTraceContext } from './envelope/trace-context.js';
@@ -23,14 +23,13 @@ export class UnitOfWork {
 
   /** Publishes an event once the transaction commits. */
   publish(message: OutgoingMessage): void {
-    if (message.messageType.kind !== 'event') throw new Error(`${message.messageType.type} is a command: use send()`);
+    checkVerb(message, 'publish');
     this.append(message);
   }
 
   /** Sends a command once the transaction commits. */
   send(message: OutgoingMessage): void {
-    if (message.messageType.kind !== 'command')
-      throw new Error(`${message.messageType.type} is an event: use publish()`);
+    checkVerb(message, 'send');
     this.append(message);
   }
 

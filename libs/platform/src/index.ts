@@ -22,6 +22,7 @@ export * from './logging/correlation.js';
 export * from './platform.module.js';
 export * from './platform.tokens.js';
 export * from './service-identity.js';
+export * from './identifiers.js';
 export * from './version.js';
 export * from './metrics/metrics.js';
 export * from './metrics/process-metrics.js';

@@ -3,6 +3,7 @@ export * from './definition/deadline.js';
 export * from './definition/local-events.js';
 export * from './definition/operator-actions.js';
 export * from './definition/request.js';
+export * from './definition/saga-context.js';
 export * from './definition/saga-definition.js';
 export * from './diagram/mermaid.js';
 export * from './engine/apply-event.js';

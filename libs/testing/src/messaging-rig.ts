@@ -24,6 +24,7 @@ import {
   type PublisherCheck,
   publisherCheckFor,
   QueueConsumer,
+  type RelayObserver,
   type RelayOptions,
   relayPool,
   toRabbitDefinitions,
@@ -166,7 +167,7 @@ export class MessagingRig {
   /** A started relay; each has its own connection pool, as a separate replica would. */
   async relay(
     options: Partial<RelayOptions> = {},
-    observer = { published: () => undefined, failed: () => undefined },
+    observer: RelayObserver = { published: () => undefined, failed: () => undefined },
   ): Promise<OutboxRelay> {
     const broker = await this.broker();
     const pool = relayPool(this.env.databaseUrl, options.workers ?? 2, 'it-relay');
@@ -284,7 +285,7 @@ export async function produceOrders(messaging: Messaging, count: number, types =
     const orderId = randomUUID();
     await messaging.transaction(async (uow) => {
       await uow.manager.query('INSERT INTO business_rows (order_id) VALUES ($1)', [orderId]);
-      for (const type of types) uow.publish(type.of({ orderId }, orderId));
+      for (const type of types) uow.publish(type.of({ orderId }));
     });
     orderIds.push(orderId);
   }

@@ -6,15 +6,7 @@
  *
  * An abstract class rather than an interface only so that it is its own injection token.
  */
-
-export interface Address {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
+import type { Address } from '@orderflow/contracts';
 
 export interface BookingRequest {
   /** Also the booking's idempotency key: asking again for the same order gives the first answer. */

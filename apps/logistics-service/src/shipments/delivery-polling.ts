@@ -52,9 +52,7 @@ export class CarrierDeliveryPolling implements OnModuleInit {
         // Delivered meanwhile (by the customer's signature, say): nothing is missing.
         if (shipment?.snapshot.status !== 'CREATED') return;
         const reason = `asking the carrier for ${window} found no delivery`;
-        uow.publish(
-          ShipmentDeliveryUnreported.of({ orderId: data.orderId, shipmentId: data.shipmentId, reason }, data.orderId),
-        );
+        uow.publish(ShipmentDeliveryUnreported.of({ orderId: data.orderId, shipmentId: data.shipmentId, reason }));
       },
       { correlationId: data.correlationId },
     );

@@ -11,12 +11,9 @@ export function outcomeOf(shipment: Shipment): OutgoingMessage {
     case 'BOOKING':
       throw new Error(`shipment ${s.id} is still BOOKING: the carrier has not answered yet`);
     case 'REJECTED':
-      return ShipmentRejected.of({ orderId: s.orderId, code: s.rejection.code, reason: s.rejection.reason }, s.orderId);
+      return ShipmentRejected.of({ orderId: s.orderId, code: s.rejection.code, reason: s.rejection.reason });
     case 'CREATED':
     case 'DELIVERED':
-      return ShipmentCreated.of(
-        { orderId: s.orderId, shipmentId: s.id, trackingNumber: s.booking.trackingNumber },
-        s.orderId,
-      );
+      return ShipmentCreated.of({ orderId: s.orderId, shipmentId: s.id, trackingNumber: s.booking.trackingNumber });
   }
 }

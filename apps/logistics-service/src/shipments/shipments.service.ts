@@ -105,7 +105,7 @@ export class ShipmentsService {
       if (delivery) {
         await this.shipments.updateDelivery(uow.manager, shipment);
         const { id: shipmentId, orderId } = shipment.snapshot;
-        uow.publish(ShipmentDelivered.of({ orderId, shipmentId, deliveredAt: delivery.deliveredAt }, orderId));
+        uow.publish(ShipmentDelivered.of({ orderId, shipmentId, deliveredAt: delivery.deliveredAt }));
       }
       return shipment;
     }, context);

@@ -2,32 +2,16 @@
  * The order as merchants see it: what was ordered, what it costs, and where it stands. The saga decides what
  * happens to an order; this aggregate only records the outcome the saga reports and refuses what can no longer be.
  */
+// Addresses and cancellation reasons are the contract's words: every service reads them as they are.
+import type { Address, CancellationReason } from '@orderflow/contracts';
 
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-export const CANCELLATION_REASONS = [
-  'OUT_OF_STOCK',
-  'PAYMENT_DECLINED',
-  'SHIPPING_UNAVAILABLE',
-  'CUSTOMER_CANCELLED',
-  'TIMED_OUT',
-] as const;
-export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
 export interface OrderLine {
   sku: string;
   quantity: number;
   unitPrice: number;
-}
-
-export interface Address {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
 }
 
 export interface StatusChange {

@@ -125,7 +125,7 @@ export class OrdersService {
       const order = visible(scope, await this.orders.find(uow.manager, id));
       if (order.requestCancellation(new Date())) {
         await this.orders.update(uow.manager, order);
-        uow.publish(OrderCancellationRequested.of({ orderId: id }, id));
+        uow.publish(OrderCancellationRequested.of({ orderId: id }));
       }
       return toResponse(order);
     }, context);
@@ -145,18 +145,15 @@ function visible(scope: OrderScope, order: Order | undefined): Order {
  */
 export function orderPlaced(order: Order, sealedPaymentToken: string) {
   const s = order.snapshot;
-  return OrderPlaced.of(
-    {
-      orderId: s.id,
-      customerId: s.customerId,
-      items: s.items,
-      totalAmount: s.totalAmount,
-      currency: s.currency,
-      paymentToken: sealedPaymentToken,
-      shippingAddress: s.shippingAddress,
-    },
-    s.id,
-  );
+  return OrderPlaced.of({
+    orderId: s.id,
+    customerId: s.customerId,
+    items: s.items,
+    totalAmount: s.totalAmount,
+    currency: s.currency,
+    paymentToken: sealedPaymentToken,
+    shippingAddress: s.shippingAddress,
+  });
 }
 
 /** A stable hash of a request body: keys sorted, so field order does not make two equal requests differ. */

@@ -14,15 +14,15 @@ export function messageFor(payment: Payment, event: PaymentEvent): OutgoingMessa
   const { id: paymentId, orderId, amount, currency } = payment.snapshot;
   switch (event.type) {
     case 'authorized':
-      return PaymentAuthorized.of({ orderId, paymentId, amount, currency }, orderId);
+      return PaymentAuthorized.of({ orderId, paymentId, amount, currency });
     case 'declined':
-      return PaymentDeclined.of({ orderId, code: event.code, reason: event.reason }, orderId);
+      return PaymentDeclined.of({ orderId, code: event.code, reason: event.reason });
     case 'captured':
-      return PaymentCaptured.of({ orderId, paymentId, amount, currency }, orderId);
+      return PaymentCaptured.of({ orderId, paymentId, amount, currency });
     case 'voided':
-      return PaymentVoided.of({ orderId, paymentId }, orderId);
+      return PaymentVoided.of({ orderId, paymentId });
     case 'refunded':
-      return PaymentRefunded.of({ orderId, paymentId, amount: event.amount }, orderId);
+      return PaymentRefunded.of({ orderId, paymentId, amount: event.amount });
   }
 }
 

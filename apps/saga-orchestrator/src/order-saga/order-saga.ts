@@ -34,6 +34,7 @@ import {
   StockReserved,
   StockUnavailable,
   VoidPayment,
+  type CancellationReason,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import {
@@ -45,9 +46,6 @@ import {
   OperatorRetry,
   type SagaContext,
 } from '@orderflow/saga';
-
-export type CancellationReason =
-  'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'SHIPPING_UNAVAILABLE' | 'CUSTOMER_CANCELLED' | 'TIMED_OUT';
 
 export interface OrderSagaData {
   items: { sku: string; quantity: number }[];
@@ -62,22 +60,25 @@ export interface OrderSagaData {
   parkedIn?: OrderSagaState;
 }
 
-export type OrderSagaState =
-  | 'AwaitingPayment'
-  | 'ReservingStock'
-  | 'CapturingPayment'
-  | 'BookingShipment'
-  | 'Picking'
-  | 'DeliveredBeforeBooking'
-  | 'DeliveredBeforePicking'
-  | 'AwaitingDelivery'
-  | 'ReleasingStock'
-  | 'VoidingPayment'
-  | 'CancellingAfterCapture'
-  | 'ReleasingStockForRefund'
-  | 'RefundingPayment'
-  | 'NeedsAttention'
-  | 'ShipmentNeedsAttention';
+/** The saga's states, once: the table declares them from this list and the type is read from it. */
+export const ORDER_SAGA_STATES = [
+  'AwaitingPayment',
+  'ReservingStock',
+  'CapturingPayment',
+  'BookingShipment',
+  'Picking',
+  'DeliveredBeforeBooking',
+  'DeliveredBeforePicking',
+  'AwaitingDelivery',
+  'ReleasingStock',
+  'VoidingPayment',
+  'CancellingAfterCapture',
+  'ReleasingStockForRefund',
+  'RefundingPayment',
+  'NeedsAttention',
+  'ShipmentNeedsAttention',
+] as const;
+export type OrderSagaState = (typeof ORDER_SAGA_STATES)[number];
 
 // ---- activities: what the saga remembers -------------------------------------------------------------------
 
@@ -162,34 +163,32 @@ function operatorGaveUp(ctx: SagaContext<OrderSagaData>) {
 // ---- commands and events: what the saga says ---------------------------------------------------------------
 
 const authorizePayment = (_: OrderSagaData, m: IncomingMessage<DataOf<typeof OrderPlaced>>) =>
-  AuthorizePayment.of(
-    { orderId: m.subject, amount: m.data.totalAmount, currency: m.data.currency, paymentToken: m.data.paymentToken },
-    m.subject,
-  );
-const reserveStock = (d: OrderSagaData, m: IncomingMessage) =>
-  ReserveStock.of({ orderId: m.subject, items: d.items }, m.subject);
-const capturePayment = (_: OrderSagaData, m: IncomingMessage) => CapturePayment.of({ orderId: m.subject }, m.subject);
+  AuthorizePayment.of({
+    orderId: m.subject,
+    amount: m.data.totalAmount,
+    currency: m.data.currency,
+    paymentToken: m.data.paymentToken,
+  });
+const reserveStock = (d: OrderSagaData, m: IncomingMessage) => ReserveStock.of({ orderId: m.subject, items: d.items });
+const capturePayment = (_: OrderSagaData, m: IncomingMessage) => CapturePayment.of({ orderId: m.subject });
 const createShipment = (d: OrderSagaData, m: IncomingMessage) =>
-  CreateShipment.of({ orderId: m.subject, address: d.shippingAddress, items: d.items }, m.subject);
-const pickStock = (_: OrderSagaData, m: IncomingMessage) => PickStock.of({ orderId: m.subject }, m.subject);
+  CreateShipment.of({ orderId: m.subject, address: d.shippingAddress, items: d.items });
+const pickStock = (_: OrderSagaData, m: IncomingMessage) => PickStock.of({ orderId: m.subject });
 const releaseStock = (d: OrderSagaData, m: IncomingMessage) =>
-  ReleaseStock.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+  ReleaseStock.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' });
 const voidPayment = (d: OrderSagaData, m: IncomingMessage) =>
-  VoidPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+  VoidPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' });
 const refundPayment = (d: OrderSagaData, m: IncomingMessage) =>
-  RefundPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' }, m.subject);
+  RefundPayment.of({ orderId: m.subject, reason: d.reason ?? 'CUSTOMER_CANCELLED' });
 
 const orderConfirmed = (_: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of({ orderId: m.subject, status: 'CONFIRMED' }, m.subject);
+  OrderStatusChanged.of({ orderId: m.subject, status: 'CONFIRMED' });
 const orderShipped = (_: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of({ orderId: m.subject, status: 'SHIPPED' }, m.subject);
+  OrderStatusChanged.of({ orderId: m.subject, status: 'SHIPPED' });
 const orderDelivered = (_: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of({ orderId: m.subject, status: 'DELIVERED' }, m.subject);
+  OrderStatusChanged.of({ orderId: m.subject, status: 'DELIVERED' });
 const orderCancelled = (d: OrderSagaData, m: IncomingMessage) =>
-  OrderStatusChanged.of(
-    { orderId: m.subject, status: 'CANCELLED', statusReason: d.reason ?? 'CUSTOMER_CANCELLED' },
-    m.subject,
-  );
+  OrderStatusChanged.of({ orderId: m.subject, status: 'CANCELLED', statusReason: d.reason ?? 'CUSTOMER_CANCELLED' });
 
 // ---- requests and deadlines: what each waiting state waits for, and how long (SAGA_DEADLINES overrides) -----
 
@@ -233,23 +232,11 @@ export const compensationDeadline = deadline('compensation', { after: MINUTE, re
 // ---- the table ------------------------------------------------------------------------------------------------
 
 export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ when, ignore }) => ({
-  states: [
-    'AwaitingPayment',
-    'ReservingStock',
-    'CapturingPayment',
-    'BookingShipment',
-    'Picking',
-    'DeliveredBeforeBooking',
-    'DeliveredBeforePicking',
-    'AwaitingDelivery',
-    'ReleasingStock',
-    'VoidingPayment',
-    'CancellingAfterCapture',
-    'ReleasingStockForRefund',
-    'RefundingPayment',
-    'NeedsAttention',
-    'ShipmentNeedsAttention',
-  ],
+  states: ORDER_SAGA_STATES,
+  // Every orderflow message's subject is its order's id (the contracts say so); the saga's instance is the order's.
+  correlateBy: (message) => message.subject,
+  // The merchant's payment token rides on OrderPlaced and AuthorizePayment; operators see that it was there.
+  redact: ['paymentToken'],
   initialData: () => ({
     items: [],
     totalAmount: 0,

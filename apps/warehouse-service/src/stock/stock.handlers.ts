@@ -34,9 +34,7 @@ export class StockCommands {
     }
     const answer = reservation.answerToReserve(items);
     uow.publish(
-      answer.reserved
-        ? StockReserved.of({ orderId }, orderId)
-        : StockUnavailable.of({ orderId, skus: answer.shortSkus }, orderId),
+      answer.reserved ? StockReserved.of({ orderId }) : StockUnavailable.of({ orderId, skus: answer.shortSkus }),
     );
   }
 
@@ -58,7 +56,7 @@ export class StockCommands {
         await this.stock.updateReservation(uow.manager, reservation, stock.values());
       }
     }
-    uow.publish(StockReleased.of({ orderId }, orderId));
+    uow.publish(StockReleased.of({ orderId }));
   }
 
   /** Picking twice is picking once; picking what was never reserved (or was given back) is a fault. */
@@ -71,7 +69,7 @@ export class StockCommands {
     if (refusedPermanently(NothingToPick, () => reservation.pick(stock, new Date()))) {
       await this.stock.updateReservation(uow.manager, reservation, stock.values());
     }
-    uow.publish(StockPicked.of({ orderId }, orderId));
+    uow.publish(StockPicked.of({ orderId }));
   }
 }
 

@@ -13,6 +13,16 @@ export const Amount = z.int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Amou
 export const Quantity = z.int().min(1).max(1_000_000);
 export const Reason = z.string().min(1).max(500);
 
+/** Why an order was cancelled: the one list the saga reports, the order service records and merchants read. */
+export const CANCELLATION_REASONS = [
+  'OUT_OF_STOCK',
+  'PAYMENT_DECLINED',
+  'SHIPPING_UNAVAILABLE',
+  'CUSTOMER_CANCELLED',
+  'TIMED_OUT',
+] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
+
 export const OrderLine = z.object({ sku: Sku, quantity: Quantity });
 export const PricedOrderLine = OrderLine.extend({ unitPrice: Amount });
 
@@ -27,3 +37,5 @@ export const Address = z.object({
     .regex(/^[A-Z]{2}$/)
     .describe('ISO 3166-1 alpha-2 country code'),
 });
+/** A shipping address as every service holds it: the order keeps it, the saga passes it on, the carrier ships to it. */
+export type Address = z.infer<typeof Address>;

@@ -7,6 +7,7 @@
  * the service and of the broker, and the original delivery is acknowledged only once that row has committed.
  */
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '@orderflow/platform';
 import type { Message } from 'amqplib';
 import type { OutboxRow } from '../outbox/outbox-store.js';
 import { deadLetterQueueOf, EXCHANGES } from '../topology/topology.js';
@@ -39,8 +40,6 @@ export const DEAD_LETTER_HEADERS = {
 /** `wrong-publisher`: sent by a broker user that does not own the message (publisher-check.ts); never retried. */
 export type DeadLetterReason = 'permanent-error' | 'attempts-exhausted' | 'undeliverable' | 'wrong-publisher';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function baseProperties(msg: Message): Record<string, unknown> {
   const p = msg.properties as unknown as Record<string, unknown>;
   return Object.fromEntries(
@@ -63,7 +62,7 @@ function headersOf(msg: Message): Record<string, unknown> {
 
 function rowId(msg: Message): string {
   const id: unknown = msg.properties.messageId;
-  return typeof id === 'string' && UUID.test(id) ? id : randomUUID();
+  return typeof id === 'string' && isUuid(id) ? id : randomUUID();
 }
 
 export function retryRow(msg: Message, queue: string, attempt: number, error: Error, delayMs: number): OutboxRow {

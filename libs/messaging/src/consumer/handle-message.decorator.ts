@@ -1,3 +1,11 @@
+/**
+ * How a service says which messages it handles: a decorated method per message type, or a provider that lists its
+ * types at run time (a saga). The messaging module finds both at boot and gives each queue a consumer only for the
+ * types the service has handlers for.
+ *
+ * Guarantee: a message type has at most one handler in a service; the module refuses to start otherwise, so a
+ * message is never handled twice in one transaction by two handlers that each think they own it.
+ */
 import type { MessageType } from '@orderflow/contracts';
 
 export const HANDLE_MESSAGE = Symbol('orderflow:handle-message');

@@ -1,3 +1,11 @@
+/**
+ * A message as its handler sees it: decoded, its envelope and data validated against the message type's schema, its
+ * publisher checked. Handlers are plain functions of this and the unit of work they run in.
+ *
+ * Guarantee: a handler is called only for a message that passed `decode` and the publisher check, inside the
+ * transaction that also records it in the inbox; so what it changes through `uow.manager` and states through
+ * `uow.send`/`uow.publish` commits exactly once for the message, or not at all (queue-consumer.ts).
+ */
 import type { UnitOfWork } from '../unit-of-work.js';
 
 /** A decoded, validated message as a handler sees it. */

@@ -37,6 +37,7 @@ import {
 } from './failure.js';
 import { ATTEMPT_HEADER, type IncomingMessage, type MessageHandlerFn } from './incoming-message.js';
 import type { PublisherCheck } from './publisher-check.js';
+import type { MessagingLogger } from '../logger.js';
 
 export interface ConsumerOptions {
   /** Unacknowledged deliveries the broker may push to this consumer (per-consumer QoS). */
@@ -60,14 +61,6 @@ export interface ConsumerObserver {
   outcome(queue: string, type: string, outcome: Outcome, count?: number): void;
   /** How long a message's handler ran, once per message whose effects committed; optional for rigs and benches. */
   handlerTook?(queue: string, type: string, seconds: number): void;
-}
-
-interface Logger {
-  /** Optional: the services' logger has it (one line per message handled, off at the default level); rigs need not. */
-  debug?(message: object): void;
-  log(message: object): void;
-  warn(message: object): void;
-  error(message: object): void;
 }
 
 interface Delivery {
@@ -110,7 +103,7 @@ export interface QueueConsumerDeps {
   publishers: PublisherCheck;
   /** Takes the outbox rows of each commit, so this process's relay publishes them at once. */
   outbox: OutboxHandoff;
-  logger: Logger;
+  logger: MessagingLogger;
   observer: ConsumerObserver;
 }
 

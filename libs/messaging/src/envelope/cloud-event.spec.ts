@@ -133,6 +133,13 @@ describe('decode refuses, as undeliverable,', () => {
     expect(error.message).toContain('orderId');
   });
 
+  it('a subject that is not the order its data names', () => {
+    const other = randomUUID();
+    const error = rejection(bodyWith({ subject: other }));
+    expect(error).toMatchObject({ reason: 'invalid-data' });
+    expect(error.message).toContain(`subject "${other}"`);
+  });
+
   it('which is a permanent failure: dead-lettered at once, never retried', () => {
     expect(rejection(Buffer.from('nope'))).toBeInstanceOf(PermanentError);
   });

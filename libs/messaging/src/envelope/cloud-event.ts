@@ -133,6 +133,19 @@ export function decode(body: Buffer): DecodedMessage {
       'invalid-data',
     );
   }
+  // The subject and the data name the same order (the contract ties them, message-type.ts): handlers may read either.
+  let subject: string | undefined;
+  try {
+    subject = messageType.subjectOf(dataResult.data);
+  } catch {
+    subject = undefined;
+  }
+  if (subject !== envelopeResult.data.subject) {
+    throw new UndeliverableMessage(
+      `${messageType.type} has subject "${envelopeResult.data.subject}", but its data is about ${subject ?? 'no order'}`,
+      'invalid-data',
+    );
+  }
   return { event: { ...(envelopeResult.data as CloudEvent), data: dataResult.data }, messageType };
 }
 

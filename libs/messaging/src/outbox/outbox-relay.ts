@@ -34,6 +34,7 @@ import {
   MARK_SENT_SQL,
   RELEASE_SQL,
 } from './outbox-store.js';
+import type { MessagingLogger } from '../logger.js';
 
 export interface RelayOptions {
   /** Rows per claim, and per batch of handed-over rows. */
@@ -98,15 +99,12 @@ export function relayPool(
   });
 }
 
+const UNROUTABLE = 'unroutable: no queue is bound for this routing key';
+const UNCONFIRMED = 'not confirmed by the broker';
+
 export interface RelayObserver {
   published(rows: readonly ClaimedRow[], confirmedAt: number): void;
   failed(rows: readonly ClaimedRow[], error: Error): void;
-}
-
-interface Logger {
-  log(message: object): void;
-  warn(message: object): void;
-  error(message: object): void;
 }
 
 export class OutboxRelay implements OutboxHandoff {
@@ -129,7 +127,7 @@ export class OutboxRelay implements OutboxHandoff {
   constructor(
     private readonly pool: pg.Pool,
     private readonly broker: BrokerConnection,
-    private readonly logger: Logger,
+    private readonly logger: MessagingLogger,
     private readonly observer: RelayObserver,
     options: Partial<RelayOptions> = {},
   ) {
@@ -315,44 +313,15 @@ export class OutboxRelay implements OutboxHandoff {
       );
       const settled = await Promise.allSettled(confirms);
       const confirmedAt = Date.now();
-      const ok: ClaimedRow[] = [];
-      const failed: ClaimedRow[] = [];
-      rows.forEach((row, i) => {
-        const nacked = settled[i].status === 'rejected';
-        (nacked || returned.has(row.message_id) ? failed : ok).push(row);
+      const nacked = new Set(rows.filter((_, i) => settled[i].status === 'rejected'));
+      rows.forEach((row, i) =>
         endSpan(
           spans[i],
-          nacked ? 'not confirmed by the broker' : returned.has(row.message_id) ? 'unroutable' : undefined,
-        );
-      });
+          nacked.has(row) ? 'not confirmed by the broker' : returned.has(row.message_id) ? 'unroutable' : undefined,
+        ),
+      );
       spansEnded = true;
-      if (ok.length) {
-        await this.pool.query(this.options.keepSent ? MARK_SENT_SQL : DELETE_SENT_SQL, [ok.map((r) => r.id)]);
-        this.observer.published(ok, confirmedAt);
-      }
-      const unroutable = failed.filter((r) => returned.has(r.message_id));
-      const nacked = failed.filter((r) => !returned.has(r.message_id));
-      if (unroutable.length) {
-        await this.pool.query(DEFER_SQL, [
-          unroutable.map((r) => r.id),
-          'unroutable: no queue is bound for this routing key',
-        ]);
-      }
-      if (nacked.length) await this.pool.query(RELEASE_SQL, [nacked.map((r) => r.id), 'not confirmed by the broker']);
-      if (failed.length) {
-        const reason = unroutable.length
-          ? 'unroutable: no queue is bound for this routing key'
-          : 'not confirmed by the broker';
-        const error = new Error(reason);
-        this.observer.failed(failed, error);
-        this.logger.error({
-          message: 'outbox messages not published; will retry',
-          reason,
-          messages: failed
-            .slice(0, 10)
-            .map((r) => ({ id: r.message_id, exchange: r.exchange, routingKey: r.routing_key })),
-        });
-      }
+      await this.settle(rows, nacked, returned, confirmedAt);
     } catch (err) {
       if (!spansEnded) for (const span of spans) endSpan(span, err as Error);
       // The channel died mid-batch: give the rows back now instead of waiting for the lease to expire.
@@ -363,6 +332,38 @@ export class OutboxRelay implements OutboxHandoff {
     }
     // The channel went down mid-batch: its rows are back in the outbox; the worker opens a new channel.
     if (this.closedChannels.has(channel)) throw new Error('channel closed during a batch');
+  }
+
+  /**
+   * Confirmed rows are deleted (or marked sent); unroutable ones deferred with a growing backoff; rows the broker did
+   * not confirm given back to the claim at once.
+   */
+  private async settle(
+    rows: readonly ClaimedRow[],
+    nacked: ReadonlySet<ClaimedRow>,
+    returned: ReadonlySet<string>,
+    confirmedAt: number,
+  ): Promise<void> {
+    const failed = rows.filter((r) => nacked.has(r) || returned.has(r.message_id));
+    const ok = rows.filter((r) => !nacked.has(r) && !returned.has(r.message_id));
+    const unroutable = failed.filter((r) => returned.has(r.message_id));
+    const unconfirmed = failed.filter((r) => !returned.has(r.message_id));
+    if (ok.length) {
+      await this.pool.query(this.options.keepSent ? MARK_SENT_SQL : DELETE_SENT_SQL, [ok.map((r) => r.id)]);
+      this.observer.published(ok, confirmedAt);
+    }
+    if (unroutable.length) {
+      await this.pool.query(DEFER_SQL, [unroutable.map((r) => r.id), UNROUTABLE]);
+    }
+    if (unconfirmed.length) await this.pool.query(RELEASE_SQL, [unconfirmed.map((r) => r.id), UNCONFIRMED]);
+    if (failed.length === 0) return;
+    const reason = unroutable.length ? UNROUTABLE : UNCONFIRMED;
+    this.observer.failed(failed, new Error(reason));
+    this.logger.error({
+      message: 'outbox messages not published; will retry',
+      reason,
+      messages: failed.slice(0, 10).map((r) => ({ id: r.message_id, exchange: r.exchange, routingKey: r.routing_key })),
+    });
   }
 
   private idle(ms = this.options.pollIntervalMs): Promise<void> {

@@ -63,7 +63,24 @@ export function toAsyncApi(routing: Routing, topology: Topology, version: string
   );
   const channels = new Entries('channel');
   const operations = new Entries('operation');
+  addMessageChannels(channels, routing, topology, messageTypes);
+  addPublishOperations(operations, routing);
+  const byType = new Map(messageTypes.map((m) => [m.type, m]));
+  for (const queue of sortedBy(topology.queues.filter(isConsumedQueue), (q) => q.name)) {
+    const received = receivedBy(queue, topology, byType);
+    addQueueChannels(channels, topology, queue, received);
+    addQueueOperations(operations, topology, queue, received);
+  }
+  return document(topology, version, messageTypes, channels, operations);
+}
 
+/** One channel per message type: the exchange and routing key it travels with, who sends it and where it lands. */
+function addMessageChannels(
+  channels: Entries,
+  routing: Routing,
+  topology: Topology,
+  messageTypes: readonly MessageType[],
+): void {
   for (const messageType of messageTypes) {
     const exchange = exchangeNamed(topology, exchangeFor(messageType));
     const queues = topology.bindings
@@ -84,7 +101,10 @@ export function toAsyncApi(routing: Routing, topology: Topology, version: string
       bindings: routingKeyBinding(exchange, topology.vhost),
     });
   }
+}
 
+/** One `send` operation per service and message type it publishes, through the outbox. */
+function addPublishOperations(operations: Entries, routing: Routing): void {
   for (const [service, published] of sortedBy(Object.entries(routing.publishes), ([service]) => service)) {
     for (const messageType of sortedBy(published, (m) => m.type)) {
       operations.add(operationIds.send(service, messageType), {
@@ -101,121 +121,150 @@ export function toAsyncApi(routing: Routing, topology: Topology, version: string
       });
     }
   }
+}
 
-  const byType = new Map(messageTypes.map((m) => [m.type, m]));
+/** The message types a queue is bound to, from the commands and events exchanges. */
+function receivedBy(queue: QueueSpec, topology: Topology, byType: ReadonlyMap<string, MessageType>): MessageType[] {
+  const bindings = topology.bindings.filter((b) => b.queue === queue.name);
+  return sortedBy(
+    bindings
+      .filter((b) => b.exchange === EXCHANGES.commands || b.exchange === EXCHANGES.events)
+      .map((b) => {
+        const messageType = byType.get(b.routingKey);
+        if (!messageType) throw new Error(`${queue.name} is bound to ${b.routingKey}, a type the routing lacks`);
+        return messageType;
+      }),
+    (m) => m.type,
+  );
+}
+
+/** A consumed queue's four channels: the queue, its dead-letter queue, and the retry and dead-letter routes to them. */
+function addQueueChannels(
+  channels: Entries,
+  topology: Topology,
+  queue: QueueSpec,
+  received: readonly MessageType[],
+): void {
+  const ids = queueChannels(queue.name);
+  const bindings = topology.bindings.filter((b) => b.queue === queue.name);
   const retryExchange = exchangeNamed(topology, EXCHANGES.retry);
   const deadLetterExchange = exchangeNamed(topology, EXCHANGES.deadLetters);
-  for (const queue of sortedBy(topology.queues.filter(isConsumedQueue), (q) => q.name)) {
-    const ids = queueChannels(queue.name);
-    const bindings = topology.bindings.filter((b) => b.queue === queue.name);
-    const received = sortedBy(
-      bindings
-        .filter((b) => b.exchange === EXCHANGES.commands || b.exchange === EXCHANGES.events)
-        .map((b) => {
-          const messageType = byType.get(b.routingKey);
-          if (!messageType) throw new Error(`${queue.name} is bound to ${b.routingKey}, a type the routing lacks`);
-          return messageType;
-        }),
-      (m) => m.type,
-    );
-    const policy = topology.policies.find((p) => new RegExp(p.pattern).test(queue.name));
-    const byExchange = [...new Set(bindings.map((b) => b.exchange))].sort().map(
-      (exchange) =>
-        `\`${exchange}\` with ${list(
-          bindings
-            .filter((b) => b.exchange === exchange)
-            .map((b) => `\`${b.routingKey}\``)
-            .sort(),
-        )}`,
-    );
-    const retryKey = routingKeyOf(topology, retryExchange.name, queue.name);
-    const deadLetterKey = routingKeyOf(topology, deadLetterExchange.name, queue.deadLetterQueue);
+  const policy = topology.policies.find((p) => new RegExp(p.pattern).test(queue.name));
+  const byExchange = [...new Set(bindings.map((b) => b.exchange))].sort().map(
+    (exchange) =>
+      `\`${exchange}\` with ${list(
+        bindings
+          .filter((b) => b.exchange === exchange)
+          .map((b) => `\`${b.routingKey}\``)
+          .sort(),
+      )}`,
+  );
+  const retryKey = routingKeyOf(topology, retryExchange.name, queue.name);
+  const deadLetterKey = routingKeyOf(topology, deadLetterExchange.name, queue.deadLetterQueue);
 
-    channels.add(ids.queue, {
-      address: queue.name,
-      title: queue.name,
-      summary: queue.summary,
-      description:
-        `Quorum queue of the ${queue.service} service, bound to ${list(byExchange)}. ` +
-        (policy
-          ? `Policy \`${policy.name}\`: ${Object.entries(policy.definition)
-              .map(([key, value]) => `${key} ${value}`)
-              .join(', ')}. `
-          : '') +
-        `Its dead letters go to \`${queue.deadLetterQueue}\`.`,
-      messages: channelMessages(received),
-      bindings: queueBinding(queue.name, topology.vhost),
-    });
-    channels.add(ids.deadLetterQueue, {
-      address: queue.deadLetterQueue,
-      title: queue.deadLetterQueue,
-      summary: `Messages ${queue.name} could not handle`,
-      description:
-        `Fed by \`${deadLetterExchange.name}\` with routing key \`${deadLetterKey}\`. A dead letter keeps its body ` +
-        `and says why in its \`${DEAD_LETTER_HEADERS.reason}\` header; one the broker dead-lettered has \`x-death\` ` +
-        'instead. An undeliverable body need not match any message listed here.',
-      messages: channelMessages(received),
-      bindings: queueBinding(queue.deadLetterQueue, topology.vhost),
-    });
-    channels.add(ids.retry, {
-      address: retryKey,
-      title: `${retryExchange.name} / ${retryKey}`,
-      summary: `Back onto ${queue.name}: delayed retries and dead-letter replays`,
-      messages: channelMessages(received),
-      bindings: routingKeyBinding(retryExchange, topology.vhost),
-    });
-    channels.add(ids.deadLetter, {
-      address: deadLetterKey,
-      title: `${deadLetterExchange.name} / ${deadLetterKey}`,
-      summary: `Into ${queue.deadLetterQueue}`,
-      messages: channelMessages(received),
-      bindings: routingKeyBinding(deadLetterExchange, topology.vhost),
-    });
+  channels.add(ids.queue, {
+    address: queue.name,
+    title: queue.name,
+    summary: queue.summary,
+    description:
+      `Quorum queue of the ${queue.service} service, bound to ${list(byExchange)}. ` +
+      (policy
+        ? `Policy \`${policy.name}\`: ${Object.entries(policy.definition)
+            .map(([key, value]) => `${key} ${value}`)
+            .join(', ')}. `
+        : '') +
+      `Its dead letters go to \`${queue.deadLetterQueue}\`.`,
+    messages: channelMessages(received),
+    bindings: queueBinding(queue.name, topology.vhost),
+  });
+  channels.add(ids.deadLetterQueue, {
+    address: queue.deadLetterQueue,
+    title: queue.deadLetterQueue,
+    summary: `Messages ${queue.name} could not handle`,
+    description:
+      `Fed by \`${deadLetterExchange.name}\` with routing key \`${deadLetterKey}\`. A dead letter keeps its body ` +
+      `and says why in its \`${DEAD_LETTER_HEADERS.reason}\` header; one the broker dead-lettered has \`x-death\` ` +
+      'instead. An undeliverable body need not match any message listed here.',
+    messages: channelMessages(received),
+    bindings: queueBinding(queue.deadLetterQueue, topology.vhost),
+  });
+  channels.add(ids.retry, {
+    address: retryKey,
+    title: `${retryExchange.name} / ${retryKey}`,
+    summary: `Back onto ${queue.name}: delayed retries and dead-letter replays`,
+    messages: channelMessages(received),
+    bindings: routingKeyBinding(retryExchange, topology.vhost),
+  });
+  channels.add(ids.deadLetter, {
+    address: deadLetterKey,
+    title: `${deadLetterExchange.name} / ${deadLetterKey}`,
+    summary: `Into ${queue.deadLetterQueue}`,
+    messages: channelMessages(received),
+    bindings: routingKeyBinding(deadLetterExchange, topology.vhost),
+  });
+}
 
-    operations.add(operationIds.receive(queue.name), {
-      action: 'receive',
-      channel: ref('channels', ids.queue),
-      messages: operationMessages(ids.queue, received),
-      summary: `The ${queue.service} service consumes ${queue.name}.`,
-      description:
-        'A delivery is acknowledged only after the transaction holding its inbox record, the handler’s changes ' +
-        'and its outgoing messages has committed; a duplicate finds its inbox record and is acknowledged unhandled.',
-      tags: [{ name: queue.service }],
-      bindings: { amqp: { ack: true, bindingVersion: AMQP_BINDING_VERSION } },
-    });
-    operations.add(operationIds.retry(queue.name), {
-      action: 'send',
-      channel: ref('channels', ids.retry),
-      messages: operationMessages(ids.retry, received),
-      summary: `The ${queue.service} service puts a message back on ${queue.name}.`,
-      description:
-        `A delayed retry (an outbox row due later, with \`${ATTEMPT_HEADER}\` one higher) or an operator’s replay ` +
-        `from \`${queue.deadLetterQueue}\` (as attempt 1 again).`,
-      tags: [{ name: queue.service }],
-      bindings: { amqp: { deliveryMode: 2, mandatory: true, bindingVersion: AMQP_BINDING_VERSION } },
-    });
-    operations.add(operationIds.deadLetter(queue.name), {
-      action: 'send',
-      channel: ref('channels', ids.deadLetter),
-      messages: operationMessages(ids.deadLetter, received),
-      summary: `The ${queue.service} service dead-letters a message of ${queue.name}.`,
-      description:
-        'Written as an outbox row with the dead-letter headers. The broker sends here too, under the queue’s ' +
-        'policy, when a delivery is rejected or reaches the delivery limit.',
-      tags: [{ name: queue.service }],
-      bindings: { amqp: { deliveryMode: 2, mandatory: true, bindingVersion: AMQP_BINDING_VERSION } },
-    });
-    operations.add(operationIds.receiveDeadLetters(queue.name), {
-      action: 'receive',
-      channel: ref('channels', ids.deadLetterQueue),
-      messages: operationMessages(ids.deadLetterQueue, received),
-      summary: `Operators list and replay the dead letters of ${queue.name} through the ${queue.service} service.`,
-      description: `\`GET /dead-letters/${queue.name}\` looks without taking; \`POST /dead-letters/${queue.name}/replay\` republishes through \`${retryExchange.name}\`, then acknowledges.`,
-      tags: [{ name: queue.service }],
-      bindings: { amqp: { ack: true, bindingVersion: AMQP_BINDING_VERSION } },
-    });
-  }
+/** What the queue's service does with it: consume, retry, dead-letter, and let operators replay. */
+function addQueueOperations(
+  operations: Entries,
+  topology: Topology,
+  queue: QueueSpec,
+  received: readonly MessageType[],
+): void {
+  const ids = queueChannels(queue.name);
+  const retryExchange = exchangeNamed(topology, EXCHANGES.retry);
+  operations.add(operationIds.receive(queue.name), {
+    action: 'receive',
+    channel: ref('channels', ids.queue),
+    messages: operationMessages(ids.queue, received),
+    summary: `The ${queue.service} service consumes ${queue.name}.`,
+    description:
+      'A delivery is acknowledged only after the transaction holding its inbox record, the handler’s changes ' +
+      'and its outgoing messages has committed; a duplicate finds its inbox record and is acknowledged unhandled.',
+    tags: [{ name: queue.service }],
+    bindings: { amqp: { ack: true, bindingVersion: AMQP_BINDING_VERSION } },
+  });
+  operations.add(operationIds.retry(queue.name), {
+    action: 'send',
+    channel: ref('channels', ids.retry),
+    messages: operationMessages(ids.retry, received),
+    summary: `The ${queue.service} service puts a message back on ${queue.name}.`,
+    description:
+      `A delayed retry (an outbox row due later, with \`${ATTEMPT_HEADER}\` one higher) or an operator’s replay ` +
+      `from \`${queue.deadLetterQueue}\` (as attempt 1 again).`,
+    tags: [{ name: queue.service }],
+    bindings: { amqp: { deliveryMode: 2, mandatory: true, bindingVersion: AMQP_BINDING_VERSION } },
+  });
+  operations.add(operationIds.deadLetter(queue.name), {
+    action: 'send',
+    channel: ref('channels', ids.deadLetter),
+    messages: operationMessages(ids.deadLetter, received),
+    summary: `The ${queue.service} service dead-letters a message of ${queue.name}.`,
+    description:
+      'Written as an outbox row with the dead-letter headers. The broker sends here too, under the queue’s ' +
+      'policy, when a delivery is rejected or reaches the delivery limit.',
+    tags: [{ name: queue.service }],
+    bindings: { amqp: { deliveryMode: 2, mandatory: true, bindingVersion: AMQP_BINDING_VERSION } },
+  });
+  operations.add(operationIds.receiveDeadLetters(queue.name), {
+    action: 'receive',
+    channel: ref('channels', ids.deadLetterQueue),
+    messages: operationMessages(ids.deadLetterQueue, received),
+    summary: `Operators list and replay the dead letters of ${queue.name} through the ${queue.service} service.`,
+    description: `\`GET /dead-letters/${queue.name}\` looks without taking; \`POST /dead-letters/${queue.name}/replay\` republishes through \`${retryExchange.name}\`, then acknowledges.`,
+    tags: [{ name: queue.service }],
+    bindings: { amqp: { ack: true, bindingVersion: AMQP_BINDING_VERSION } },
+  });
+}
 
+/** The document around the channels and operations: info, server, and the shared schemas and messages. */
+function document(
+  topology: Topology,
+  version: string,
+  messageTypes: readonly MessageType[],
+  channels: Entries,
+  operations: Entries,
+): Json {
   return {
     asyncapi: '3.0.0',
     info: {

@@ -5,9 +5,9 @@
  * UUID — so a crafted cursor is refused as a bad request instead of reaching PostgreSQL's casts, which fail on what
  * JavaScript's `Date.parse` or a loose pattern let through (`"0"`, thirty-six dashes).
  */
+import { isUuid } from '../identifiers.js';
 
 const TIMESTAMP = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface KeysetPosition {
   /** ISO 8601 in UTC, as the row's `created_at` (microseconds kept: a Date would lose them). */
@@ -32,6 +32,6 @@ export function decodeCursor(cursor: string): KeysetPosition | undefined {
   if (typeof createdAt !== 'string' || !TIMESTAMP.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
     return undefined;
   }
-  if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+  if (typeof id !== 'string' || !isUuid(id)) return undefined;
   return { createdAt, id };
 }

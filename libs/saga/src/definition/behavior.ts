@@ -8,31 +8,10 @@
  * outgoing messages; the engine applies them inside the caller's unit of work, so they commit with the instance and
  * the inbox record or not at all.
  */
-import type { DataOf, MessageType, OutgoingMessage } from '@orderflow/contracts';
-import type { IncomingMessage } from '@orderflow/messaging';
+import type { DataOf, MessageType } from '@orderflow/contracts';
 import type { SagaDeadline } from './deadline.js';
 import type { SagaRequest } from './request.js';
-
-/** What an activity sees: the instance's data (mutable) and the event being handled. */
-export interface SagaContext<D, E = unknown> {
-  readonly sagaType: string;
-  /** The order id: every orderflow message's CloudEvents subject. */
-  readonly correlationId: string;
-  /** The state the event arrived in; `Initial` when it creates the instance. */
-  readonly state: string;
-  /** Plain JSON: it is stored as jsonb, so a Date comes back as a string. Change it in place or replace it. */
-  data: D;
-  readonly message: IncomingMessage<E>;
-  /** Sends a command once the unit of work commits. */
-  send(message: OutgoingMessage): void;
-  /** Publishes an event once the unit of work commits. */
-  publish(message: OutgoingMessage): void;
-}
-
-export type Activity<D, E = unknown> = (context: SagaContext<D, E>) => void | Promise<void>;
-
-/** Makes one outgoing message from the instance's data and the event, e.g. `(d, m) => ReserveStock.of(…, m.subject)`. */
-export type MessageFactory<D, E = unknown> = (data: D, message: IncomingMessage<E>) => OutgoingMessage;
+import type { Activity, MessageFactory } from './saga-context.js';
 
 /** One step of a behaviour. The name (the function's own name) is for people: history, diagrams, error messages. */
 export type BehaviorStep<D> =

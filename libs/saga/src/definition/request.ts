@@ -8,8 +8,8 @@
  * three parts together and lets the table read as the conversation it is.
  */
 import type { MessageType } from '@orderflow/contracts';
-import type { MessageFactory } from './behavior.js';
 import { deadline, type SagaDeadline } from './deadline.js';
+import type { MessageFactory } from './saga-context.js';
 
 export interface SagaRequest<D, C extends MessageType = MessageType, F extends MessageType = MessageType> {
   readonly name: string;

@@ -8,6 +8,7 @@
  * applies to, which is what the engine selects from and what the diagram draws.
  */
 import type { MessageType } from '@orderflow/contracts';
+import type { IncomingMessage } from '@orderflow/messaging';
 import { type Behavior, type BehaviorSpec, type SagaDsl, sagaDsl } from './behavior.js';
 import type { SagaDeadline } from './deadline.js';
 import { isLocalEvent } from './local-events.js';
@@ -31,6 +32,17 @@ type InitialDataOption<D> =
 
 export type SagaSpec<D, S extends string> = {
   readonly states: readonly S[];
+  /**
+   * Which instance an event from the broker is about: its CloudEvents subject unless said otherwise. The id must be
+   * a UUID, the store's key; an event whose id is not one is dead-lettered. Deadlines and operators' actions are
+   * addressed by the engine itself and always correlate by their subject.
+   */
+  readonly correlateBy?: (message: IncomingMessage) => string;
+  /**
+   * Top-level fields of events and commands that hold credentials: the history, which operators read, records that
+   * they were there, not what they were. Nothing is redacted unless named here.
+   */
+  readonly redact?: readonly string[];
   /** Events that create an instance (none exists for the order yet). */
   readonly initially: readonly Behavior<D>[];
   readonly during?: { readonly [K in S]?: readonly Behavior<D>[] };
@@ -87,6 +99,10 @@ export interface SagaDefinition<D> {
   readonly stateDeadlines: ReadonlyMap<string, SagaDeadline>;
   /** The declared states in which the saga undoes its work; empty if the saga has none. */
   readonly compensating: readonly string[];
+  /** Fields the history keeps out (see `SagaSpec.redact`). */
+  readonly redacted: ReadonlySet<string>;
+  /** The instance a message is about (see `SagaSpec.correlateBy`); not yet checked to be a UUID. */
+  correlationIdOf(message: IncomingMessage): string;
   unexpectedPolicy(state: string): UnexpectedEventPolicy;
   /** For an event of `type` whose instance does not exist (and that no `initially` row handles). */
   missingInstancePolicy(type: string): MissingInstancePolicy;
@@ -153,6 +169,9 @@ export function defineSaga<D extends object, S extends string = string>(
     deadlines,
     stateDeadlines,
     compensating: Object.freeze([...(spec.compensating ?? [])]),
+    redacted: new Set(spec.redact ?? []),
+    correlationIdOf: (message: IncomingMessage) =>
+      spec.correlateBy && !isLocalEvent(message.type) ? spec.correlateBy(message) : message.subject,
     unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
     missingInstancePolicy: (eventType: string) => missing[eventType] ?? missing.default ?? 'record',
     initialData,
@@ -213,14 +232,26 @@ function rule<D>(from: string, source: RuleSource, behavior: BehaviorSpec<D>): S
   return targets.map((to) => ({ from, event: behavior.event.type, source, behavior, to }));
 }
 
+/** Everything wrong with a definition, all at once: its names first, then (if they are right) its table's shape. */
 function problemsOf<D>(
   definition: SagaDefinition<D>,
   unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>>,
 ): string[] {
-  const problems: string[] = [];
-  const { type, states, initially, during, duringAny } = definition;
-  const declared = new Set(states);
+  const problems = [...namingProblems(definition, unexpected), ...rowProblems(definition)];
+  // The checks below walk the table, which only means something once its names are right.
+  if (problems.length > 0) return problems;
+  const rules = rulesOf(definition);
+  return [...deadlineProblems(definition, rules), ...reachabilityProblems(definition, rules)];
+}
 
+/** The saga's type and states, and the states and policies that `compensating` and `unexpected` name. */
+function namingProblems<D>(
+  definition: SagaDefinition<D>,
+  unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>>,
+): string[] {
+  const problems: string[] = [];
+  const { type, states, initially, during } = definition;
+  const declared = new Set(states);
   if (!/^[a-z][a-z0-9-]*$/.test(type)) problems.push(`the saga type "${type}" is not lower-case-kebab`);
   if (states.length === 0) problems.push('no states are declared');
   const seen = new Set<string>();
@@ -231,7 +262,6 @@ function problemsOf<D>(
     if (seen.has(state)) problems.push(`the state "${state}" is declared twice`);
     seen.add(state);
   }
-
   if (initially.length === 0) problems.push('nothing in `initially`: no event can start the saga');
   for (const behavior of initially) {
     if (behavior.outcome.kind === 'stay') {
@@ -252,11 +282,20 @@ function problemsOf<D>(
       problems.push(`\`unexpected\` for "${key}" is "${String(unexpected[key])}", not one of ${POLICIES.join(', ')}`);
     }
   }
+  return problems;
+}
 
+/** In each list of rows: one row per event, and targets that are declared states. */
+function rowProblems<D>(definition: SagaDefinition<D>): string[] {
+  const problems: string[] = [];
+  const declared = new Set(definition.states);
   const lists: [string, readonly BehaviorSpec<D>[]][] = [
-    ['initially', initially],
-    ...[...during].map(([state, behaviors]): [string, readonly BehaviorSpec<D>[]] => [`during ${state}`, behaviors]),
-    ['duringAny', duringAny],
+    ['initially', definition.initially],
+    ...[...definition.during].map(([state, behaviors]): [string, readonly BehaviorSpec<D>[]] => [
+      `during ${state}`,
+      behaviors,
+    ]),
+    ['duringAny', definition.duringAny],
   ];
   for (const [where, behaviors] of lists) {
     const events = new Set<string>();
@@ -272,12 +311,14 @@ function problemsOf<D>(
         problems.push(`${where}, ${event.type} has no state to choose`);
     }
   }
-  // The checks below walk the table, which only means something once its names are right.
-  if (problems.length > 0) return problems;
+  return problems;
+}
 
-  const rules = rulesOf(definition);
+/** A state with a deadline has rows for what the deadline sends. */
+function deadlineProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
+  const problems: string[] = [];
   for (const [state, deadline] of definition.stateDeadlines) {
-    if (!declared.has(state)) {
+    if (!definition.states.includes(state)) {
       problems.push(`\`deadlines\` names "${state}", which is not a declared state`);
       continue;
     }
@@ -288,7 +329,13 @@ function problemsOf<D>(
       problems.push(`${state}'s deadline retries, but ${state} has no row for ${deadline.retry.type}`);
     }
   }
-  for (const state of states) {
+  return problems;
+}
+
+/** Every state is reached from Initial and has a way out. */
+function reachabilityProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
+  const problems: string[] = [];
+  for (const state of definition.states) {
     if (!rules.some((r) => r.from === state && r.to !== state)) {
       problems.push(`the state "${state}" has no row that leaves it: an instance there would wait forever`);
     }
@@ -303,7 +350,7 @@ function problemsOf<D>(
       }
     }
   }
-  for (const state of states) {
+  for (const state of definition.states) {
     if (!reached.has(state)) problems.push(`the state "${state}" cannot be reached from Initial`);
   }
   return problems;

@@ -15,8 +15,9 @@ import {
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import { describe, expect, it } from 'vitest';
-import type { SagaContext } from '../definition/behavior.js';
+import type { SagaContext } from '../definition/saga-context.js';
 import { defineSaga } from '../definition/saga-definition.js';
+import { OperatorRetry } from '../definition/operator-actions.js';
 import { applyEvent, type SagaInstance } from './apply-event.js';
 
 interface PaymentData {
@@ -33,17 +34,13 @@ function recordPayment(ctx: SagaContext<PaymentData, DataOf<typeof PaymentAuthor
   ctx.data.paymentId = ctx.message.data.paymentId;
 }
 const authorizePayment = (data: PaymentData, m: IncomingMessage<DataOf<typeof OrderPlaced>>) =>
-  AuthorizePayment.of(
-    { orderId: m.subject, amount: data.amount!, currency: 'EUR', paymentToken: m.data.paymentToken },
-    m.subject,
-  );
+  AuthorizePayment.of({ orderId: m.subject, amount: data.amount!, currency: 'EUR', paymentToken: m.data.paymentToken });
 const reserveStock = (_: PaymentData, m: IncomingMessage) =>
-  ReserveStock.of({ orderId: m.subject, items: [{ sku: 'SKU-1', quantity: 1 }] }, m.subject);
-const voidPayment = (_: PaymentData, m: IncomingMessage) =>
-  VoidPayment.of({ orderId: m.subject, reason: 'cancelled' }, m.subject);
+  ReserveStock.of({ orderId: m.subject, items: [{ sku: 'SKU-1', quantity: 1 }] });
+const voidPayment = (_: PaymentData, m: IncomingMessage) => VoidPayment.of({ orderId: m.subject, reason: 'cancelled' });
 const statusIs = (status: 'CONFIRMED' | 'CANCELLED') =>
   function announceStatus(_: PaymentData, m: IncomingMessage) {
-    return OrderStatusChanged.of({ orderId: m.subject, status }, m.subject);
+    return OrderStatusChanged.of({ orderId: m.subject, status });
   };
 
 const saga = defineSaga<PaymentData, PaymentState>('payment-example', ({ when, ignore }) => ({
@@ -68,6 +65,7 @@ const saga = defineSaga<PaymentData, PaymentState>('payment-example', ({ when, i
   },
   duringAny: [when(OrderCancellationRequested).send(voidPayment).transitionTo('Cancelling')],
   unexpected: { ReservingStock: 'ignore', Final: 'ignore' },
+  redact: ['paymentToken'],
 }));
 
 const orderId = randomUUID();
@@ -302,10 +300,10 @@ describe('steps that go wrong', () => {
       states: ['Open'],
       initially: [
         when(OrderPlaced)
-          .send((_, m) => StockReserved.of({ orderId: m.subject }, m.subject))
+          .send((_, m) => StockReserved.of({ orderId: m.subject }))
           .transitionTo('Open'),
         when(PaymentVoided)
-          .publish((_, m) => VoidPayment.of({ orderId: m.subject, reason: 'x' }, m.subject))
+          .publish((_, m) => VoidPayment.of({ orderId: m.subject, reason: 'x' }))
           .transitionTo('Open'),
       ],
       during: { Open: [when(StockReserved).finalize()] },
@@ -316,5 +314,39 @@ describe('steps that go wrong', () => {
     await expect(applyEvent(confused, undefined, incoming(PaymentVoided, { orderId }))).rejects.toThrow(
       'payment.void.v1 is a command: use send()',
     );
+  });
+});
+
+describe('what the definition declares about its messages', () => {
+  const byData = defineSaga<{ seen: string[] }>('by-data', ({ when }) => ({
+    states: ['Open'],
+    initialData: () => ({ seen: [] }),
+    correlateBy: (message) => (message.data as { orderId: string }).orderId,
+    initially: [
+      when(OrderPlaced)
+        .then((ctx) => void ctx.data.seen.push(ctx.correlationId))
+        .transitionTo('Open'),
+    ],
+    during: { Open: [when(StockReserved).finalize()] },
+  }));
+
+  it('correlates broker events as it says, and its own deadlines and operator actions by their subject', () => {
+    const elsewhere = randomUUID();
+    const placedHere = { ...incoming(OrderPlaced, { ...placed, orderId: elsewhere }) };
+    expect(byData.correlationIdOf(placedHere)).toBe(elsewhere);
+    const retry = { ...incoming(StockReserved, { orderId: elsewhere }), type: OperatorRetry.type };
+    expect(byData.correlationIdOf(retry)).toBe(orderId);
+    expect(saga.correlationIdOf(incoming(StockReserved, { orderId: elsewhere }))).toBe(orderId);
+  });
+
+  it('gives activities the correlation id it declares', async () => {
+    const elsewhere = randomUUID();
+    const step = await applyEvent(byData, undefined, incoming(OrderPlaced, { ...placed, orderId: elsewhere }));
+    expect(step.data.seen).toEqual([elsewhere]);
+  });
+
+  it('redacts only the fields it names', async () => {
+    const step = await applyEvent(byData, undefined, incoming(OrderPlaced, placed));
+    expect(step.history[0].detail).toEqual({ source: '/orderflow/test', data: placed });
   });
 });

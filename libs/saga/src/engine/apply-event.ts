@@ -7,9 +7,9 @@
  * instance untouched (it works on a copy) and no message stated, so the unit of work rolls back whole and the
  * message is retried from the instance as it was.
  */
-import type { OutgoingMessage } from '@orderflow/contracts';
+import { checkVerb, type OutgoingMessage } from '@orderflow/contracts';
 import { type IncomingMessage, TransientError } from '@orderflow/messaging';
-import type { SagaContext } from '../definition/behavior.js';
+import type { SagaContext } from '../definition/saga-context.js';
 import type { DeadlineData, SagaDeadline } from '../definition/deadline.js';
 import { OperatorRetry } from '../definition/operator-actions.js';
 import { FINAL, INITIAL, ruleFor, type SagaDefinition, type SagaRule } from '../definition/saga-definition.js';
@@ -17,8 +17,8 @@ import type { SagaHistoryRecord } from '../store/saga-store.js';
 
 /** The event waits for its instance (policy `park`): the consumer retries it later, and dead-letters it in the end. */
 export class SagaInstanceMissing extends TransientError {
-  constructor(sagaType: string, message: IncomingMessage) {
-    super(`no ${sagaType} saga for ${message.subject} yet: ${message.type} ${message.id} is parked until it exists`);
+  constructor(sagaType: string, correlationId: string, message: IncomingMessage) {
+    super(`no ${sagaType} saga for ${correlationId} yet: ${message.type} ${message.id} is parked until it exists`);
   }
 }
 
@@ -67,99 +67,150 @@ export async function applyEvent<D>(
 ): Promise<SagaStep<D>> {
   const from = instance?.state ?? INITIAL;
   const rule = ruleFor(definition, from, message.type);
-  const eventRecord = { messageType: message.type, messageId: message.id, fromState: from };
-
   if (!instance && !rule) {
     const policy = definition.missingInstancePolicy(message.type);
-    if (policy === 'park') throw new SagaInstanceMissing(definition.type, message);
-    if (policy === 'discard') {
-      const data = definition.initialData();
-      return {
-        decision: 'ignored',
-        from,
-        to: from,
-        write: 'none',
-        data,
-        outgoing: [],
-        history: [],
-        schedule: [],
-        unschedule: [],
-      };
-    }
+    if (policy === 'park') throw new SagaInstanceMissing(definition.type, definition.correlationIdOf(message), message);
+    if (policy === 'discard') return unchanged(definition, instance, from, 'ignored', []);
   }
-  if (!rule || rule.behavior.outcome.kind === 'ignore') {
-    const decision = rule || definition.unexpectedPolicy(from) === 'ignore' ? 'ignored' : 'unexpected';
-    const reason = rule ? `ignored in ${from}` : `no row for it in ${from}`;
-    return {
-      decision,
-      from,
-      to: from,
-      write: 'none',
-      data: instance?.data ?? definition.initialData(),
-      outgoing: [],
-      schedule: [],
-      unschedule: [],
-      history: [
-        decision === 'ignored'
-          ? { kind: 'ignored', ...eventRecord, detail: { reason } }
-          : {
-              kind: 'unexpected',
-              ...eventRecord,
-              detail: { reason, source: message.source, data: redacted(message.data) },
-            },
-      ],
-    };
-  }
+  if (!rule || rule.behavior.outcome.kind === 'ignore') return notApplied(definition, instance, message, from, rule);
 
+  const ran = await runSteps(definition, rule, instance, message);
+  const to = targetOf(rule, ran.data);
+  return {
+    decision: 'applied',
+    from,
+    to,
+    write: instance ? 'update' : 'create',
+    data: ran.data,
+    outgoing: ran.outgoing,
+    history: historyOf(definition, rule, message, ran.outgoing, to),
+    schedule: deadlinesFor(definition, ran.scheduled, message, from, to),
+    unschedule: ran.unscheduled,
+  };
+}
+
+/** A step that changes nothing but, perhaps, the history. */
+function unchanged<D>(
+  definition: SagaDefinition<D>,
+  instance: SagaInstance<D> | undefined,
+  from: string,
+  decision: SagaDecision,
+  history: readonly SagaHistoryRecord[],
+): SagaStep<D> {
+  const data = instance?.data ?? definition.initialData();
+  return { decision, from, to: from, write: 'none', data, outgoing: [], history, schedule: [], unschedule: [] };
+}
+
+/** No row, or a row that ignores the event: recorded as ignored, or as unexpected (with its data) for a look. */
+function notApplied<D>(
+  definition: SagaDefinition<D>,
+  instance: SagaInstance<D> | undefined,
+  message: IncomingMessage,
+  from: string,
+  rule: SagaRule<D> | undefined,
+): SagaStep<D> {
+  const decision = rule || definition.unexpectedPolicy(from) === 'ignore' ? 'ignored' : 'unexpected';
+  const reason = rule ? `ignored in ${from}` : `no row for it in ${from}`;
+  const eventRecord = { messageType: message.type, messageId: message.id, fromState: from };
+  const record: SagaHistoryRecord =
+    decision === 'ignored'
+      ? { kind: 'ignored', ...eventRecord, detail: { reason } }
+      : {
+          kind: 'unexpected',
+          ...eventRecord,
+          detail: { reason, source: message.source, data: redacted(definition, message.data) },
+        };
+  return unchanged(definition, instance, from, decision, [record]);
+}
+
+interface StepsRun<D> {
+  readonly data: D;
+  readonly outgoing: readonly OutgoingSagaMessage[];
+  readonly scheduled: readonly SagaDeadline[];
+  readonly unscheduled: readonly SagaDeadline[];
+}
+
+/** Runs the row's steps in the order written, on a copy of the data; messages are only stated, not sent. */
+async function runSteps<D>(
+  definition: SagaDefinition<D>,
+  rule: SagaRule<D>,
+  instance: SagaInstance<D> | undefined,
+  message: IncomingMessage,
+): Promise<StepsRun<D>> {
   const outgoing: OutgoingSagaMessage[] = [];
   const context: SagaContext<D> = {
     sagaType: definition.type,
-    correlationId: message.subject,
-    state: from,
+    correlationId: definition.correlationIdOf(message),
+    state: rule.from,
     data: instance ? structuredClone(instance.data) : definition.initialData(),
     message,
     send(out) {
-      if (out.messageType.kind !== 'command') throw new Error(`${out.messageType.type} is an event: use publish()`);
+      checkVerb(out, 'send');
       outgoing.push({ how: 'send', message: out });
     },
     publish(out) {
-      if (out.messageType.kind !== 'event') throw new Error(`${out.messageType.type} is a command: use send()`);
+      checkVerb(out, 'publish');
       outgoing.push({ how: 'publish', message: out });
     },
   };
   const scheduled: SagaDeadline[] = [];
-  const unschedule: SagaDeadline[] = [];
+  const unscheduled: SagaDeadline[] = [];
   for (const step of rule.behavior.steps) {
     if (step.kind === 'then') await step.run(context);
     else if (step.kind === 'send') context.send(step.build(context.data, message));
     else if (step.kind === 'publish') context.publish(step.build(context.data, message));
     else if (step.kind === 'schedule') scheduled.push(step.deadline);
-    else unschedule.push(step.deadline);
+    else unscheduled.push(step.deadline);
   }
-  const to = targetOf(rule, context.data);
+  return { data: context.data, outgoing, scheduled, unscheduled };
+}
+
+/**
+ * The deadlines to set: those the row scheduled, and the state's own deadline — set on entering the state, set again
+ * by a retry (the deadline's or an operator's) that stays.
+ */
+function deadlinesFor<D>(
+  definition: SagaDefinition<D>,
+  scheduled: readonly SagaDeadline[],
+  message: IncomingMessage,
+  from: string,
+  to: string,
+): DeadlineRequest[] {
   // A deadline's retry that stays where it is counts on; anywhere else, and after an operator's retry, it starts over.
   const attemptOf = (deadline: SagaDeadline) =>
     message.type === deadline.retry.type && to === from ? (message.data as DeadlineData).attempt + 1 : 1;
-  const schedule: DeadlineRequest[] = scheduled.map((deadline) => ({ deadline, attempt: attemptOf(deadline) }));
-  // The state's own deadline: set on entering it, set again by a retry (the deadline's or an operator's) that stays.
+  const requests: DeadlineRequest[] = scheduled.map((deadline) => ({ deadline, attempt: attemptOf(deadline) }));
   const own = definition.stateDeadlines.get(to);
-  if (own && !schedule.some((r) => r.deadline === own)) {
+  if (own && !requests.some((r) => r.deadline === own)) {
     if (to !== from || message.type === own.retry.type || message.type === OperatorRetry.type) {
-      schedule.push({ deadline: own, attempt: attemptOf(own) });
+      requests.push({ deadline: own, attempt: attemptOf(own) });
     }
   }
+  return requests;
+}
 
+/** The event, each message it caused, and the transition if the state changed. */
+function historyOf<D>(
+  definition: SagaDefinition<D>,
+  rule: SagaRule<D>,
+  message: IncomingMessage,
+  outgoing: readonly OutgoingSagaMessage[],
+  to: string,
+): SagaHistoryRecord[] {
+  const from = rule.from;
   const history: SagaHistoryRecord[] = [
     {
       kind: 'event',
-      ...eventRecord,
+      messageType: message.type,
+      messageId: message.id,
+      fromState: from,
       toState: to,
-      detail: { source: message.source, data: redacted(message.data) },
+      detail: { source: message.source, data: redacted(definition, message.data) },
     },
     ...outgoing.map(({ how, message: out }): SagaHistoryRecord => ({
       kind: how === 'send' ? 'command' : 'published',
       messageType: out.messageType.type,
-      detail: { subject: out.subject, data: redacted(out.data) },
+      detail: { subject: out.subject, data: redacted(definition, out.data) },
     })),
   ];
   if (to !== from) {
@@ -172,17 +223,7 @@ export async function applyEvent<D>(
       detail: { rule: rule.source, ...(to === FINAL && { completed: true }) },
     });
   }
-  return {
-    decision: 'applied',
-    from,
-    to,
-    write: instance ? 'update' : 'create',
-    data: context.data,
-    outgoing,
-    history,
-    schedule,
-    unschedule,
-  };
+  return history;
 }
 
 /** Where the row leads: its one target, or for a choice the state chosen from the data (one of those it names). */
@@ -196,15 +237,13 @@ function targetOf<D>(rule: SagaRule<D>, data: D): string {
   return chosen;
 }
 
-/** Fields that hold credentials; the history, which operators read, keeps that they were there, not what they were. */
-const SECRET_FIELDS = new Set(['paymentToken', 'token']);
-
-function redacted(data: unknown): unknown {
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return data;
+/** The data with the definition's credential fields replaced (see `SagaSpec.redact`). */
+function redacted<D>(definition: SagaDefinition<D>, data: unknown): unknown {
+  if (definition.redacted.size === 0 || !data || typeof data !== 'object' || Array.isArray(data)) return data;
   return Object.fromEntries(
     Object.entries(data as Record<string, unknown>).map(([key, value]) => [
       key,
-      SECRET_FIELDS.has(key) ? '[redacted]' : value,
+      definition.redacted.has(key) ? '[redacted]' : value,
     ]),
   );
 }

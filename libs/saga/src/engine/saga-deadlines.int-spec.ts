@@ -39,7 +39,7 @@ afterAll(async () => {
 
 const paymentDeadline = deadline('payment', { after: HOUR, retries: 2 });
 const authorize = (_: unknown, m: IncomingMessage) =>
-  AuthorizePayment.of({ orderId: m.subject, amount: 100, currency: 'EUR', paymentToken: 'tok' }, m.subject);
+  AuthorizePayment.of({ orderId: m.subject, amount: 100, currency: 'EUR', paymentToken: 'tok' });
 
 const saga = defineSaga<Record<string, never>>('deadline-it', ({ when }) => ({
   states: ['AwaitingPayment', 'Parked'],

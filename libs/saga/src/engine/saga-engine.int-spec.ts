@@ -18,7 +18,7 @@ import {
 import { appendToOutbox, type IncomingMessage, UnitOfWork } from '@orderflow/messaging';
 import { MessagingRig, produceOrders, RIG_SERVICE, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SagaContext } from '../definition/behavior.js';
+import type { SagaContext } from '../definition/saga-context.js';
 import { defineSaga } from '../definition/saga-definition.js';
 import { SagaConcurrencyConflict, SagaStore } from '../store/saga-store.js';
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
@@ -62,15 +62,12 @@ async function noteCancellation(ctx: SagaContext<OrderData>) {
   ctx.data.notes.push('cancellation requested');
 }
 const authorizePayment = (data: OrderData, m: IncomingMessage<DataOf<typeof OrderPlaced>>) =>
-  AuthorizePayment.of(
-    { orderId: m.subject, amount: data.amount!, currency: 'EUR', paymentToken: m.data.paymentToken },
-    m.subject,
-  );
+  AuthorizePayment.of({ orderId: m.subject, amount: data.amount!, currency: 'EUR', paymentToken: m.data.paymentToken });
 const reserveStock = (_: OrderData, m: IncomingMessage) =>
-  ReserveStock.of({ orderId: m.subject, items: [{ sku: 'SKU-1', quantity: 1 }] }, m.subject);
+  ReserveStock.of({ orderId: m.subject, items: [{ sku: 'SKU-1', quantity: 1 }] });
 const announce = (status: 'CONFIRMED' | 'CANCELLED') =>
   function announceStatus(_: OrderData, m: IncomingMessage) {
-    return OrderStatusChanged.of({ orderId: m.subject, status }, m.subject);
+    return OrderStatusChanged.of({ orderId: m.subject, status });
   };
 
 const engine = new SagaEngine(
@@ -339,7 +336,7 @@ describe('a saga driven by the messaging core', () => {
           initially: [
             when(StockReserved)
               .then((ctx) => void (ctx.data.reservedBy = ctx.message.id))
-              .publish((_, m) => StockReleased.of({ orderId: m.subject }, m.subject))
+              .publish((_, m) => StockReleased.of({ orderId: m.subject }))
               .transitionTo('Reserved'),
           ],
           during: {

@@ -5,7 +5,7 @@ import { defineSaga } from '../definition/saga-definition.js';
 import { SagaEngine, type SagaTransition } from './saga-engine.js';
 
 describe('SagaEngine', () => {
-  it('dead-letters a message whose subject is not an order id, before it touches the database', async () => {
+  it('dead-letters a message whose correlation id is not a UUID, before it touches the database', async () => {
     const engine = new SagaEngine(
       defineSaga('subjects', ({ when }) => ({
         states: ['Open'],
@@ -33,7 +33,8 @@ describe('SagaEngine', () => {
     const failure = await engine.handle(message, noDatabase).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(PermanentError);
     expect((failure as Error).message).toBe(
-      'warehouse.stock-reserved.v1 01a2075c-734f-7097-9b6d-7342d95826b0 has subject "order-42", not an order id',
+      'warehouse.stock-reserved.v1 01a2075c-734f-7097-9b6d-7342d95826b0 correlates to "order-42", not a UUID: ' +
+        'no subjects saga can be keyed by it',
     );
   });
 

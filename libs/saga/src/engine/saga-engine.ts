@@ -1,6 +1,6 @@
 /**
- * Runs a saga definition inside the messaging core's unit of work: load the instance the event is about (its
- * CloudEvents subject is the order id), decide, then save the instance, state the outgoing messages and append the
+ * Runs a saga definition inside the messaging core's unit of work: load the instance the event is about (the
+ * definition's correlation, by default the CloudEvents subject), decide, then save the instance, state the outgoing messages and append the
  * history, all through `uow.manager`. The engine never opens, commits or rolls back a transaction.
  *
  * Guarantee: the instance's new version, its history, the commands and events it sends (outbox rows) and the
@@ -15,6 +15,7 @@
  * counted that a retry will count again. Metrics may over-count by those rare failures; the history never does.
  */
 import { type IncomingMessage, PermanentError, type UnitOfWork } from '@orderflow/messaging';
+import { isUuid } from '@orderflow/platform';
 import type { Clock, JobStore } from '@orderflow/scheduling';
 import { randomUUID } from 'node:crypto';
 import type { DeadlineData } from '../definition/deadline.js';
@@ -41,8 +42,6 @@ export interface DeadlineScheduling {
   readonly clock: Clock;
   readonly delays?: ReadonlyMap<string, number>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What handling one message did, for logs and tests. */
 export interface SagaOutcome {
@@ -119,7 +118,7 @@ export class SagaEngine<D> {
     const { type } = this.definition;
     const store = new SagaStore(uow.manager);
     const instance = await store.load<D>(type, correlationId);
-    if (!instance) throw new SagaActionNotAllowed(`no saga for order ${correlationId}`);
+    if (!instance) throw new SagaActionNotAllowed(`no ${type} saga ${correlationId}`);
     if (seenVersion !== undefined && instance.version !== seenVersion) {
       throw new SagaChangedSinceSeen(instance.state, instance.version, seenVersion);
     }
@@ -197,10 +196,12 @@ export class SagaEngine<D> {
   /** Applies one message to its saga instance, in the caller's unit of work. */
   async handle(message: IncomingMessage, uow: UnitOfWork): Promise<SagaOutcome> {
     const { type } = this.definition;
-    const correlationId = message.subject;
-    // Retrying cannot make a subject an order id: dead-letter it at once.
-    if (!UUID.test(correlationId)) {
-      throw new PermanentError(`${message.type} ${message.id} has subject "${correlationId}", not an order id`);
+    const correlationId = this.definition.correlationIdOf(message);
+    // Instances are keyed by UUID, and retrying cannot make one of another id: dead-letter it at once.
+    if (!isUuid(correlationId)) {
+      throw new PermanentError(
+        `${message.type} ${message.id} correlates to "${correlationId}", not a UUID: no ${type} saga can be keyed by it`,
+      );
     }
     const store = new SagaStore(uow.manager);
     const instance = await store.load<D>(type, correlationId);

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AMOUNT, TIMESTAMP, UUID } from '@orderflow/platform';
-import { CANCELLATION_REASONS, ORDER_STATUSES } from '../../orders/order.js';
+import { CANCELLATION_REASONS } from '@orderflow/contracts';
+import { ORDER_STATUSES } from '../../orders/order.js';
 import { NOTIFICATION_STATES } from '../notification.js';
 
 /** How much of why an attempt failed is answered: the merchant's answer is already cut to an excerpt. */

@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AMOUNT, TIMESTAMP, UUID } from '@orderflow/platform';
 import { OrderLineDto } from './place-order.dto.js';
 import type { Order } from '../order.js';
-import { CANCELLATION_REASONS, ORDER_STATUSES } from '../order.js';
+import { CANCELLATION_REASONS } from '@orderflow/contracts';
+import { ORDER_STATUSES } from '../order.js';
 
 export class StatusChangeResponse {
   @ApiProperty({ enum: ORDER_STATUSES }) status: string;
