@@ -99,6 +99,7 @@ export {
   toRabbitDefinitions,
 } from './topology/topology.js';
 export { checkTopology, TopologyMismatch } from './topology/topology-check.js';
+export { BatchReplayRequest, ListDeadLettersQuery, MAX_REPLAY_BATCH } from './dead-letters/dead-letters.controller.js';
 export {
   type DeadLetter,
   type DeadLetterQueueSummary,

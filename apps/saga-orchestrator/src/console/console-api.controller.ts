@@ -23,88 +23,17 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
+import { BatchReplayRequest, ListDeadLettersQuery } from '@orderflow/messaging';
 import { ApiPatternParam, ApiUuidParam, ProblemResponses, SERVICE_NAMES } from '@orderflow/platform';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Max,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { CONSOLE_SERVICES } from './console.tokens.js';
 import type { ConsoleService } from './console-services.js';
 import { type ServiceAnswer, ServiceProxy, type ServiceRequest } from './service-proxy.js';
 
-const ISO_INSTANT = { strict: true, strictSeparator: true };
-const MAX_REPLAY_BATCH = 100;
-
-export class DeadLetterListQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit = 50;
-
-  @ApiPropertyOptional({
-    minLength: 2,
-    maxLength: 200,
-    description: 'Only dead letters whose reason or error contains this text (case-insensitive)',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(2, 200)
-  reason?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed at or after this' })
-  @IsOptional()
-  @IsISO8601(ISO_INSTANT)
-  @Length(10, 40)
-  since?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed before this' })
-  @IsOptional()
-  @IsISO8601(ISO_INSTANT)
-  @Length(10, 40)
-  until?: string;
-}
-
-export class BatchReplayMessagesRequest {
-  @ApiProperty({
-    type: [String],
-    format: 'uuid',
-    minItems: 1,
-    maxItems: MAX_REPLAY_BATCH,
-    uniqueItems: true,
-    description: 'The dead letters to put back on their queue, each on its own',
-  })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_REPLAY_BATCH)
-  @ArrayUnique()
-  @IsUUID('all', { each: true })
-  messageIds: string[];
-
-  @ApiProperty({
-    minLength: 1,
-    maxLength: 2000,
-    description: 'Why: kept in the owning service’s operator-actions audit',
-  })
-  @IsString()
-  @Length(1, 2000)
-  note: string;
-}
+// The console forwards dead-letter listings and batch replays as they are: the owning service's own DTOs.
 
 export class OperatorActionsQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only the records of this batch' })
@@ -203,7 +132,7 @@ export class ConsoleApiController {
   async deadLetters(
     @Param('service') name: string,
     @Param('queue') queue: string,
-    @Query() query: DeadLetterListQuery,
+    @Query() query: ListDeadLettersQuery,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
@@ -231,7 +160,7 @@ export class ConsoleApiController {
   async replayBatch(
     @Param('service') name: string,
     @Param('queue') queue: string,
-    @Body() body: BatchReplayMessagesRequest,
+    @Body() body: BatchReplayRequest,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
