@@ -151,12 +151,14 @@ export class ConsoleApiController {
   @ApiOperation({
     summary: 'Replay many dead letters of one queue, each reported',
     description:
-      'Forwards to the owning service’s `POST /dead-letters/{queue}/replay-batch` with the operator’s credential: ' +
+      'Operators only: forwarded to the owning service’s `POST /dead-letters/{queue}/replay-batch` with the operator’s credential: ' +
       'each message is replayed on its own and reported as succeeded, skipped (no longer there) or failed, and ' +
       'recorded in that service’s operator-actions audit with the batch id and the note.',
   })
+  @ApiParam({ name: 'service', description: 'The service that owns the queue', enum: SERVICE_NAMES })
+  @ApiPatternParam('queue', 'One of the service’s queues, `<service>.<purpose>`', QUEUE, 110)
   @ApiOkResponse({ description: 'The service’s answer: the batch id and each message’s outcome' })
-  @ProblemResponses(400, 401, 404, 413, 429, 500, 503)
+  @ProblemResponses(413, { 404: 'The console does not reach this service, or the service has no such queue' })
   async replayBatch(
     @Param('service') name: string,
     @Param('queue') queue: string,
@@ -177,10 +179,12 @@ export class ConsoleApiController {
   @ApiOperation({
     summary: 'List what operators did on one service',
     description:
-      'Forwards to the service’s `GET /operator-actions`: the latest records, newest first, or those of one batch.',
+      'Operators only: forwarded with the operator’s own credential to the service’s `GET /operator-actions`: the ' +
+      'latest records, newest first, or those of one batch. Read-only.',
   })
+  @ApiParam({ name: 'service', description: 'The service whose records to list', enum: SERVICE_NAMES })
   @ApiOkResponse({ description: 'The service’s operator-actions records' })
-  @ProblemResponses(400, 401, 404, 429, 500, 503)
+  @ProblemResponses({ 404: 'The console does not reach this service' })
   async operatorActions(
     @Param('service') name: string,
     @Query() query: OperatorActionsQuery,

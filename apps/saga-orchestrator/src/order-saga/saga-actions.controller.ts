@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   ConflictException,
   Controller,
@@ -18,6 +19,7 @@ import {
   type Principal,
   ProblemResponses,
   recordBatchItems,
+  UUID,
 } from '@orderflow/platform';
 import { type OperatorAction, SagaActionNotAllowed, SagaStore } from '@orderflow/saga';
 import { Type } from 'class-transformer';
@@ -101,7 +103,7 @@ export class SagaBatchActionDto {
 }
 
 class BatchItemResultDto {
-  @ApiProperty({ format: 'uuid' }) orderId: string;
+  @ApiProperty({ ...UUID }) orderId: string;
   @ApiProperty({ enum: ['succeeded', 'skipped', 'failed'] }) outcome: BatchOutcome;
   @ApiProperty({ enum: [200, 404, 409, 500], description: 'What the same action alone would have answered' })
   status: number;
@@ -111,7 +113,7 @@ class BatchItemResultDto {
 }
 
 class SagaBatchResultDto {
-  @ApiProperty({ format: 'uuid', description: 'Names the batch in the operator-actions audit (`target.batch`)' })
+  @ApiProperty({ ...UUID, description: 'Names the batch in the operator-actions audit (`target.batch`)' })
   batchId: string;
   @ApiProperty({ enum: BATCH_ACTIONS }) action: BatchAction;
   @ApiProperty({ minimum: 0, maximum: MAX_BATCH_SIZE }) succeeded: number;
@@ -121,14 +123,19 @@ class SagaBatchResultDto {
   items: BatchItemResult[];
 }
 
+/** What each single-saga action documents: the saga it names, and the answers about that saga. */
+const OnOneSaga = () =>
+  applyDecorators(
+    ApiUuidParam('orderId', 'The order’s id (the saga’s correlation id)'),
+    ProblemResponses(413, { 404: 'No saga for this order', 409: 'Not possible in the saga’s state' }),
+  );
+
 /**
  * An operator's hand on one saga: each action is an event of the saga's table, offered only by the states that have a
  * row for it (409 elsewhere), and recorded in the history with the operator's subject and note.
  */
 @ApiTags('sagas')
 @ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500, 503)
-@ProblemResponses(413, { 404: 'No saga for this order', 409: 'Not possible in the saga’s state' })
-@ApiUuidParam('orderId', 'The order’s id (the saga’s correlation id)')
 @Controller('sagas')
 export class SagaActionsController {
   private readonly store: SagaStore;
@@ -144,6 +151,7 @@ export class SagaActionsController {
 
   @Post(':orderId/retry')
   @HttpCode(200)
+  @OnOneSaga()
   @ApiOperation({
     summary: 'Retry a parked saga’s step',
     description:
@@ -162,6 +170,7 @@ export class SagaActionsController {
 
   @Post(':orderId/compensate')
   @HttpCode(200)
+  @OnOneSaga()
   @ApiOperation({
     summary: 'Compensate a parked order',
     description:
@@ -180,6 +189,7 @@ export class SagaActionsController {
 
   @Post(':orderId/resolve')
   @HttpCode(200)
+  @OnOneSaga()
   @ApiOperation({
     summary: 'Resolve a parked saga',
     description:
@@ -201,13 +211,13 @@ export class SagaActionsController {
   @ApiOperation({
     summary: 'Retry or resolve many sagas',
     description:
-      'Applies one operator action to each listed saga in turn, each in its own transaction, and reports each ' +
+      'Operators only: applies one operator action to each listed saga in turn, each in its own transaction, and reports each ' +
       'one’s outcome: succeeded, skipped (the saga is no longer at the version the operator saw, or its state does ' +
       'not offer the action) or failed (no such saga, or an unexpected error). One failure neither stops nor undoes ' +
       'the others. Each saga’s action is recorded in the operator-actions audit with the batch id.',
   })
   @ApiOkResponse({ type: SagaBatchResultDto, description: 'The outcome of each saga, in request order' })
-  @ProblemResponses(400, 413, { 401: 'No valid operator credential' })
+  @ProblemResponses(413)
   async batch(
     @Body() body: SagaBatchActionDto,
     @CurrentPrincipal() caller: Principal,

@@ -7,7 +7,7 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPatternParam, ProblemResponses, recordBatchItems } from '@orderflow/platform';
+import { ApiPatternParam, ProblemResponses, recordBatchItems, UUID } from '@orderflow/platform';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -108,13 +108,13 @@ export class BatchReplayRequest {
 }
 
 class ReplayOutcomeDto {
-  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ ...UUID }) messageId: string;
   @ApiProperty({ enum: ['succeeded', 'skipped', 'failed'] }) outcome: ReplayOutcome['outcome'];
   @ApiPropertyOptional({ maxLength: 2000 }) detail?: string;
 }
 
 class BatchReplayResult {
-  @ApiProperty({ format: 'uuid', description: 'Names the batch in the operator-actions audit (`target.batch`)' })
+  @ApiProperty({ ...UUID, description: 'Names the batch in the operator-actions audit (`target.batch`)' })
   batchId: string;
   @ApiProperty({ maxLength: 200 }) queue: string;
   @ApiProperty({ minimum: 0, maximum: MAX_REPLAY_BATCH }) succeeded: number;
