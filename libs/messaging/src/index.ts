@@ -9,13 +9,7 @@ export type { MessagingLogger } from './logger.js';
 
 // Handling messages
 export { ATTEMPT_HEADER, type IncomingMessage, type MessageHandlerFn } from './consumer/incoming-message.js';
-export {
-  HANDLE_MESSAGE,
-  HandleMessage,
-  HandlesMessages,
-  MESSAGE_HANDLER_SET,
-  type MessageHandlerSet,
-} from './consumer/handle-message.decorator.js';
+export { HandleMessage, HandlesMessages, type MessageHandlerSet } from './consumer/handle-message.decorator.js';
 export {
   type ConsumerObserver,
   type ConsumerOptions,

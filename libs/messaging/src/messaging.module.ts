@@ -1,9 +1,9 @@
 /**
  * Everything a service needs to send and receive messages safely: the broker connection, the outbox relay and
- * pruner, one consumer per queue of the service (handlers found by @HandleMessage), dead-letter tools, metrics,
- * and readiness. The broker is connected in the background: a service started while the broker is away serves
- * its HTTP API and writes to its outbox, and on every connection checks the broker topology first, then attaches its
- * consumers. Shutdown stops consumers (in-flight batches finish and acknowledge), drains the relay, then closes the
+ * pruner, one consumer per queue of the service (its handlers found at boot, handle-message.decorator.ts),
+ * dead-letter tools, metrics, and readiness. The broker is connected in the background: a service started while the
+ * broker is away serves its HTTP API and writes to its outbox, and on every connection checks the broker topology
+ * first, then attaches its consumers. Shutdown stops consumers (in-flight batches finish and acknowledge), drains the relay, then closes the
  * connection.
  *
  * Readiness: the broker and the outbox are degradable dependencies (shown, never red). The outbox exists to hold
@@ -20,7 +20,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { ORDERFLOW_ROUTING, type MessageType, type Routing } from '@orderflow/contracts';
 import {
   type BaseConfig,
@@ -33,7 +33,7 @@ import {
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { BrokerConnection } from './broker/broker-connection.js';
-import { HANDLE_MESSAGE, MESSAGE_HANDLER_SET, type MessageHandlerSet } from './consumer/handle-message.decorator.js';
+import { collectMessageHandlers } from './consumer/handle-message.decorator.js';
 import type { MessageHandlerFn } from './consumer/incoming-message.js';
 import { brokerUserOfService, type PublisherCheck, publisherCheckFor } from './consumer/publisher-check.js';
 import { QueueConsumer } from './consumer/queue-consumer.js';
@@ -70,7 +70,6 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
     private readonly readiness: Readiness,
     private readonly dataSource: DataSource,
     private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
     @Inject(TOPOLOGY) private readonly topology: Topology,
     @Inject(PUBLISHABLE_TYPES) private readonly publishableTypes: ReadonlySet<string>,
     @Inject(RELAY_POOL) private readonly relayConnections: pg.Pool,
@@ -234,7 +233,11 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private createConsumers(): QueueConsumer[] {
-    const handlers = this.discoverHandlers();
+    const providers = this.discovery
+      .getProviders()
+      .map((wrapper) => wrapper.instance as unknown)
+      .filter((instance): instance is object => typeof instance === 'object' && instance !== null);
+    const handlers = collectMessageHandlers(providers);
     const queues = queuesOf(this.topology, this.identity.name);
     const routing = new Map<string, Map<string, MessageHandlerFn>>();
     for (const [type, handler] of handlers) {
@@ -272,28 +275,5 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
           },
         ),
     );
-  }
-
-  private discoverHandlers(): Map<string, MessageHandlerFn> {
-    const handlers = new Map<string, MessageHandlerFn>();
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      if (Reflect.getMetadata(MESSAGE_HANDLER_SET, instance.constructor)) {
-        for (const [messageType, fn] of (instance as unknown as MessageHandlerSet).messageHandlers()) {
-          if (handlers.has(messageType.type)) throw new Error(`two handlers for ${messageType.type}`);
-          handlers.set(messageType.type, fn as unknown as MessageHandlerFn);
-        }
-      }
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
-        const fn = instance[method];
-        if (typeof fn !== 'function') continue;
-        const messageType = Reflect.getMetadata(HANDLE_MESSAGE, fn) as MessageType | undefined;
-        if (!messageType) continue;
-        if (handlers.has(messageType.type)) throw new Error(`two handlers for ${messageType.type}`);
-        handlers.set(messageType.type, (fn as MessageHandlerFn).bind(instance));
-      }
-    }
-    return handlers;
   }
 }
