@@ -102,6 +102,7 @@ export {
 } from './dead-letters/dead-letters.js';
 
 // Nest wiring and metrics
-export { MessagingModule, PUBLISHABLE_TYPES, TOPOLOGY } from './messaging.module.js';
+export { MessagingModule } from './messaging.module.js';
+export { PUBLISHABLE_TYPES, TOPOLOGY } from './messaging.providers.js';
 export { type MessagingConfig, messagingConfigShape } from './messaging-config.js';
 export { MessagingMetrics, type OutboxStats } from './metrics/messaging-metrics.js';
