@@ -1,5 +1,5 @@
 // The messaging core's public face, named export by export: what services and the other libs build on. The outbox's
-// SQL stays inside; build-time code (the AsyncAPI generator, topology/asyncapi.ts) is imported by path from scripts.
+// SQL stays inside; build-time code (the AsyncAPI document, broker permissions) is in build.ts.
 
 // Units of work and the messages they state
 export { Messaging, type WorkContext, workContextOf } from './messaging.js';
@@ -76,8 +76,6 @@ export { OutboxKeepsItsPages1765100000000 } from './outbox/outbox-keeps-its-page
 export { BrokerConnection, type BrokerConnectionOptions } from './broker/broker-connection.js';
 export {
   type BindingSpec,
-  brokerPermissions,
-  type BrokerPermissions,
   buildTopology,
   DEAD_LETTER_QUEUE_DELIVERY_LIMIT,
   deadLetterQueueOf,
