@@ -6,13 +6,13 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ORDERFLOW_ROUTING } from '@orderflow/contracts';
-import { brokerPermissions, buildTopology, toRabbitDefinitions } from '@orderflow/messaging';
+import { buildTopology, toRabbitDefinitions } from '@orderflow/messaging';
+import { brokerPermissions, toAsyncApi } from '@orderflow/messaging/build';
 import { ORDERFLOW_VERSION } from '@orderflow/platform';
 import * as prettier from 'prettier';
 import { stringify } from 'yaml';
-import { rulesOf, toMermaid } from '@orderflow/saga';
+import { rulesOf, toMermaid } from '@orderflow/saga/build';
 import { orderSaga } from '../../apps/saga-orchestrator/src/order-saga/order-saga.js';
-import { toAsyncApi } from '../../libs/messaging/src/topology/asyncapi.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const check = process.argv.includes('--check');

@@ -2,7 +2,8 @@
 // libs/contracts/src/schemas.snapshot.json. It never changes a released entry: a change to a released schema is a
 // new version (`….v2`), and the contracts test fails until it is one.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { jsonSchemaOf, MESSAGE_TYPES } from '@orderflow/contracts';
+import { MESSAGE_TYPES } from '@orderflow/contracts';
+import { jsonSchemaOf } from '@orderflow/contracts/build';
 import { format, resolveConfig } from 'prettier';
 
 const file = new URL('../../libs/contracts/src/schemas.snapshot.json', import.meta.url);

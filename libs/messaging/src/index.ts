@@ -1,5 +1,5 @@
 // The messaging core's public face, named export by export: what services and the other libs build on. The outbox's
-// SQL stays inside; build-time code (the AsyncAPI generator, topology/asyncapi.ts) is imported by path from scripts.
+// SQL stays inside; build-time code (the AsyncAPI document, broker permissions) is in build.ts.
 
 // Units of work and the messages they state
 export { Messaging, type WorkContext, workContextOf } from './messaging.js';
@@ -9,13 +9,7 @@ export type { MessagingLogger } from './logger.js';
 
 // Handling messages
 export { ATTEMPT_HEADER, type IncomingMessage, type MessageHandlerFn } from './consumer/incoming-message.js';
-export {
-  HANDLE_MESSAGE,
-  HandleMessage,
-  HandlesMessages,
-  MESSAGE_HANDLER_SET,
-  type MessageHandlerSet,
-} from './consumer/handle-message.decorator.js';
+export { HandleMessage, HandlesMessages, type MessageHandlerSet } from './consumer/handle-message.decorator.js';
 export {
   type ConsumerObserver,
   type ConsumerOptions,
@@ -82,8 +76,6 @@ export { OutboxKeepsItsPages1765100000000 } from './outbox/outbox-keeps-its-page
 export { BrokerConnection, type BrokerConnectionOptions } from './broker/broker-connection.js';
 export {
   type BindingSpec,
-  brokerPermissions,
-  type BrokerPermissions,
   buildTopology,
   DEAD_LETTER_QUEUE_DELIVERY_LIMIT,
   deadLetterQueueOf,
@@ -108,6 +100,7 @@ export {
 } from './dead-letters/dead-letters.js';
 
 // Nest wiring and metrics
-export { MessagingModule, PUBLISHABLE_TYPES, TOPOLOGY } from './messaging.module.js';
+export { MessagingModule } from './messaging.module.js';
+export { PUBLISHABLE_TYPES, TOPOLOGY } from './messaging.providers.js';
 export { type MessagingConfig, messagingConfigShape } from './messaging-config.js';
 export { MessagingMetrics, type OutboxStats } from './metrics/messaging-metrics.js';

@@ -1,10 +1,10 @@
 /**
  * Everything a service needs to send and receive messages safely: the broker connection, the outbox relay and
- * pruner, one consumer per queue of the service (handlers found by @HandleMessage), dead-letter tools, metrics,
- * and readiness. The broker is connected in the background: a service started while the broker is away serves
- * its HTTP API and writes to its outbox, and on every connection checks the broker topology first, then attaches its
- * consumers. Shutdown stops consumers (in-flight batches finish and acknowledge), drains the relay, then closes the
- * connection.
+ * pruner, one consumer per queue of the service (its handlers found at boot, handle-message.decorator.ts),
+ * dead-letter tools, metrics, and readiness; how each piece is built is in messaging.providers.ts. The broker is
+ * connected in the background: a service started while the broker is away serves its HTTP API and writes to its
+ * outbox, and on every connection checks the broker topology first, then attaches its consumers. Shutdown stops
+ * consumers (in-flight batches finish and acknowledge), drains the relay, then closes the connection.
  *
  * Readiness: the broker and the outbox are degradable dependencies (shown, never red). The outbox exists to hold
  * messages while the broker is away, and every replica shares the broker, so taking replicas out of their load
@@ -20,44 +20,38 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { ORDERFLOW_ROUTING, type MessageType, type Routing } from '@orderflow/contracts';
-import {
-  type BaseConfig,
-  DatabasePoolMetrics,
-  MetricsRegistry,
-  Readiness,
-  SERVICE_CONFIG,
-  ServiceIdentity,
-} from '@orderflow/platform';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { ORDERFLOW_ROUTING, type Routing } from '@orderflow/contracts';
+import { Readiness, SERVICE_CONFIG, ServiceIdentity } from '@orderflow/platform';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { BrokerConnection } from './broker/broker-connection.js';
-import { HANDLE_MESSAGE, MESSAGE_HANDLER_SET, type MessageHandlerSet } from './consumer/handle-message.decorator.js';
+import { collectMessageHandlers } from './consumer/handle-message.decorator.js';
 import type { MessageHandlerFn } from './consumer/incoming-message.js';
-import { brokerUserOfService, type PublisherCheck, publisherCheckFor } from './consumer/publisher-check.js';
-import { QueueConsumer } from './consumer/queue-consumer.js';
+import type { PublisherCheck } from './consumer/publisher-check.js';
+import { type ConsumerOptions, QueueConsumer } from './consumer/queue-consumer.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { Messaging } from './messaging.js';
-import type { MessagingConfig } from './messaging-config.js';
+import {
+  brokerProviders,
+  type Config,
+  operatorProviders,
+  outboxProviders,
+  PUBLISHABLE_TYPES,
+  PUBLISHER_CHECK,
+  RELAY_POOL,
+  routingProviders,
+  TOPOLOGY,
+} from './messaging.providers.js';
 import { MessagingMetrics } from './metrics/messaging-metrics.js';
 import { OutboxPruner } from './outbox/outbox-pruner.js';
-import { OutboxRelay, relayPool } from './outbox/outbox-relay.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
 import { checkTopology } from './topology/topology-check.js';
-import { buildTopology, queuesOf, type Topology } from './topology/topology.js';
-
-type Config = BaseConfig & MessagingConfig;
-
-export const TOPOLOGY = Symbol('TOPOLOGY');
-export const PUBLISHABLE_TYPES = Symbol('PUBLISHABLE_TYPES');
-const PG_POOL = Symbol('PG_POOL');
-const RELAY_POOL = Symbol('RELAY_POOL');
-const PUBLISHER_CHECK = Symbol('PUBLISHER_CHECK');
+import { queuesOf, type Topology } from './topology/topology.js';
 
 @Module({})
 export class MessagingModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger('Messaging');
   private readonly consumers: QueueConsumer[] = [];
 
   constructor(
@@ -70,7 +64,6 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
     private readonly readiness: Readiness,
     private readonly dataSource: DataSource,
     private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
     @Inject(TOPOLOGY) private readonly topology: Topology,
     @Inject(PUBLISHABLE_TYPES) private readonly publishableTypes: ReadonlySet<string>,
     @Inject(RELAY_POOL) private readonly relayConnections: pg.Pool,
@@ -84,108 +77,10 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
       imports: [DiscoveryModule],
       controllers: [DeadLettersController],
       providers: [
-        { provide: TOPOLOGY, useValue: buildTopology(routing) },
-        {
-          provide: PUBLISHABLE_TYPES,
-          inject: [ServiceIdentity],
-          useFactory: (identity: ServiceIdentity) =>
-            new Set((routing.publishes[identity.name] ?? []).map((m: MessageType) => m.type)),
-        },
-        {
-          provide: BrokerConnection,
-          inject: [SERVICE_CONFIG, ServiceIdentity],
-          useFactory: async (config: Config, identity: ServiceIdentity) => {
-            const connection = new BrokerConnection({
-              url: config.AMQP_URL,
-              connectionName: identity.instance,
-              product: 'orderflow',
-              version: identity.version,
-              logger: new Logger('Broker'),
-            });
-            await connection.startInBackground();
-            return connection;
-          },
-        },
-        {
-          provide: PUBLISHER_CHECK,
-          inject: [ServiceIdentity, BrokerConnection],
-          useFactory: (identity: ServiceIdentity, broker: BrokerConnection) => {
-            // Consumers know each sender by its broker user, named after its service (ADR 0016): a service connected
-            // as another user would have every message it sends refused by the others.
-            const expected = brokerUserOfService(identity.name);
-            if (broker.user !== expected) {
-              throw new Error(
-                `AMQP_URL connects as broker user '${broker.user}'; the ${identity.name} service must connect as '${expected}'`,
-              );
-            }
-            return publisherCheckFor(routing, identity.name);
-          },
-        },
-        {
-          provide: PG_POOL,
-          inject: [DataSource],
-          // TypeORM's own pool: the relay and pruner share the service's connections instead of opening more.
-          useFactory: (dataSource: DataSource) => (dataSource.driver as unknown as { master: pg.Pool }).master,
-        },
-        {
-          provide: MessagingMetrics,
-          inject: [MetricsRegistry, PG_POOL, BrokerConnection],
-          useFactory: (registry: MetricsRegistry, pool: pg.Pool, broker: BrokerConnection) =>
-            new MessagingMetrics(registry, pool, () => broker.isOpen),
-        },
-        {
-          provide: RELAY_POOL,
-          inject: [SERVICE_CONFIG, ServiceIdentity, DatabasePoolMetrics],
-          useFactory: (config: Config, identity: ServiceIdentity, poolMetrics: DatabasePoolMetrics) => {
-            const pool = relayPool(
-              config.DATABASE_URL,
-              config.RELAY_WORKERS,
-              `${identity.instance}/relay`,
-              config.DATABASE_PREPARED_STATEMENTS,
-            );
-            poolMetrics.add('relay', pool);
-            return pool;
-          },
-        },
-        {
-          provide: OutboxRelay,
-          inject: [RELAY_POOL, BrokerConnection, SERVICE_CONFIG, MessagingMetrics],
-          useFactory: (pool: pg.Pool, broker: BrokerConnection, config: Config, metrics: MessagingMetrics) =>
-            new OutboxRelay(pool, broker, new Logger('OutboxRelay'), metrics, {
-              batchSize: config.RELAY_BATCH_SIZE,
-              workers: config.RELAY_WORKERS,
-              keepSent: config.OUTBOX_RETENTION_HOURS > 0,
-            }),
-        },
-        {
-          provide: OutboxPruner,
-          inject: [PG_POOL, SERVICE_CONFIG],
-          useFactory: (pool: pg.Pool, config: Config) => {
-            const logger = new Logger('OutboxPruner');
-            return new OutboxPruner(
-              pool,
-              {
-                outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
-                inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
-                batchSize: 1_000,
-                intervalMs: 60_000,
-              },
-              (err) => logger.warn({ message: 'prune failed; next run retries', reason: err.message }),
-            );
-          },
-        },
-        {
-          provide: Messaging,
-          inject: [DataSource, OutboxRelay, ServiceIdentity, PUBLISHABLE_TYPES],
-          useFactory: (dataSource: DataSource, relay: OutboxRelay, identity: ServiceIdentity, types: Set<string>) =>
-            new Messaging(dataSource, relay, identity.name, types),
-        },
-        {
-          provide: DeadLetters,
-          inject: [BrokerConnection, TOPOLOGY, ServiceIdentity],
-          useFactory: (broker: BrokerConnection, topology: Topology, identity: ServiceIdentity) =>
-            new DeadLetters(broker, new Map(queuesOf(topology, identity.name).map((q) => [q.name, q.deadLetterQueue]))),
-        },
+        ...routingProviders(routing),
+        ...brokerProviders(routing),
+        ...outboxProviders(),
+        ...operatorProviders(),
       ],
       exports: [BrokerConnection, Messaging, DeadLetters, TOPOLOGY],
     };
@@ -193,24 +88,7 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     await this.broker.onConnected((model) => checkTopology(model, this.topology, this.identity.name));
-    this.readiness.register(
-      'broker',
-      () => {
-        if (!this.broker.isOpen) throw new Error('not connected to the broker; messages wait in the outbox');
-      },
-      'degradable',
-    );
-    this.readiness.register(
-      'outbox',
-      async () => {
-        const stats = await this.metrics.outboxStats();
-        if (stats.oldest_age_seconds > this.config.OUTBOX_READY_MAX_AGE_SECONDS) {
-          throw new Error(`${stats.pending} unsent; the oldest is ${Math.round(stats.oldest_age_seconds)} s old`);
-        }
-        return { pending: stats.pending };
-      },
-      'degradable',
-    );
+    this.registerReadiness();
     this.relay.start();
     this.pruner.start();
     for (const consumer of this.createConsumers()) {
@@ -233,18 +111,37 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
     await this.broker.close();
   }
 
+  /** The broker and the outbox, both degradable (see the opening block): shown, never red. */
+  private registerReadiness(): void {
+    this.readiness.register(
+      'broker',
+      () => {
+        if (!this.broker.isOpen) throw new Error('not connected to the broker; messages wait in the outbox');
+      },
+      'degradable',
+    );
+    this.readiness.register(
+      'outbox',
+      async () => {
+        const stats = await this.metrics.outboxStats();
+        if (stats.oldest_age_seconds > this.config.OUTBOX_READY_MAX_AGE_SECONDS) {
+          throw new Error(`${stats.pending} unsent; the oldest is ${Math.round(stats.oldest_age_seconds)} s old`);
+        }
+        return { pending: stats.pending };
+      },
+      'degradable',
+    );
+  }
+
+  /** One consumer per queue of the service that receives a type it has a handler for. */
   private createConsumers(): QueueConsumer[] {
-    const handlers = this.discoverHandlers();
-    const queues = queuesOf(this.topology, this.identity.name);
-    const routing = new Map<string, Map<string, MessageHandlerFn>>();
-    for (const [type, handler] of handlers) {
-      const queue = queues.find((q) => this.topology.bindings.some((b) => b.queue === q.name && b.routingKey === type));
-      if (!queue)
-        throw new Error(`a handler for ${type} exists, but no queue of the ${this.identity.name} service receives it`);
-      if (!routing.has(queue.name)) routing.set(queue.name, new Map());
-      routing.get(queue.name)!.set(type, handler);
-    }
-    return [...routing].map(
+    const providers = this.discovery
+      .getProviders()
+      .map((wrapper) => wrapper.instance as unknown)
+      .filter((instance): instance is object => typeof instance === 'object' && instance !== null);
+    const handlers = handlersByQueue(collectMessageHandlers(providers), this.topology, this.identity.name);
+    const options = consumerOptions(this.config);
+    return [...handlers].map(
       ([queue, byType]) =>
         new QueueConsumer(
           {
@@ -260,40 +157,42 @@ export class MessagingModule implements OnApplicationBootstrap, BeforeApplicatio
             logger: new Logger(`Consumer ${queue}`),
             observer: this.metrics,
           },
-          {
-            prefetch: this.config.CONSUMER_PREFETCH,
-            lanes: this.config.CONSUMER_LANES,
-            maxBatch: this.config.CONSUMER_MAX_BATCH,
-            retry: {
-              maxAttempts: this.config.RETRY_MAX_ATTEMPTS,
-              baseDelayMs: this.config.RETRY_BASE_DELAY_MS,
-              maxDelayMs: this.config.RETRY_MAX_DELAY_MS,
-            },
-          },
+          options,
         ),
     );
   }
+}
 
-  private discoverHandlers(): Map<string, MessageHandlerFn> {
-    const handlers = new Map<string, MessageHandlerFn>();
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      if (Reflect.getMetadata(MESSAGE_HANDLER_SET, instance.constructor)) {
-        for (const [messageType, fn] of (instance as unknown as MessageHandlerSet).messageHandlers()) {
-          if (handlers.has(messageType.type)) throw new Error(`two handlers for ${messageType.type}`);
-          handlers.set(messageType.type, fn as unknown as MessageHandlerFn);
-        }
-      }
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
-        const fn = instance[method];
-        if (typeof fn !== 'function') continue;
-        const messageType = Reflect.getMetadata(HANDLE_MESSAGE, fn) as MessageType | undefined;
-        if (!messageType) continue;
-        if (handlers.has(messageType.type)) throw new Error(`two handlers for ${messageType.type}`);
-        handlers.set(messageType.type, (fn as MessageHandlerFn).bind(instance));
-      }
+/** The service's handlers grouped by the queue of the service that receives their type; throws for a type none does. */
+function handlersByQueue(
+  handlers: ReadonlyMap<string, MessageHandlerFn>,
+  topology: Topology,
+  service: string,
+): Map<string, Map<string, MessageHandlerFn>> {
+  const queues = queuesOf(topology, service);
+  const byQueue = new Map<string, Map<string, MessageHandlerFn>>();
+  for (const [type, handler] of handlers) {
+    const queue = queues.find((q) => topology.bindings.some((b) => b.queue === q.name && b.routingKey === type));
+    if (!queue) throw new Error(`a handler for ${type} exists, but no queue of the ${service} service receives it`);
+    let byType = byQueue.get(queue.name);
+    if (!byType) {
+      byType = new Map<string, MessageHandlerFn>();
+      byQueue.set(queue.name, byType);
     }
-    return handlers;
+    byType.set(type, handler);
   }
+  return byQueue;
+}
+
+function consumerOptions(config: Config): ConsumerOptions {
+  return {
+    prefetch: config.CONSUMER_PREFETCH,
+    lanes: config.CONSUMER_LANES,
+    maxBatch: config.CONSUMER_MAX_BATCH,
+    retry: {
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: config.RETRY_MAX_DELAY_MS,
+    },
+  };
 }

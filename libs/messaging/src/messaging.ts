@@ -11,8 +11,7 @@ import type { DataSource } from 'typeorm';
 import type { IncomingMessage as HttpRequest } from 'node:http';
 import { childTraceparent, isTraceparent } from './envelope/trace-context.js';
 import type { OutboxHandoff } from './outbox/outbox-relay.js';
-import { type AppendedRow, appendToOutbox } from './outbox/outbox-store.js';
-import { runAfterCommit, UnitOfWork } from './unit-of-work.js';
+import { type UnitOfWork, type UnitOfWorkSource, UnitOfWorkTransaction } from './unit-of-work.js';
 
 export interface WorkContext {
   /** Carried into every message the work causes; an HTTP request's correlation id, typically. */
@@ -26,36 +25,34 @@ export interface WorkContext {
  * transaction whose outgoing messages commit with it, then hands them to the relay.
  */
 export class Messaging {
+  private readonly source: UnitOfWorkSource;
+
   constructor(
     private readonly dataSource: DataSource,
-    private readonly outbox: OutboxHandoff,
-    private readonly service: string,
-    private readonly publishableTypes: ReadonlySet<string>,
-  ) {}
+    outbox: OutboxHandoff,
+    service: string,
+    publishableTypes: ReadonlySet<string>,
+  ) {
+    this.source = { service, publishableTypes, outbox };
+  }
 
   async transaction<T>(work: (uow: UnitOfWork) => Promise<T>, context: WorkContext = {}): Promise<T> {
-    let appended: AppendedRow[] = [];
-    let afterCommit: (() => void)[] = [];
+    const transaction = new UnitOfWorkTransaction(this.source);
     const result = await this.dataSource.transaction(async (manager) => {
-      const uow = new UnitOfWork(
-        manager,
-        {
-          service: this.service,
-          correlationId: context.correlationId ?? randomUUID(),
-          traceparent: context.traceparent ?? childTraceparent(),
-          tracestate: context.tracestate,
-        },
-        this.publishableTypes,
+      const value = await work(
+        transaction.unitOfWork(
+          manager,
+          context.correlationId ?? randomUUID(),
+          undefined,
+          context.traceparent ?? childTraceparent(),
+          context.tracestate,
+        ),
       );
-      const value = await work(uow);
-      const rows = uow.takeOutboxRows();
-      appended = await appendToOutbox((sql, params) => manager.query(sql, params), rows, this.outbox.reservationMs);
-      afterCommit = uow.takeAfterCommit();
+      await transaction.appendToOutbox((sql, params) => manager.query(sql, params));
       return value;
     });
-    if (appended.length > 0) this.outbox.committed(appended);
     // No logger here (the class is framework-free); a warning reaches the process's log all the same.
-    runAfterCommit(afterCommit, (err) => process.emitWarning(err));
+    transaction.committed((err) => process.emitWarning(err));
     return result;
   }
 }

@@ -1,33 +1,42 @@
-export * from './access/index.js';
-export * from './audit/operator-actions.js';
-export * from './audit/operator-actions.migration.js';
-export * from './bootstrap.js';
-export * from './config/service-config.js';
-export * from './config/weak-secrets.js';
-export * from './crypto/secret-box.js';
-export * from './database/data-source-options.js';
-export * from './database/database.module.js';
-export * from './database/schema-migration.js';
-export * from './database/database-unavailable.js';
-export * from './database/prepared-statements.js';
-export * from './health/readiness.js';
-export * from './http/problem-details.filter.js';
-export * from './http/problem-responses.js';
-export * from './http/optional-property.js';
-export * from './http/request-validation.js';
-export * from './http/untrusted-input.js';
-export * from './http/json-request.js';
-export * from './http/keyset-cursor.js';
-export * from './logging/correlation.js';
-export * from './platform.module.js';
-export * from './platform.tokens.js';
-export * from './service-identity.js';
-export * from './identifiers.js';
-export * from './version.js';
-export * from './metrics/metrics.js';
-export * from './metrics/process-metrics.js';
-export * from './tracing/tracing.js';
-export * from './maintenance/batched-maintenance.js';
-export * from './load-shedding/index.js';
-export * from './http/api-schemas.js';
-export * from './http/validation-bounds.js';
+// The platform's public face, named export by export: what the services and the other libs boot and build with.
+
+export { CurrentPrincipal, MerchantAccess, OpenAccess, SignedAccess } from './access/access-policy.js';
+export { MerchantAuthenticator, type MerchantPrincipal, type Principal } from './access/principal.js';
+export { STANDARD_WEBHOOK_SECRET, StandardWebhookSignature } from './access/signed-webhook.guard.js';
+export { recordBatchItems } from './audit/operator-actions.js';
+export { CreateOperatorActions1765000000000 } from './audit/operator-actions.migration.js';
+export { EXIT_CONFIG, runService } from './bootstrap.js';
+export {
+  aes256Key,
+  type BaseConfig,
+  baseConfigSchema,
+  booleanFlag,
+  ConfigurationError,
+  loadConfig,
+} from './config/service-config.js';
+export { refuseWeakSecrets } from './config/weak-secrets.js';
+export { SecretBox } from './crypto/secret-box.js';
+export type { ServiceSchema } from './database/data-source-options.js';
+export { DatabaseModule } from './database/database.module.js';
+export { isDatabaseUnavailable } from './database/database-unavailable.js';
+export { PreparingClient } from './database/prepared-statements.js';
+export { Readiness } from './health/readiness.js';
+export type { ProblemDetails } from './http/problem-details.filter.js';
+export { ProblemResponses } from './http/problem-responses.js';
+export { OptionalProperty } from './http/optional-property.js';
+export { getJson, postJson } from './http/json-request.js';
+export { decodeCursor, encodeCursor } from './http/keyset-cursor.js';
+export { PlatformModule } from './platform.module.js';
+export { SERVICE_CONFIG } from './platform.tokens.js';
+export { SERVICE_NAMES, ServiceIdentity, type ServiceName } from './service-identity.js';
+export { isUuid } from './identifiers.js';
+export { ORDERFLOW_VERSION } from './version.js';
+export { MetricsRegistry } from './metrics/metrics.js';
+export { DatabasePoolMetrics } from './metrics/process-metrics.js';
+export { BatchedMaintenance } from './maintenance/batched-maintenance.js';
+export type { BacklogSignal } from './load-shedding/backlog.js';
+export { BacklogMonitor } from './load-shedding/backlog-monitor.js';
+export { loadSheddingConfigShape } from './load-shedding/load-shedding-config.js';
+export { LoadSheddingModule } from './load-shedding/load-shedding.module.js';
+export { ShedsLoadWhenBacklogged } from './load-shedding/sheds-load.guard.js';
+export { AMOUNT, ApiPatternParam, ApiUuidParam, TIMESTAMP, UUID } from './http/api-schemas.js';

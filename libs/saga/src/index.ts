@@ -1,19 +1,23 @@
-export * from './definition/behavior.js';
-export * from './definition/deadline.js';
-export * from './definition/local-events.js';
-export * from './definition/operator-actions.js';
-export * from './definition/request.js';
-export * from './definition/saga-context.js';
-export * from './definition/saga-definition.js';
-export * from './diagram/mermaid.js';
-export * from './engine/apply-event.js';
-export * from './engine/saga-engine.js';
-export * from './engine/saga-deadlines.js';
-export * from './store/saga-pruner.js';
-export * from './store/saga-retention-index.migration.js';
-export * from './store/saga-store.js';
-export * from './store/saga-tables.migration.js';
-export * from './store/saga-history-kinds.migration.js';
-export * from './store/saga-history-steps.migration.js';
-export * from './store/saga-state-entered.migration.js';
-export * from './metrics/saga-metrics.js';
+// The saga engine's public face, named export by export: what a service declares a saga with and runs it by.
+// Build-time code (the diagram of a definition) is in build.ts.
+
+export { deadline } from './definition/deadline.js';
+export {
+  type OperatorAction,
+  OperatorCompensate,
+  OperatorResolve,
+  OperatorRetry,
+} from './definition/operator-actions.js';
+export { request } from './definition/request.js';
+export type { SagaContext } from './definition/saga-context.js';
+export { defineSaga, FINAL, rulesOf } from './definition/saga-definition.js';
+export { SagaActionNotAllowed, SagaChangedSinceSeen, SagaEngine } from './engine/saga-engine.js';
+export { registerSagaDeadlines } from './engine/saga-deadlines.js';
+export { countPrunedSagas, SagaPruner } from './store/saga-pruner.js';
+export { SagaInstancesByCompletion1764300000000 } from './store/saga-retention-index.migration.js';
+export { InvalidSagaListQuery, SagaConcurrencyConflict, SagaStore, type SqlExecutor } from './store/saga-store.js';
+export { CreateSagaTables1763910000000 } from './store/saga-tables.migration.js';
+export { SagaHistoryDeadlinesAndOperators1764200000000 } from './store/saga-history-kinds.migration.js';
+export { SagaHistoryStepRows1764500000000 } from './store/saga-history-steps.migration.js';
+export { SagaStateEnteredAt1764400000000 } from './store/saga-state-entered.migration.js';
+export { SagaMetrics, sagaMetricsProvider } from './metrics/saga-metrics.js';

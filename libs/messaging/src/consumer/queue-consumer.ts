@@ -25,8 +25,8 @@ import { decode, type DecodedMessage } from '../envelope/cloud-event.js';
 import { endSpan, incomingTraceContext, startProcessSpan, traceHeadersOf } from '../envelope/trace-context.js';
 import { PermanentError, UndeliverableMessage } from '../errors.js';
 import type { OutboxHandoff } from '../outbox/outbox-relay.js';
-import { type AppendedRow, appendToOutbox, type OutboxRow } from '../outbox/outbox-store.js';
-import { runAfterCommit, UnitOfWork } from '../unit-of-work.js';
+import { type AppendedRow, appendToOutbox } from '../outbox/outbox-store.js';
+import { UnitOfWorkTransaction } from '../unit-of-work.js';
 import {
   DEFAULT_RETRY_POLICY,
   deadLetterRow,
@@ -266,9 +266,7 @@ export class QueueConsumer {
     const handlerSeconds: number[] = [];
     // One span per message handled, open until the transaction that holds its effects commits or rolls back.
     const spans: Span[] = [];
-    const rows: OutboxRow[] = [];
-    const afterCommit: (() => void)[] = [];
-    let appended: AppendedRow[];
+    const transaction = new UnitOfWorkTransaction(this.deps);
     await runner.connect();
     try {
       await runner.startTransaction();
@@ -286,16 +284,12 @@ export class QueueConsumer {
           duplicates.push(delivery);
           continue;
         }
-        const uow = new UnitOfWork(
+        const uow = transaction.unitOfWork(
           runner.manager,
-          {
-            service: this.deps.service,
-            correlationId: delivery.message.correlationId,
-            causationId: delivery.message.id,
-            traceparent: delivery.message.traceparent,
-            tracestate: delivery.message.tracestate,
-          },
-          this.deps.publishableTypes,
+          delivery.message.correlationId,
+          delivery.message.id,
+          delivery.message.traceparent,
+          delivery.message.tracestate,
         );
         const processing = startProcessSpan(this.queue, delivery.message);
         spans.push(processing.span);
@@ -314,11 +308,9 @@ export class QueueConsumer {
           return delivery.handler(delivery.message, uow);
         });
         handlerSeconds.push((performance.now() - handlerStarted) / 1000);
-        rows.push(...uow.takeOutboxRows());
-        afterCommit.push(...uow.takeAfterCommit());
         handled.push(delivery);
       }
-      appended = await appendToOutbox((sql, params) => runner.query(sql, params), rows, this.deps.outbox.reservationMs);
+      await transaction.appendToOutbox((sql, params) => runner.query(sql, params));
       await runner.commitTransaction();
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -328,8 +320,7 @@ export class QueueConsumer {
       await runner.release();
     }
     for (const span of spans) endSpan(span);
-    if (appended.length > 0) this.deps.outbox.committed(appended);
-    runAfterCommit(afterCommit, (err) =>
+    transaction.committed((err) =>
       this.deps.logger.error({ message: 'after-commit callback failed', queue: this.queue, reason: err.message }),
     );
     for (const d of [...handled, ...duplicates]) settle(d, 'ack');

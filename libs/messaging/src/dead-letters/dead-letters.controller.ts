@@ -1,3 +1,14 @@
+/**
+ * The operators' HTTP edge to this service's dead-letter queues: summarise them, list one, replay messages, replay a
+ * batch with each message's outcome. The work is dead-letters.ts's; this translates requests and answers.
+ *
+ * Guarantee: only operators reach it (no access policy is the operator policy, libs/platform access), and every
+ * replay is in the operator-actions audit, a batch's messages each under the batch's id with the operator's note.
+ * Every input is bounded (the queue name's pattern, page sizes, id lists, filter lengths), so no request makes the
+ * service read or republish without limit, and a queue that is not one of this service's is a 404. Repeating a
+ * replay is harmless: a message leaves its dead-letter queue only once its republish is confirmed, ids no longer
+ * there are skipped, and the consumer's inbox keeps a message handled before from taking effect twice.
+ */
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,

@@ -1,3 +1,15 @@
+/**
+ * What an operator watches of the messaging core: the outbox's backlog and the age of its oldest due row, whether the
+ * broker is connected, the relay's publish latency and failures, and what became of each queue's messages (handled,
+ * duplicate, retried, dead-lettered) with each handler's time.
+ *
+ * Guarantee: a stuck outbox shows while it is stuck, on every replica. The outbox gauges are read from the database
+ * when scraped (at most once a second, shared with the readiness check), not counted in memory, so rows a relay
+ * cannot send — its process died, its broker is away, another replica wrote them — are all seen; without the database
+ * a scrape still answers, with the last levels read. A consumed message is counted once, after its outcome is
+ * settled: a handled one after its transaction commits, so a batch rolled back and redone message by message counts
+ * each message once, and its handler's time with it.
+ */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type pg from 'pg';
 import type { ConsumerObserver, Outcome } from '../consumer/queue-consumer.js';

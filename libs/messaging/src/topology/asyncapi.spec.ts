@@ -6,7 +6,8 @@ import {
   type Input,
   Parser,
 } from '@asyncapi/parser';
-import { jsonSchemaOf, MESSAGE_TYPES, ORDERFLOW_ROUTING } from '@orderflow/contracts';
+import { MESSAGE_TYPES, ORDERFLOW_ROUTING } from '@orderflow/contracts';
+import { jsonSchemaOf } from '@orderflow/contracts/build';
 import { ORDERFLOW_VERSION } from '@orderflow/platform';
 import type { Message } from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';

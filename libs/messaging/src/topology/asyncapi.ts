@@ -12,7 +12,8 @@
  *   dead-letter-queue receive, each tagged with the service that performs it;
  * - a message per type: the CloudEvents envelope with the type's data schema, and the AMQP headers orderflow sets.
  */
-import { jsonSchemaOf, type MessageType, type Routing } from '@orderflow/contracts';
+import type { MessageType, Routing } from '@orderflow/contracts';
+import { jsonSchemaOf } from '@orderflow/contracts/build';
 import { DEAD_LETTER_HEADERS, type DeadLetterReason } from '../consumer/failure.js';
 import { ATTEMPT_HEADER } from '../consumer/incoming-message.js';
 import { CLOUDEVENTS_CONTENT_TYPE } from '../envelope/cloud-event.js';
