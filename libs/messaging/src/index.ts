@@ -5,6 +5,8 @@
 export { Messaging, type WorkContext, workContextOf } from './messaging.js';
 export { runAfterCommit, UnitOfWork } from './unit-of-work.js';
 export { PermanentError, TransientError, UndeliverableMessage } from './errors.js';
+export { Idempotent, type IdempotentOptions } from './idempotency/idempotent.decorator.js';
+export { CreateIdempotencyKeys1765200000001 } from './idempotency/idempotency-keys.migration.js';
 export type { MessagingLogger } from './logger.js';
 
 // Handling messages

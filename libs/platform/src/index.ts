@@ -1,6 +1,12 @@
 // The platform's public face, named export by export: what the services and the other libs boot and build with.
 
-export { CurrentPrincipal, MerchantAccess, OpenAccess, SignedAccess } from './access/access-policy.js';
+export {
+  type AuthenticatedRequest,
+  CurrentPrincipal,
+  MerchantAccess,
+  OpenAccess,
+  SignedAccess,
+} from './access/access-policy.js';
 export { MerchantAuthenticator, type MerchantPrincipal, type Principal } from './access/principal.js';
 export { STANDARD_WEBHOOK_SECRET, StandardWebhookSignature } from './access/signed-webhook.guard.js';
 export { recordBatchItems } from './audit/operator-actions.js';

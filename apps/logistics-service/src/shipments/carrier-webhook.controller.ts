@@ -1,26 +1,11 @@
 import { workContextOf } from '@orderflow/messaging';
-import {
-  Body,
-  ConflictException,
-  Controller,
-  HttpCode,
-  HttpStatus,
-  Post,
-  Req,
-  Res,
-  UnprocessableEntityException,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type ProblemDetails, SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
-import type { Request, Response } from 'express';
+import { SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
+import type { Request } from 'express';
 import { CarrierDeliveryDto } from './dto/carrier-delivery.dto.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
-import { found } from './shipments.controller.js';
-import { DeliveryReportMismatch, ShipmentsService, ShipmentStillBooking } from './shipments.service.js';
-
-/** How soon a carrier told that the booking is still being recorded should report again. */
-const STILL_BOOKING_RETRY_AFTER_SECONDS = 1;
+import { ShipmentsService } from './shipments.service.js';
 
 /**
  * Where the carrier calls back (the URL we give it with each booking, CARRIER_WEBHOOK_URL). Any answer but 2xx makes
@@ -60,33 +45,12 @@ export class CarrierWebhookController {
     },
     422: 'The shipment was booked for another reference',
   })
-  async delivered(
-    @Body() body: CarrierDeliveryDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<ShipmentResponse> {
-    try {
-      const report = {
-        carrierShipmentId: body.shipmentId,
-        reference: body.reference,
-        deliveredAt: new Date(body.deliveredAt),
-      };
-      return toResponse(await found(() => this.shipments.recordCarrierReport(report, workContextOf(req))));
-    } catch (err) {
-      if (err instanceof DeliveryReportMismatch) {
-        throw new UnprocessableEntityException('The shipment was booked for another reference');
-      }
-      if (err instanceof ShipmentStillBooking) {
-        res.setHeader('Retry-After', String(STILL_BOOKING_RETRY_AFTER_SECONDS));
-        const problem: ProblemDetails = {
-          type: 'about:blank',
-          title: 'Conflict',
-          status: HttpStatus.CONFLICT,
-          detail: 'The booking of this reference is still being recorded; report the delivery again after Retry-After',
-        };
-        throw new ConflictException(problem);
-      }
-      throw err;
-    }
+  async delivered(@Body() body: CarrierDeliveryDto, @Req() req: Request): Promise<ShipmentResponse> {
+    const report = {
+      carrierShipmentId: body.shipmentId,
+      reference: body.reference,
+      deliveredAt: new Date(body.deliveredAt),
+    };
+    return toResponse(await this.shipments.recordCarrierReport(report, workContextOf(req)));
   }
 }

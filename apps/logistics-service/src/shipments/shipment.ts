@@ -11,6 +11,7 @@
  * carrier needs, so whichever process finds it can ask.
  */
 import type { BookingRequest, BookingResult } from './carrier.js';
+import { Conflict } from '@orderflow/platform/domain-errors';
 
 export const SHIPMENT_STATUSES = ['BOOKING', 'CREATED', 'DELIVERED', 'REJECTED'] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
@@ -79,7 +80,7 @@ export function bookingRetryDelayMs(
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-export class ShipmentNotDeliverable extends Error {
+export class ShipmentNotDeliverable extends Conflict {
   constructor(readonly status: ShipmentStatus) {
     super(`a shipment that is ${status} cannot be delivered`);
   }

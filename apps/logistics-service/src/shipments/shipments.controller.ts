@@ -1,23 +1,11 @@
 import { ApiUuidParam, ProblemResponses } from '@orderflow/platform';
-import {
-  ConflictException,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { workContextOf } from '@orderflow/messaging';
 import type { Request } from 'express';
 import { ListShipmentsQuery } from './dto/list-shipments.query.js';
 import { ShipmentResponse, toResponse } from './dto/shipment.response.js';
-import { ShipmentNotDeliverable } from './shipment.js';
-import { ShipmentNotFound, ShipmentsService } from './shipments.service.js';
+import { ShipmentsService } from './shipments.service.js';
 
 @ApiTags('shipments')
 @ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500, 503)
@@ -48,7 +36,7 @@ export class ShipmentsController {
   @ApiOkResponse({ type: ShipmentResponse })
   @ProblemResponses({ 404: 'No shipment with this id' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ShipmentResponse> {
-    return toResponse(await found(() => this.shipments.get(id)));
+    return toResponse(await this.shipments.get(id));
   }
 
   @Post(':id/delivered')
@@ -68,16 +56,6 @@ export class ShipmentsController {
     description: 'The customer signed for the parcel; the first report of a delivery stands, later ones change nothing',
   })
   async delivered(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<ShipmentResponse> {
-    return toResponse(await found(() => this.shipments.confirmByCustomer(id, workContextOf(req))));
-  }
-}
-
-export async function found<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof ShipmentNotFound) throw new NotFoundException('No shipment with this id');
-    if (err instanceof ShipmentNotDeliverable) throw new ConflictException(err.message);
-    throw err;
+    return toResponse(await this.shipments.confirmByCustomer(id, workContextOf(req)));
   }
 }

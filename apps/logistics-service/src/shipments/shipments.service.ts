@@ -12,17 +12,33 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { CarrierDeliveryPoll } from './delivery-poll.js';
 import { type DeliveryReporter, type Shipment } from './shipment.js';
 import { ShipmentsRepository } from './shipments.repository.js';
+import { Conflict, NotFound, Unprocessable } from '@orderflow/platform/domain-errors';
 
-export class ShipmentNotFound extends Error {}
+export class ShipmentNotFound extends NotFound {
+  constructor() {
+    super('No shipment with this id');
+  }
+}
 
 /** The carrier's report names one order, the shipment it booked for another. */
-export class DeliveryReportMismatch extends Error {}
+export class DeliveryReportMismatch extends Unprocessable {
+  constructor() {
+    super('The shipment was booked for another reference');
+  }
+}
 
 /**
  * The carrier reports a shipment whose booking is not recorded yet: the order's shipment is still BOOKING (the
- * carrier has answered, or is answering, and the answer is being recorded). A report to make again shortly.
+ * carrier has answered, or is answering, and the answer is being recorded). A report to make again shortly: the
+ * carrier is told to, after a second.
  */
-export class ShipmentStillBooking extends Error {}
+export class ShipmentStillBooking extends Conflict {
+  constructor() {
+    super('The booking of this reference is still being recorded; report the delivery again after Retry-After', {
+      retryAfterSeconds: 1,
+    });
+  }
+}
 
 export interface CarrierDeliveryReport {
   carrierShipmentId: string;

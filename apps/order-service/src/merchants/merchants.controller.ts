@@ -1,15 +1,4 @@
-import {
-  Body,
-  ConflictException,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPatternParam, ApiUuidParam, CurrentPrincipal, type Principal, ProblemResponses } from '@orderflow/platform';
 import {
@@ -19,7 +8,7 @@ import {
   CreateMerchantDto,
   MerchantResponse,
 } from './dto/merchant.dto.js';
-import { LastWebhookSecret, MerchantNotFound, MerchantsService } from './merchants.service.js';
+import { MerchantNotFound, MerchantsService } from './merchants.service.js';
 
 const CREDENTIAL_ID = /^[\w-]{1,64}$/;
 
@@ -55,7 +44,7 @@ export class MerchantsController {
   @ApiOkResponse({ type: MerchantResponse })
   @ProblemResponses({ 404: 'No such merchant' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<MerchantResponse> {
-    return found(() => this.merchants.get(id));
+    return this.merchants.get(id);
   }
 
   @Post(':id/api-keys')
@@ -73,7 +62,7 @@ export class MerchantsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() by: Principal,
   ): Promise<CreatedApiKeyResponse> {
-    return found(() => this.merchants.addApiKey(id, actor(by)));
+    return this.merchants.addApiKey(id, actor(by));
   }
 
   @Delete(':id/api-keys/:keyId')
@@ -93,7 +82,7 @@ export class MerchantsController {
     @Param('keyId') keyId: string,
     @CurrentPrincipal() by: Principal,
   ): Promise<void> {
-    await found(() => this.merchants.revokeApiKey(id, credentialId(keyId), actor(by)));
+    await this.merchants.revokeApiKey(id, credentialId(keyId), actor(by));
   }
 
   @Post(':id/webhook-secrets')
@@ -111,7 +100,7 @@ export class MerchantsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() by: Principal,
   ): Promise<CreatedWebhookSecretResponse> {
-    return found(() => this.merchants.addWebhookSecret(id, actor(by)));
+    return this.merchants.addWebhookSecret(id, actor(by));
   }
 
   @Delete(':id/webhook-secrets/:secretId')
@@ -131,14 +120,7 @@ export class MerchantsController {
     @Param('secretId') secretId: string,
     @CurrentPrincipal() by: Principal,
   ): Promise<void> {
-    await found(async () => {
-      try {
-        await this.merchants.revokeWebhookSecret(id, credentialId(secretId), actor(by));
-      } catch (err) {
-        if (err instanceof LastWebhookSecret) throw new ConflictException(err.message);
-        throw err;
-      }
-    });
+    await this.merchants.revokeWebhookSecret(id, credentialId(secretId), actor(by));
   }
 }
 
@@ -147,15 +129,6 @@ function actor(principal: Principal): string {
 }
 
 function credentialId(id: string): string {
-  if (!CREDENTIAL_ID.test(id)) throw new NotFoundException('No such merchant or credential');
+  if (!CREDENTIAL_ID.test(id)) throw new MerchantNotFound();
   return id;
-}
-
-async function found<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof MerchantNotFound) throw new NotFoundException('No such merchant or credential');
-    throw err;
-  }
 }

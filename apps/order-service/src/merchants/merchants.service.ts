@@ -10,9 +10,15 @@ import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
 import { issueApiKey, issueWebhookSecret } from './merchant-credentials.js';
 import { type MerchantRecord, MerchantsRepository } from './merchants.repository.js';
+import { Conflict, NotFound } from '@orderflow/platform/domain-errors';
 
-export class MerchantNotFound extends Error {}
-export class LastWebhookSecret extends Error {
+export class MerchantNotFound extends NotFound {
+  constructor() {
+    super('No such merchant or credential');
+  }
+}
+
+export class LastWebhookSecret extends Conflict {
   constructor() {
     super('a merchant keeps at least one webhook secret; add the new one before removing the old one');
   }

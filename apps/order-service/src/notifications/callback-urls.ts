@@ -6,8 +6,9 @@ import {
   type LookupAll,
   resolveCallbackHost,
 } from './callback-url.js';
+import { InvalidRequest } from '@orderflow/platform/domain-errors';
 
-export class InvalidCallbackUrl extends Error {}
+export class InvalidCallbackUrl extends InvalidRequest {}
 
 /**
  * The one answer a merchant gets for a callback URL whose host may not be called — whether it resolves to an internal

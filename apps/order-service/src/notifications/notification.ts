@@ -6,6 +6,7 @@
  * notification id, and receivers can drop duplicates.
  */
 import { attemptsAllowed, delayAfterAttempt, type RetrySchedule } from './retry-schedule.js';
+import { Conflict } from '@orderflow/platform/domain-errors';
 
 export const NOTIFICATION_STATES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 export type NotificationState = (typeof NOTIFICATION_STATES)[number];
@@ -41,7 +42,7 @@ export interface NotificationSnapshot {
 
 export type AttemptOutcome = 'ACKNOWLEDGED' | 'FAILED' | 'INTERRUPTED';
 
-export class NotificationNotRedeliverable extends Error {
+export class NotificationNotRedeliverable extends Conflict {
   constructor() {
     super('an attempt of this notification is under way; redeliver it once the attempt has ended');
   }

@@ -1,7 +1,5 @@
 import {
-  BadRequestException,
   Body,
-  ConflictException,
   Controller,
   Delete,
   Get,
@@ -18,9 +16,7 @@ import { ApiUuidParam, CurrentPrincipal, MerchantAccess, type Principal, Problem
 import { NotificationListResponse, NotificationResponse, toResponse } from './dto/notification.response.js';
 import { NotificationsQuery } from './dto/failed-notifications.query.js';
 import { fromPolicy, NotificationPolicyDto, toPolicy } from './dto/notification-policy.dto.js';
-import { InvalidRetrySchedule } from './retry-schedule.js';
-import { NotificationNotRedeliverable } from './notification.js';
-import { MerchantUnknown, NotificationNotFound, NotificationsService } from './notifications.service.js';
+import { NotificationsService } from './notifications.service.js';
 
 /**
  * What merchants were told and how each attempt went: the order's merchant reads its own orders' notifications;
@@ -77,7 +73,7 @@ export class NotificationsController {
   @ApiOkResponse({ type: NotificationPolicyDto, description: 'Empty when the merchant follows the default schedule' })
   @ProblemResponses({ 404: 'No such merchant' })
   async policy(@Param('id', new ParseUUIDPipe()) merchantId: string): Promise<NotificationPolicyDto> {
-    return fromPolicy(await this.merchantPolicy(() => this.notifications.policy(merchantId)));
+    return fromPolicy(await this.notifications.policy(merchantId));
   }
 
   @Put('merchants/:id/notification-policy')
@@ -96,14 +92,8 @@ export class NotificationsController {
     @Param('id', new ParseUUIDPipe()) merchantId: string,
     @Body() body: NotificationPolicyDto,
   ): Promise<NotificationPolicyDto> {
-    let policy;
-    try {
-      policy = toPolicy(body);
-    } catch (err) {
-      if (err instanceof InvalidRetrySchedule) throw new BadRequestException(err.message);
-      throw err;
-    }
-    await this.merchantPolicy(() => this.notifications.setPolicy(merchantId, policy));
+    const policy = toPolicy(body);
+    await this.notifications.setPolicy(merchantId, policy);
     return fromPolicy(policy);
   }
 
@@ -120,7 +110,7 @@ export class NotificationsController {
   @ApiNoContentResponse({ description: 'The merchant follows the default schedule again' })
   @ProblemResponses({ 404: 'No such merchant' })
   async clearPolicy(@Param('id', new ParseUUIDPipe()) merchantId: string): Promise<void> {
-    await this.merchantPolicy(() => this.notifications.setPolicy(merchantId, undefined));
+    await this.notifications.setPolicy(merchantId, undefined);
   }
 
   @Post('notifications/:id/redeliver')
@@ -136,21 +126,6 @@ export class NotificationsController {
   @ApiAcceptedResponse({ type: NotificationResponse, description: 'A new round of attempts starts now' })
   @ProblemResponses(413, { 404: 'No such notification', 409: 'An attempt is under way' })
   async redeliver(@Param('id', new ParseUUIDPipe()) id: string): Promise<NotificationResponse> {
-    try {
-      return toResponse(await this.notifications.redeliver(id));
-    } catch (err) {
-      if (err instanceof NotificationNotFound) throw new NotFoundException('No notification with this id');
-      if (err instanceof NotificationNotRedeliverable) throw new ConflictException(err.message);
-      throw err;
-    }
-  }
-
-  private async merchantPolicy<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof MerchantUnknown) throw new NotFoundException('No merchant with this id');
-      throw err;
-    }
+    return toResponse(await this.notifications.redeliver(id));
   }
 }

@@ -13,12 +13,22 @@ import type { Order } from '../orders/order.js';
 import { Notification } from './notification.js';
 import { NotificationsRepository, type NotificationWithAttempts } from './notifications.repository.js';
 import { type NotificationPolicy, type RetrySchedule, scheduleFor } from './retry-schedule.js';
+import { NotFound } from '@orderflow/platform/domain-errors';
 
 /** The scheduler topic of notification deliveries; a job's key is the notification id. */
 export const DELIVER_NOTIFICATION = 'notification.deliver';
 
-export class NotificationNotFound extends Error {}
-export class MerchantUnknown extends Error {}
+export class NotificationNotFound extends NotFound {
+  constructor() {
+    super('No notification with this id');
+  }
+}
+
+export class MerchantUnknown extends NotFound {
+  constructor() {
+    super('No merchant with this id');
+  }
+}
 
 @Injectable()
 export class NotificationsService {

@@ -6,6 +6,7 @@
  */
 
 import { InvalidDuration, parseDuration as durationMs } from '@orderflow/scheduling';
+import { InvalidRequest } from '@orderflow/platform/domain-errors';
 
 export type RetryStrategy =
   | { kind: 'intervals'; intervalsMs: number[] }
@@ -26,7 +27,7 @@ export interface NotificationPolicy {
   byStatus?: Partial<Record<string, RetrySchedule>>;
 }
 
-export class InvalidRetrySchedule extends Error {}
+export class InvalidRetrySchedule extends InvalidRequest {}
 
 const MAX_DELAY_MS = 7 * 86_400_000;
 const MAX_RETRIES = 50;

@@ -4,6 +4,7 @@
  */
 // Addresses and cancellation reasons are the contract's words: every service reads them as they are.
 import type { Address, CancellationReason } from '@orderflow/contracts';
+import { Conflict, Unprocessable } from '@orderflow/platform/domain-errors';
 
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -62,13 +63,13 @@ function isAhead(from: OrderStatus, to: OrderStatus): boolean {
  */
 export type StatusRecorded = 'changed' | 'amended' | 'stale';
 
-export class OrderTotalTooLarge extends Error {
+export class OrderTotalTooLarge extends Unprocessable {
   constructor() {
     super('the order total exceeds the largest amount orderflow can represent');
   }
 }
 
-export class OrderNotCancellable extends Error {
+export class OrderNotCancellable extends Conflict {
   constructor(readonly status: OrderStatus) {
     super(`an order that is ${status} can no longer be cancelled`);
   }

@@ -1,25 +1,22 @@
 import {
   BadRequestException,
   Body,
-  ConflictException,
   Controller,
   ForbiddenException,
   Get,
-  Headers,
   HttpCode,
-  NotFoundException,
   Param,
   ParseUUIDPipe,
   Post,
   Query,
   Req,
   Res,
-  UnprocessableEntityException,
 } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { workContextOf } from '@orderflow/messaging';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Idempotent, workContextOf } from '@orderflow/messaging';
 import {
   ApiUuidParam,
+  type AuthenticatedRequest,
   CurrentPrincipal,
   decodeCursor,
   MerchantAccess,
@@ -31,17 +28,7 @@ import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
-import { InvalidCallbackUrl } from '../notifications/callback-urls.js';
-import { OrderNotCancellable, OrderTotalTooLarge } from './order.js';
-import {
-  IdempotencyKeyInFlight,
-  IdempotencyKeyReused,
-  OrderNotFound,
-  type OrderScope,
-  OrdersService,
-} from './orders.service.js';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+import { type OrderScope, OrdersService } from './orders.service.js';
 
 /**
  * The merchant API. Each route takes the merchant's API key (or an operator credential, which reads every
@@ -66,11 +53,9 @@ export class OrdersController {
       '`Idempotency-Key`, a retry with the same key and body answers the first order again (`Idempotent-Replayed: ' +
       'true`) and places nothing new. Under overload the order is refused with 503 before anything is recorded.',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
+  @Idempotent({
+    scope: merchantOfRequest,
     description: 'Retry-safe placement: the same key and body give the same order',
-    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, minLength: 1, maxLength: 255 },
   })
   @ApiAcceptedResponse({ type: OrderResponse, description: 'Accepted; the order is PENDING until the saga decides' })
   @ProblemResponses(413, {
@@ -81,30 +66,13 @@ export class OrdersController {
   async place(
     @CurrentPrincipal() caller: Principal,
     @Body() body: PlaceOrderDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
     if (caller.kind !== 'merchant') throw new ForbiddenException('Orders are placed by merchants, with their API key');
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new BadRequestException('Idempotency-Key must be 1–255 visible ASCII characters');
-    }
-    try {
-      const { order, replayed } = await this.orders.place(caller.merchantId, body, idempotencyKey, workContextOf(req));
-      res.setHeader('Location', `/orders/${order.orderId}`);
-      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-      return order;
-    } catch (err) {
-      if (err instanceof IdempotencyKeyInFlight) {
-        throw new ConflictException('A request with this Idempotency-Key is still being processed; retry later');
-      }
-      if (err instanceof IdempotencyKeyReused) {
-        throw new UnprocessableEntityException('This Idempotency-Key was used with a different request body');
-      }
-      if (err instanceof OrderTotalTooLarge) throw new UnprocessableEntityException(err.message);
-      if (err instanceof InvalidCallbackUrl) throw new BadRequestException(err.message);
-      throw err;
-    }
+    const order = await this.orders.place(caller.merchantId, body, workContextOf(req));
+    res.setHeader('Location', `/orders/${order.orderId}`);
+    return order;
   }
 
   @Get(':id')
@@ -121,7 +89,7 @@ export class OrdersController {
     @CurrentPrincipal() caller: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,
   ): Promise<OrderResponse> {
-    return this.found(() => this.orders.get(scopeOf(caller), id));
+    return this.orders.get(scopeOf(caller), id);
   }
 
   @Get()
@@ -165,26 +133,20 @@ export class OrdersController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Req() req: Request,
   ): Promise<OrderResponse> {
-    return this.found(async () => {
-      try {
-        return await this.orders.cancel(scopeOf(caller), id, workContextOf(req));
-      } catch (err) {
-        if (err instanceof OrderNotCancellable) throw new ConflictException(err.message);
-        throw err;
-      }
-    });
-  }
-
-  private async found<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof OrderNotFound) throw new NotFoundException('No order with this id');
-      throw err;
-    }
+    return this.orders.cancel(scopeOf(caller), id, workContextOf(req));
   }
 }
 
 function scopeOf(caller: Principal): OrderScope {
   return caller.kind === 'merchant' ? { merchantId: caller.merchantId } : 'all';
+}
+
+/**
+ * Idempotency-Keys are the merchant's own: the same key from two merchants places two orders. Only a merchant places
+ * orders (an operator is refused before the key is read), so every key read has a merchant.
+ */
+function merchantOfRequest(req: AuthenticatedRequest): string {
+  const caller = req.principal;
+  if (caller?.kind !== 'merchant') throw new Error('an Idempotency-Key read for a caller that is not a merchant');
+  return caller.merchantId;
 }

@@ -1,20 +1,18 @@
 /**
- * The order use cases behind the REST edge. Placing an order, its idempotency record and the `order.placed` message
- * commit in one transaction, so a placed order always reaches the saga and a retried request never places twice.
- *
- * Idempotency-Key: a transaction-scoped advisory lock on the key makes a concurrent request with the same key fail
- * fast (409) instead of waiting; the lock dies with the transaction, so a crashed request never blocks its key.
- * A finished request's answer is stored with a hash of its body: the same body gets the same answer, another body 422.
- * Keys are scoped per merchant: the same key from two merchants places two orders.
+ * The order use cases behind the REST edge. Placing an order and its `order.placed` message commit in one
+ * transaction, so a placed order always reaches the saga. A placement retried with its Idempotency-Key never places
+ * twice: the key's record commits in that same transaction (the controller opts in; libs/messaging's
+ * idempotency-keys.ts says how).
  *
  * Object-level authorisation: a merchant reads, lists and cancels only its own orders; another merchant's order is
  * answered exactly like one that does not exist, so order ids cannot be probed. Operators see every order.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { OrderCancellationRequested, OrderPlaced } from '@orderflow/contracts';
 import { Messaging, type WorkContext } from '@orderflow/messaging';
 import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
+import { NotFound } from '@orderflow/platform/domain-errors';
 import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
 import { CallbackUrls } from '../notifications/callback-urls.js';
@@ -23,17 +21,14 @@ import { type OrderResponse, toResponse } from './dto/order.response.js';
 import { Order, type OrderStatus } from './order.js';
 import { OrdersRepository, type OrderPage } from './orders.repository.js';
 
-export class IdempotencyKeyInFlight extends Error {}
-export class IdempotencyKeyReused extends Error {}
-export class OrderNotFound extends Error {}
+export class OrderNotFound extends NotFound {
+  constructor() {
+    super('No order with this id');
+  }
+}
 
 /** Whose orders a caller may see: one merchant's, or (for operators) everyone's. */
 export type OrderScope = { merchantId: string } | 'all';
-
-export interface Placed {
-  order: OrderResponse;
-  replayed: boolean;
-}
 
 @Injectable()
 export class OrdersService {
@@ -50,31 +45,14 @@ export class OrdersService {
     this.paymentTokens = new SecretBox(config.PAYMENT_TOKEN_KEY);
   }
 
-  /** Throws InvalidCallbackUrl when the order's callback URL may not be called (see notifications/callback-url.ts). */
-  async place(
-    merchantId: string,
-    request: PlaceOrderDto,
-    idempotencyKey: string | undefined,
-    context: WorkContext,
-  ): Promise<Placed> {
-    const requestHash = hashOf(request);
+  /**
+   * Places a merchant's order: PENDING until the saga it starts decides. Throws InvalidCallbackUrl when the order's
+   * callback URL may not be called (see notifications/callback-url.ts), OrderTotalTooLarge when its total cannot be
+   * represented.
+   */
+  async place(merchantId: string, request: PlaceOrderDto, context: WorkContext): Promise<OrderResponse> {
     if (request.callbackUrl !== undefined) await this.callbackUrls.check(request.callbackUrl);
     return this.messaging.transaction(async (uow) => {
-      if (idempotencyKey) {
-        const [{ locked }] = await uow.manager.query<{ locked: boolean }[]>(
-          'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
-          [`${merchantId}:${idempotencyKey}`],
-        );
-        if (!locked) throw new IdempotencyKeyInFlight();
-        const [earlier] = await uow.manager.query<{ request_hash: string; response_body: OrderResponse }[]>(
-          'SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
-          [merchantId, idempotencyKey],
-        );
-        if (earlier) {
-          if (earlier.request_hash !== requestHash) throw new IdempotencyKeyReused();
-          return { order: earlier.response_body, replayed: true };
-        }
-      }
       const order = Order.place({
         id: randomUUID(),
         merchantId,
@@ -87,16 +65,7 @@ export class OrdersService {
       });
       await this.orders.insert(uow.manager, order);
       uow.publish(orderPlaced(order, this.paymentTokens.seal(request.payment.token, order.snapshot.id)));
-      const s = order.snapshot;
-      const response = toResponse(order);
-      if (idempotencyKey) {
-        await uow.manager.query(
-          `INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response_status, response_body)
-           VALUES ($1, $2, $3, $4, 202, $5)`,
-          [merchantId, idempotencyKey, requestHash, s.id, JSON.stringify(response)],
-        );
-      }
-      return { order: response, replayed: false };
+      return toResponse(order);
     }, context);
   }
 
@@ -154,20 +123,4 @@ export function orderPlaced(order: Order, sealedPaymentToken: string) {
     paymentToken: sealedPaymentToken,
     shippingAddress: s.shippingAddress,
   });
-}
-
-/** A stable hash of a request body: keys sorted, so field order does not make two equal requests differ. */
-export function hashOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, NotFoundException, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SignedAccess, StandardWebhookSignature, ProblemResponses } from '@orderflow/platform';
 import { GatewayCallbackDto, toResult } from './dto/gateway-callback.dto.js';
-import { PaymentNotFound, PaymentsService } from './payments.service.js';
+import { PaymentsService } from './payments.service.js';
 
 /**
  * Where the gateway reports the results of pending authorisations. 204 means stored; any other answer makes the
@@ -31,11 +31,6 @@ export class GatewayWebhooksController {
   @ApiNoContentResponse({ description: 'Stored (or already known)' })
   @ProblemResponses({ 404: 'No payment for this reference yet; the gateway retries' })
   async receive(@Body() callback: GatewayCallbackDto): Promise<void> {
-    try {
-      await this.payments.recordGatewayResult(callback.reference, toResult(callback));
-    } catch (err) {
-      if (err instanceof PaymentNotFound) throw new NotFoundException('No payment for this reference');
-      throw err;
-    }
+    await this.payments.recordGatewayResult(callback.reference, toResult(callback));
   }
 }

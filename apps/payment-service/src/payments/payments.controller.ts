@@ -1,9 +1,9 @@
 import { ApiUuidParam, ProblemResponses } from '@orderflow/platform';
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ListPaymentsQuery } from './dto/list-payments.query.js';
 import { PaymentResponse, toResponse } from './dto/payment.response.js';
-import { PaymentNotFound, PaymentsService } from './payments.service.js';
+import { PaymentsService } from './payments.service.js';
 
 @ApiTags('payments')
 @ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500, 503)
@@ -36,11 +36,6 @@ export class PaymentsController {
   @ApiOkResponse({ type: PaymentResponse })
   @ProblemResponses({ 404: 'No payment with this id' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<PaymentResponse> {
-    try {
-      return toResponse(await this.payments.get(id));
-    } catch (err) {
-      if (err instanceof PaymentNotFound) throw new NotFoundException('No payment with this id');
-      throw err;
-    }
+    return toResponse(await this.payments.get(id));
   }
 }

@@ -11,8 +11,13 @@ import type { Payment } from './payment.js';
 import type { AuthorizationResult } from './payment-gateway.js';
 import { publishEvents } from './payment-messages.js';
 import { PaymentsRepository } from './payments.repository.js';
+import { NotFound } from '@orderflow/platform/domain-errors';
 
-export class PaymentNotFound extends Error {}
+export class PaymentNotFound extends NotFound {
+  constructor(detail = 'No payment with this id') {
+    super(detail);
+  }
+}
 
 @Injectable()
 export class PaymentsService {
@@ -44,11 +49,11 @@ export class PaymentsService {
    */
   async recordGatewayResult(orderId: string, result: AuthorizationResult, finishPoll?: FinishPoll): Promise<void> {
     const known = await this.payments.findByOrder(this.dataSource.manager, orderId);
-    if (!known) throw new PaymentNotFound();
+    if (!known) throw new PaymentNotFound('No payment for this reference');
     await this.messaging.transaction(
       async (uow) => {
         const payment = await this.payments.findByOrder(uow.manager, orderId, { forUpdate: true });
-        if (!payment) throw new PaymentNotFound();
+        if (!payment) throw new PaymentNotFound('No payment for this reference');
         const change = payment.recordResult(result, new Date());
         if (change.changed) await this.payments.update(uow.manager, payment);
         publishEvents(uow, payment, change.events);

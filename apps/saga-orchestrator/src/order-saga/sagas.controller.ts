@@ -3,7 +3,7 @@ import { BadRequestException, Controller, Get, NotFoundException, Param, ParseUU
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { FINAL, InvalidSagaListQuery, SagaStore } from '@orderflow/saga';
+import { FINAL, SagaStore } from '@orderflow/saga';
 import { DataSource } from 'typeorm';
 import { SagaCountsRepository } from '../console/saga-counts.repository.js';
 import { orderSaga } from './order-saga.js';
@@ -129,19 +129,14 @@ export class SagasController {
     if (query.since && query.until && Date.parse(query.since) >= Date.parse(query.until)) {
       throw new BadRequestException('since must be before until');
     }
-    try {
-      return await this.store.list(orderSaga.type, {
-        state: query.state,
-        limit: query.limit,
-        cursor: query.cursor,
-        since: query.since,
-        until: query.until,
-        correlationIdPrefix: query.orderId?.toLowerCase(),
-        dataText: query.reason === undefined ? undefined : { paths: REASON_PATHS, contains: query.reason },
-      });
-    } catch (err) {
-      if (err instanceof InvalidSagaListQuery) throw new BadRequestException(err.message);
-      throw err;
-    }
+    return this.store.list(orderSaga.type, {
+      state: query.state,
+      limit: query.limit,
+      cursor: query.cursor,
+      since: query.since,
+      until: query.until,
+      correlationIdPrefix: query.orderId?.toLowerCase(),
+      dataText: query.reason === undefined ? undefined : { paths: REASON_PATHS, contains: query.reason },
+    });
   }
 }

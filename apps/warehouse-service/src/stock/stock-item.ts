@@ -3,6 +3,7 @@
  * Nothing is ever promised twice: reserving more than is available, or counting fewer on hand than is reserved,
  * is refused here (and, last line of defence, by the table's CHECK).
  */
+import { Conflict } from '@orderflow/platform/domain-errors';
 
 /** The same rule as the `Sku` of the message contracts, so a SKU the REST edge accepts can be ordered. */
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -14,7 +15,7 @@ export interface StockLevel {
   reserved: number;
 }
 
-export class OnHandBelowReserved extends Error {
+export class OnHandBelowReserved extends Conflict {
   constructor(
     readonly sku: string,
     readonly onHand: number,

@@ -1,11 +1,10 @@
 import { ProblemResponses } from '@orderflow/platform';
-import { Body, ConflictException, Controller, Get, NotFoundException, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SetOnHandDto } from './dto/set-on-hand.dto.js';
 import { SkuParams } from './dto/sku.params.js';
 import { StockItemResponse, toResponse } from './dto/stock-item.response.js';
-import { OnHandBelowReserved } from './stock-item.js';
-import { StockItemNotFound, StockService } from './stock.service.js';
+import { StockService } from './stock.service.js';
 
 @ApiTags('stock')
 @ProblemResponses(400, { 401: 'No valid operator credential' }, 429, 500, 503)
@@ -25,12 +24,7 @@ export class StockController {
   @ApiOkResponse({ type: StockItemResponse, description: 'The SKU’s stock after the count (created if new)' })
   @ProblemResponses({ 409: 'More than onHand is reserved for orders' })
   async setOnHand(@Param() { sku }: SkuParams, @Body() body: SetOnHandDto): Promise<StockItemResponse> {
-    try {
-      return toResponse(await this.stock.setOnHand(sku, body.onHand));
-    } catch (err) {
-      if (err instanceof OnHandBelowReserved) throw new ConflictException(err.message);
-      throw err;
-    }
+    return toResponse(await this.stock.setOnHand(sku, body.onHand));
   }
 
   @Get(':sku')
@@ -41,11 +35,6 @@ export class StockController {
   @ApiOkResponse({ type: StockItemResponse })
   @ProblemResponses({ 404: 'No stock was ever recorded for this SKU' })
   async get(@Param() { sku }: SkuParams): Promise<StockItemResponse> {
-    try {
-      return toResponse(await this.stock.get(sku));
-    } catch (err) {
-      if (err instanceof StockItemNotFound) throw new NotFoundException('No stock item with this SKU');
-      throw err;
-    }
+    return toResponse(await this.stock.get(sku));
   }
 }

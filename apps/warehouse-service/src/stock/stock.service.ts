@@ -3,8 +3,13 @@ import { Messaging } from '@orderflow/messaging';
 import { DataSource } from 'typeorm';
 import type { StockItem } from './stock-item.js';
 import { StockRepository } from './stock.repository.js';
+import { NotFound } from '@orderflow/platform/domain-errors';
 
-export class StockItemNotFound extends Error {}
+export class StockItemNotFound extends NotFound {
+  constructor() {
+    super('No stock item with this SKU');
+  }
+}
 
 /** The stock use cases behind the REST edge. */
 @Injectable()

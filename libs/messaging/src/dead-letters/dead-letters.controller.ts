@@ -9,7 +9,7 @@
  * replay is harmless: a message leaves its dead-letter queue only once its republish is confirmed, ids no longer
  * there are skipped, and the consumer's inbox keeps a message handled before from taking effect twice.
  */
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiOkResponse,
@@ -36,7 +36,7 @@ import {
 } from 'class-validator';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { DeadLetters, type ReplayOutcome, UnknownQueue } from './dead-letters.js';
+import { DeadLetters, type ReplayOutcome } from './dead-letters.js';
 
 export const MAX_REPLAY_BATCH = 100;
 const ISO_INSTANT = { strict: true, strictSeparator: true };
@@ -173,7 +173,7 @@ export class DeadLettersController {
   @ProblemResponses({ 404: 'This service has no such queue' })
   async list(@Param('queue') queue: string, @Query() query: ListDeadLettersQuery) {
     const { limit, ...filter } = query;
-    return this.known(() => this.deadLetters.list(queue, limit, filter));
+    return this.deadLetters.list(queue, limit, filter);
   }
 
   @Post(':queue/replay')
@@ -190,7 +190,7 @@ export class DeadLettersController {
   @ProblemResponses(413)
   @ApiCreatedResponse({ description: 'The queue, how many were replayed, and their ids' })
   async replay(@Param('queue') queue: string, @Body() request: ReplayRequest) {
-    const replayed = await this.known(() => this.deadLetters.replay(queue, request));
+    const replayed = await this.deadLetters.replay(queue, request);
     return { queue, replayed: replayed.length, messageIds: replayed };
   }
 
@@ -211,7 +211,7 @@ export class DeadLettersController {
     @Body() request: BatchReplayRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<BatchReplayResult> {
-    const items = await this.known(() => this.deadLetters.replayEach(queue, request.messageIds));
+    const items = await this.deadLetters.replayEach(queue, request.messageIds);
     const batchId = randomUUID();
     recordBatchItems(
       res,
@@ -230,14 +230,5 @@ export class DeadLettersController {
       failed: count('failed'),
       items,
     };
-  }
-
-  private async known<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof UnknownQueue) throw new NotFoundException(err.message);
-      throw err;
-    }
   }
 }

@@ -11,6 +11,7 @@ import type { BrokerConnection } from '../broker/broker-connection.js';
 import { ATTEMPT_HEADER } from '../consumer/incoming-message.js';
 import { DEAD_LETTER_HEADERS } from '../consumer/failure.js';
 import { EXCHANGES } from '../topology/topology.js';
+import { NotFound } from '@orderflow/platform/domain-errors';
 
 export interface DeadLetterQueueSummary {
   queue: string;
@@ -229,7 +230,7 @@ export class DeadLetters {
   }
 }
 
-export class UnknownQueue extends Error {
+export class UnknownQueue extends NotFound {
   constructor(
     readonly queue: string,
     readonly known: string[],

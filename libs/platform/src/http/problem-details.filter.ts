@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
+import { Conflict, DomainError, InvalidRequest, NotFound, Unprocessable } from '../errors/domain-errors.js';
 
 /** What a client is told to wait when the database cannot be reached: a restart or a fail-over takes seconds. */
 export const DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
@@ -18,7 +19,9 @@ export interface ProblemDetails {
 }
 
 /**
- * Every error any endpoint answers is a problem-details document, from this one filter. Unexpected errors are
+ * Every error any endpoint answers is a problem-details document, from this one filter. A typed domain error
+ * (errors/domain-errors.ts) is answered with its kind's status and its own `detail`, and `Retry-After` when it says when
+ * to try again: controllers let them pass instead of translating each. Unexpected errors are
  * logged with their stack and answered with a bare 500, so no internal detail leaks to the caller. A 503 thrown on
  * purpose (load shedding) is not logged: it is the service working as meant, and under overload a line per refusal
  * would spend on logging what the refusal saves.
@@ -46,12 +49,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const problem = this.toProblem(exception);
     problem.instance ??= req.originalUrl;
+    if (exception instanceof DomainError && problem.status < 500 && exception.retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     if (problem.status >= 500 && !isDeliberate503(exception))
       this.logger.error({ err: exception, message: 'request failed' });
     res.status(problem.status).type('application/problem+json').json(problem);
   }
 
   private toProblem(exception: unknown): ProblemDetails {
+    const kindStatus = exception instanceof DomainError ? statusOf(exception) : undefined;
+    if (kindStatus !== undefined) {
+      const { detail } = exception as DomainError;
+      return { type: 'about:blank', title: STATUS_CODES[kindStatus] ?? 'Error', status: kindStatus, detail };
+    }
     if (!(exception instanceof HttpException)) {
       return { type: 'about:blank', title: 'Internal Server Error', status: HttpStatus.INTERNAL_SERVER_ERROR };
     }
@@ -65,6 +76,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return { ...base, detail: 'The request is not valid.', errors: message.map(toFieldError) };
     return typeof message === 'string' && message !== base.title ? { ...base, detail: message } : base;
   }
+}
+
+// A kind added to domain-errors.ts without a status here is answered like any unexpected error (a bare, logged 500):
+// a bug to see, not a 4xx to guess.
+function statusOf(error: DomainError): number | undefined {
+  if (error instanceof NotFound) return HttpStatus.NOT_FOUND;
+  if (error instanceof Conflict) return HttpStatus.CONFLICT;
+  if (error instanceof Unprocessable) return HttpStatus.UNPROCESSABLE_ENTITY;
+  if (error instanceof InvalidRequest) return HttpStatus.BAD_REQUEST;
+  return undefined;
 }
 
 function databaseUnavailable(instance: string): ProblemDetails {

@@ -12,6 +12,7 @@
 import { TransientError } from '@orderflow/messaging';
 import { decodeCursor, encodeCursor } from '@orderflow/platform';
 import { FINAL, INITIAL } from '../definition/saga-definition.js';
+import { InvalidRequest } from '@orderflow/platform/domain-errors';
 
 /** What runs SQL: a TypeORM EntityManager (a unit of work's `manager`) or DataSource both fit. */
 export interface SqlExecutor {
@@ -121,7 +122,7 @@ export class SagaConcurrencyConflict extends TransientError {
   }
 }
 
-export class InvalidSagaListQuery extends Error {
+export class InvalidSagaListQuery extends InvalidRequest {
   override name = 'InvalidSagaListQuery';
 }
 
