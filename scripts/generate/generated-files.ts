@@ -11,7 +11,7 @@ import { brokerPermissions, toAsyncApi } from '@orderflow/messaging/build';
 import { ORDERFLOW_VERSION } from '@orderflow/platform';
 import * as prettier from 'prettier';
 import { stringify } from 'yaml';
-import { rulesOf, toMermaid } from '@orderflow/saga/build';
+import { eventLabel, rulesOf, toMermaid } from '@orderflow/saga/build';
 import { orderSaga } from '../../apps/saga-orchestrator/src/order-saga/order-saga.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -74,7 +74,11 @@ function sagaDocument(): string {
   const rows = rulesOf(orderSaga).map((rule) => {
     const steps = rule.behavior.steps.map((step) => (step.kind === 'then' ? step.name : `${step.kind} ${step.name}`));
     const outcome = rule.behavior.outcome.kind === 'ignore' ? 'ignored' : rule.to;
-    return `| ${rule.from} | \`${rule.event}\` | ${steps.join(', ') || '—'} | ${outcome} |`;
+    const event = eventLabel(orderSaga, rule.event)
+      .split(' + ')
+      .map((part) => part.replace(/^(\S+)/, '`$1`'))
+      .join(' + ');
+    return `| ${rule.from} | ${event} | ${steps.join(', ') || '—'} | ${outcome} |`;
   });
   // Each waiting state: its deadline, and where its `retry` and `expired` rows lead.
   const rules = rulesOf(orderSaga);

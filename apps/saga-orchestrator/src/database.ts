@@ -4,6 +4,7 @@ import {
   CreateSagaTables1763910000000,
   SagaHistoryDeadlinesAndOperators1764200000000,
   SagaHistoryStepRows1764500000000,
+  SagaCompositeArrivals1765200000000,
   SagaInstancesByCompletion1764300000000,
   SagaStateEnteredAt1764400000000,
 } from '@orderflow/saga';
@@ -25,5 +26,6 @@ export const schema: ServiceSchema = {
     CreateOperatorActions1765000000000,
     OutboxKeepsItsPages1765100000000,
     ScheduledJobsKeepTheirPages1765100000001,
+    SagaCompositeArrivals1765200000000,
   ],
 };

@@ -1,6 +1,7 @@
 // The saga engine's public face, named export by export: what a service declares a saga with and runs it by.
 // Build-time code (the diagram of a definition) is in build.ts.
 
+export { composite } from './definition/composite.js';
 export { deadline } from './definition/deadline.js';
 export {
   type OperatorAction,
@@ -20,4 +21,5 @@ export { CreateSagaTables1763910000000 } from './store/saga-tables.migration.js'
 export { SagaHistoryDeadlinesAndOperators1764200000000 } from './store/saga-history-kinds.migration.js';
 export { SagaHistoryStepRows1764500000000 } from './store/saga-history-steps.migration.js';
 export { SagaStateEnteredAt1764400000000 } from './store/saga-state-entered.migration.js';
+export { SagaCompositeArrivals1765200000000 } from './store/saga-arrivals.migration.js';
 export { SagaMetrics, sagaMetricsProvider } from './metrics/saga-metrics.js';

@@ -10,6 +10,7 @@
 import type { MessageType } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import { type Behavior, type BehaviorSpec, type SagaDsl, sagaDsl } from './behavior.js';
+import { compositeOf, type SagaComposite } from './composite.js';
 import type { SagaDeadline } from './deadline.js';
 import { isLocalEvent } from './local-events.js';
 
@@ -101,6 +102,8 @@ export interface SagaDefinition<D> {
   readonly compensating: readonly string[];
   /** Fields the history keeps out (see `SagaSpec.redact`). */
   readonly redacted: ReadonlySet<string>;
+  /** Every composite event a row waits for, by its `completed` type (composite.ts). */
+  readonly composites: ReadonlyMap<string, SagaComposite>;
   /** The instance a message is about (see `SagaSpec.correlateBy`); not yet checked to be a UUID. */
   correlationIdOf(message: IncomingMessage): string;
   unexpectedPolicy(state: string): UnexpectedEventPolicy;
@@ -144,10 +147,15 @@ export function defineSaga<D extends object, S extends string = string>(
   const duringAny = specsOf(spec.duringAny);
   const unexpected: Readonly<Record<string, UnexpectedEventPolicy | undefined>> = spec.unexpected ?? {};
   const events = new Map<string, MessageType>();
+  const composites = new Map<string, SagaComposite>();
   for (const behavior of [...initially, ...[...during.values()].flat(), ...duringAny]) {
-    // Deadlines and operators' actions are the saga's own messages, never on the broker: nothing to subscribe to.
-    if (!events.has(behavior.event.type) && !isLocalEvent(behavior.event.type))
-      events.set(behavior.event.type, behavior.event);
+    const composite = compositeOf(behavior.event.type);
+    if (composite) composites.set(composite.completed.type, composite);
+    // Deadlines, operators' actions and composites are the saga's own messages, never on the broker: a composite's
+    // parts are what it subscribes to.
+    for (const event of composite ? composite.parts : [behavior.event]) {
+      if (!events.has(event.type) && !isLocalEvent(event.type)) events.set(event.type, event);
+    }
   }
   const initialData = (spec as { initialData?: () => D }).initialData ?? (() => ({}) as D);
   const missing: Readonly<Record<string, MissingInstancePolicy | undefined>> = spec.missingInstance ?? {};
@@ -170,6 +178,7 @@ export function defineSaga<D extends object, S extends string = string>(
     stateDeadlines,
     compensating: Object.freeze([...(spec.compensating ?? [])]),
     redacted: new Set(spec.redact ?? []),
+    composites,
     correlationIdOf: (message: IncomingMessage) =>
       spec.correlateBy && !isLocalEvent(message.type) ? spec.correlateBy(message) : message.subject,
     unexpectedPolicy: (state: string) => unexpected[state] ?? unexpected.default ?? 'record',
@@ -241,7 +250,11 @@ function problemsOf<D>(
   // The checks below walk the table, which only means something once its names are right.
   if (problems.length > 0) return problems;
   const rules = rulesOf(definition);
-  return [...deadlineProblems(definition, rules), ...reachabilityProblems(definition, rules)];
+  return [
+    ...deadlineProblems(definition, rules),
+    ...compositeProblems(definition, rules),
+    ...reachabilityProblems(definition, rules),
+  ];
 }
 
 /** The saga's type and states, and the states and policies that `compensating` and `unexpected` name. */
@@ -330,6 +343,59 @@ function deadlineProblems<D>(definition: SagaDefinition<D>, rules: readonly Saga
     }
   }
   return problems;
+}
+
+/**
+ * A composite waits in the state of its row, whose arrivals the instance keeps until it leaves: so its row is a
+ * state's own and leaves the state, its parts' rows there only stay (a part that moved on would forget the others),
+ * and no part counts for two composites in one state.
+ */
+function compositeProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
+  const problems: string[] = [];
+  const counted = new Map<string, string>();
+  for (const rule of rules) {
+    const composite = definition.composites.get(rule.event);
+    if (!composite) continue;
+    const where = `${rule.source === 'during' ? rule.from : rule.source}, ${rule.event}`;
+    if (rule.source !== 'during') {
+      problems.push(`${where}: a composite waits in one state, so its row belongs in \`during\``);
+      continue;
+    }
+    if (rule.to === rule.from || rule.behavior.outcome.kind === 'ignore')
+      problems.push(`${where} must leave the state: what had arrived is forgotten only by leaving it`);
+    for (const part of composite.parts) {
+      const own = ruleFor(definition, rule.from, part.type);
+      if (own && own.behavior.outcome.kind !== 'stay')
+        problems.push(`${rule.from}, ${part.type} is a part of ${composite.name} there: its own row may only stay`);
+      const other = counted.get(`${rule.from} ${part.type}`);
+      if (other) problems.push(`${rule.from}, ${part.type} is a part of both ${other} and ${composite.name}`);
+      counted.set(`${rule.from} ${part.type}`, composite.name);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The composite whose part `eventType` is, if `state` has a row for it: the instance there records the part's arrival,
+ * and the composite's row runs once its last part arrives.
+ */
+export function compositeWaitingFor<D>(
+  definition: SagaDefinition<D>,
+  state: string,
+  eventType: string,
+): SagaComposite | undefined {
+  if (definition.composites.size === 0) return undefined;
+  for (const behavior of definition.during.get(state) ?? []) {
+    const composite = definition.composites.get(behavior.event.type);
+    if (composite?.parts.some((p) => p.type === eventType)) return composite;
+  }
+  return undefined;
+}
+
+/** An event's name for people (diagram, table): its type, or for a composite the parts it waits for. */
+export function eventLabel<D>(definition: SagaDefinition<D>, type: string): string {
+  const composite = definition.composites.get(type);
+  return composite ? `${composite.parts.map((p) => p.type).join(' + ')} (all arrived)` : type;
 }
 
 /** Every state is reached from Initial and has a way out. */

@@ -4,9 +4,10 @@
  * and lists rows in the order they are written, so regenerating an unchanged saga changes nothing.
  *
  * `[*]` is `Initial` as a source and `Final` as a target. A row that keeps the state is a loop; a `duringAny` row
- * is drawn from each state it applies to and marked "(any state)"; the events a state ignores are a note beside it.
+ * is drawn from each state it applies to and marked "(any state)"; a composite's row is labelled with its parts; the
+ * events a state ignores are a note beside it.
  */
-import { FINAL, INITIAL, rulesOf, type SagaDefinition } from '../definition/saga-definition.js';
+import { eventLabel, FINAL, INITIAL, rulesOf, type SagaDefinition } from '../definition/saga-definition.js';
 
 export function toMermaid<D>(definition: SagaDefinition<D>): string {
   const lines = ['stateDiagram-v2'];
@@ -18,7 +19,8 @@ export function toMermaid<D>(definition: SagaDefinition<D>): string {
     }
     const from = rule.from === INITIAL ? '[*]' : rule.from;
     const to = rule.to === FINAL ? '[*]' : rule.to;
-    const label = rule.source === 'duringAny' ? `${rule.event} (any state)` : rule.event;
+    const event = eventLabel(definition, rule.event);
+    const label = rule.source === 'duringAny' ? `${event} (any state)` : event;
     lines.push(`  ${from} --> ${to} : ${label}`);
   }
   for (const [state, events] of ignored) lines.push(`  note right of ${state} : ignores ${events.join(', ')}`);

@@ -12,7 +12,15 @@ import { type IncomingMessage, TransientError } from '@orderflow/messaging';
 import type { SagaContext } from '../definition/saga-context.js';
 import type { DeadlineData, SagaDeadline } from '../definition/deadline.js';
 import { OperatorRetry } from '../definition/operator-actions.js';
-import { FINAL, INITIAL, ruleFor, type SagaDefinition, type SagaRule } from '../definition/saga-definition.js';
+import type { CompositeData, SagaComposite } from '../definition/composite.js';
+import {
+  compositeWaitingFor,
+  FINAL,
+  INITIAL,
+  ruleFor,
+  type SagaDefinition,
+  type SagaRule,
+} from '../definition/saga-definition.js';
 import type { SagaHistoryRecord } from '../store/saga-store.js';
 
 /** The event waits for its instance (policy `park`): the consumer retries it later, and dead-letters it in the end. */
@@ -27,6 +35,8 @@ export interface SagaInstance<D> {
   readonly state: string;
   readonly data: D;
   readonly version: number;
+  /** The parts of composites that have arrived in this state (composite.ts); none if omitted. */
+  readonly arrived?: readonly string[];
 }
 
 export interface OutgoingSagaMessage {
@@ -54,6 +64,8 @@ export interface SagaStep<D> {
   /** `create` a new instance, `update` the loaded one, or write `none` (only history). */
   readonly write: 'create' | 'update' | 'none';
   readonly data: D;
+  /** What the instance keeps as arrived after the step: nothing once it leaves its state. */
+  readonly arrived: readonly string[];
   readonly outgoing: readonly OutgoingSagaMessage[];
   readonly history: readonly SagaHistoryRecord[];
   readonly schedule: readonly DeadlineRequest[];
@@ -66,6 +78,8 @@ export async function applyEvent<D>(
   message: IncomingMessage,
 ): Promise<SagaStep<D>> {
   const from = instance?.state ?? INITIAL;
+  const composite = instance && compositeWaitingFor(definition, from, message.type);
+  if (composite) return applyPart(definition, instance, message, composite);
   const rule = ruleFor(definition, from, message.type);
   if (!instance && !rule) {
     const policy = definition.missingInstancePolicy(message.type);
@@ -74,7 +88,7 @@ export async function applyEvent<D>(
   }
   if (!rule || rule.behavior.outcome.kind === 'ignore') return notApplied(definition, instance, message, from, rule);
 
-  const ran = await runSteps(definition, rule, instance, message);
+  const ran = await runSteps(definition, rule, startingData(definition, instance), message);
   const to = targetOf(rule, ran.data);
   return {
     decision: 'applied',
@@ -82,11 +96,106 @@ export async function applyEvent<D>(
     to,
     write: instance ? 'update' : 'create',
     data: ran.data,
+    arrived: to === from ? (instance?.arrived ?? []) : [],
     outgoing: ran.outgoing,
-    history: historyOf(definition, rule, message, ran.outgoing, to),
+    history: [...eventRecords(definition, rule, message, ran.outgoing, to), ...transitionRecords(rule, message, to)],
     schedule: deadlinesFor(definition, ran.scheduled, message, from, to),
     unschedule: ran.unscheduled,
   };
+}
+
+/**
+ * A part of a composite the state waits for: counted once (a second copy is ignored), its own row run if the state
+ * has one (it only stays), and once every part is in, the composite's row, as the composite's own event raised with
+ * this message's id and subject. The arrival is written on the instance, so the version check orders two parts
+ * handled at once.
+ */
+async function applyPart<D>(
+  definition: SagaDefinition<D>,
+  instance: SagaInstance<D>,
+  message: IncomingMessage,
+  composite: SagaComposite,
+): Promise<SagaStep<D>> {
+  const from = instance.state;
+  const before = instance.arrived ?? [];
+  if (before.includes(message.type)) {
+    const reason = `already arrived for ${composite.name} in ${from}`;
+    const record: SagaHistoryRecord = {
+      kind: 'ignored',
+      messageType: message.type,
+      messageId: message.id,
+      fromState: from,
+      detail: { reason },
+    };
+    return unchanged(definition, instance, from, 'ignored', [record]);
+  }
+  const arrived = [...before, message.type];
+  const waitingFor = composite.parts.map((p) => p.type).filter((type) => !arrived.includes(type));
+  const own = ruleFor(definition, from, message.type);
+  const part = own
+    ? await runSteps(definition, own, startingData(definition, instance), message)
+    : { data: structuredClone(instance.data), outgoing: [], scheduled: [], unscheduled: [] };
+  const partHistory: SagaHistoryRecord[] = [
+    {
+      kind: 'event',
+      messageType: message.type,
+      messageId: message.id,
+      fromState: from,
+      toState: from,
+      detail: {
+        source: message.source,
+        data: redacted(definition, message.data),
+        composite: composite.name,
+        waitingFor,
+      },
+    },
+    ...outgoingRecords(definition, part.outgoing),
+  ];
+  if (waitingFor.length > 0) {
+    return {
+      decision: 'applied',
+      from,
+      to: from,
+      write: 'update',
+      data: part.data,
+      arrived,
+      outgoing: part.outgoing,
+      history: partHistory,
+      schedule: deadlinesFor(definition, part.scheduled, message, from, from),
+      unschedule: part.unscheduled,
+    };
+  }
+  const completed = completedMessage(composite, message, arrived);
+  const rule = ruleFor(definition, from, composite.completed.type)!;
+  const ran = await runSteps(definition, rule, part.data, completed);
+  const to = targetOf(rule, ran.data);
+  const outgoing = [...part.outgoing, ...ran.outgoing];
+  return {
+    decision: 'applied',
+    from,
+    to,
+    write: 'update',
+    data: ran.data,
+    arrived: [],
+    outgoing,
+    history: [
+      ...partHistory,
+      ...eventRecords(definition, rule, completed, ran.outgoing, to),
+      ...transitionRecords(rule, completed, to),
+    ],
+    schedule: deadlinesFor(definition, [...part.scheduled, ...ran.scheduled], completed, from, to),
+    unschedule: [...part.unscheduled, ...ran.unscheduled],
+  };
+}
+
+/** The composite's event, raised by the part that completed it: that message's id, subject and headers. */
+function completedMessage(
+  composite: SagaComposite,
+  last: IncomingMessage,
+  arrived: readonly string[],
+): IncomingMessage<CompositeData> {
+  const data: CompositeData = { parts: [...arrived] };
+  return { ...last, type: composite.completed.type, data };
 }
 
 /** A step that changes nothing but, perhaps, the history. */
@@ -98,7 +207,19 @@ function unchanged<D>(
   history: readonly SagaHistoryRecord[],
 ): SagaStep<D> {
   const data = instance?.data ?? definition.initialData();
-  return { decision, from, to: from, write: 'none', data, outgoing: [], history, schedule: [], unschedule: [] };
+  const arrived = instance?.arrived ?? [];
+  return {
+    decision,
+    from,
+    to: from,
+    write: 'none',
+    data,
+    arrived,
+    outgoing: [],
+    history,
+    schedule: [],
+    unschedule: [],
+  };
 }
 
 /** No row, or a row that ignores the event: recorded as ignored, or as unexpected (with its data) for a look. */
@@ -130,11 +251,16 @@ interface StepsRun<D> {
   readonly unscheduled: readonly SagaDeadline[];
 }
 
-/** Runs the row's steps in the order written, on a copy of the data; messages are only stated, not sent. */
+/** A copy of the instance's data for a row's activities to change, or a new instance's initial data. */
+function startingData<D>(definition: SagaDefinition<D>, instance: SagaInstance<D> | undefined): D {
+  return instance ? structuredClone(instance.data) : definition.initialData();
+}
+
+/** Runs the row's steps in the order written, on `data` (a copy); messages are only stated, not sent. */
 async function runSteps<D>(
   definition: SagaDefinition<D>,
   rule: SagaRule<D>,
-  instance: SagaInstance<D> | undefined,
+  data: D,
   message: IncomingMessage,
 ): Promise<StepsRun<D>> {
   const outgoing: OutgoingSagaMessage[] = [];
@@ -142,7 +268,7 @@ async function runSteps<D>(
     sagaType: definition.type,
     correlationId: definition.correlationIdOf(message),
     state: rule.from,
-    data: instance ? structuredClone(instance.data) : definition.initialData(),
+    data,
     message,
     send(out) {
       checkVerb(out, 'send');
@@ -189,41 +315,51 @@ function deadlinesFor<D>(
   return requests;
 }
 
-/** The event, each message it caused, and the transition if the state changed. */
-function historyOf<D>(
+/** The event, and each message it caused. */
+function eventRecords<D>(
   definition: SagaDefinition<D>,
   rule: SagaRule<D>,
   message: IncomingMessage,
   outgoing: readonly OutgoingSagaMessage[],
   to: string,
 ): SagaHistoryRecord[] {
-  const from = rule.from;
-  const history: SagaHistoryRecord[] = [
+  return [
     {
       kind: 'event',
       messageType: message.type,
       messageId: message.id,
-      fromState: from,
+      fromState: rule.from,
       toState: to,
       detail: { source: message.source, data: redacted(definition, message.data) },
     },
-    ...outgoing.map(({ how, message: out }): SagaHistoryRecord => ({
-      kind: how === 'send' ? 'command' : 'published',
-      messageType: out.messageType.type,
-      detail: { subject: out.subject, data: redacted(definition, out.data) },
-    })),
+    ...outgoingRecords(definition, outgoing),
   ];
-  if (to !== from) {
-    history.push({
+}
+
+function outgoingRecords<D>(
+  definition: SagaDefinition<D>,
+  outgoing: readonly OutgoingSagaMessage[],
+): SagaHistoryRecord[] {
+  return outgoing.map(({ how, message: out }) => ({
+    kind: how === 'send' ? 'command' : 'published',
+    messageType: out.messageType.type,
+    detail: { subject: out.subject, data: redacted(definition, out.data) },
+  }));
+}
+
+/** The transition, if the state changed. */
+function transitionRecords<D>(rule: SagaRule<D>, message: IncomingMessage, to: string): SagaHistoryRecord[] {
+  if (to === rule.from) return [];
+  return [
+    {
       kind: 'transition',
       messageType: message.type,
       messageId: message.id,
-      fromState: from,
+      fromState: rule.from,
       toState: to,
       detail: { rule: rule.source, ...(to === FINAL && { completed: true }) },
-    });
-  }
-  return history;
+    },
+  ];
 }
 
 /** Where the row leads: its one target, or for a choice the state chosen from the data (one of those it names). */

@@ -16,6 +16,7 @@ import { SagaHistoryDeadlinesAndOperators1764200000000 } from '../store/saga-his
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from '../store/saga-state-entered.migration.js';
 import { SagaHistoryStepRows1764500000000 } from '../store/saga-history-steps.migration.js';
+import { SagaCompositeArrivals1765200000000 } from '../store/saga-arrivals.migration.js';
 import { registerSagaDeadlines } from './saga-deadlines.js';
 import { SAGA_DEADLINE_TOPIC, SagaActionNotAllowed, SagaEngine } from './saga-engine.js';
 
@@ -30,6 +31,7 @@ beforeAll(async () => {
     SagaHistoryDeadlinesAndOperators1764200000000,
     SagaStateEnteredAt1764400000000,
     SagaHistoryStepRows1764500000000,
+    SagaCompositeArrivals1765200000000,
   ]);
   messaging = new Messaging(rig.dataSource, CLAIM_ONLY, RIG_SERVICE, new Set([AuthorizePayment.type]));
 });

@@ -11,6 +11,7 @@ import {
   OrderStatusChanged,
   PaymentAuthorized,
   PaymentDeclined,
+  ReleaseStock,
   ReserveStock,
   StockReleased,
   StockReserved,
@@ -19,11 +20,13 @@ import { appendToOutbox, type IncomingMessage, UnitOfWork } from '@orderflow/mes
 import { MessagingRig, produceOrders, RIG_SERVICE, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SagaContext } from '../definition/saga-context.js';
+import { composite } from '../definition/composite.js';
 import { defineSaga } from '../definition/saga-definition.js';
 import { SagaConcurrencyConflict, SagaStore } from '../store/saga-store.js';
 import { CreateSagaTables1763910000000 } from '../store/saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from '../store/saga-state-entered.migration.js';
 import { SagaHistoryStepRows1764500000000 } from '../store/saga-history-steps.migration.js';
+import { SagaCompositeArrivals1765200000000 } from '../store/saga-arrivals.migration.js';
 import { SagaEngine } from './saga-engine.js';
 
 let rig: MessagingRig;
@@ -33,6 +36,7 @@ beforeAll(async () => {
     CreateSagaTables1763910000000,
     SagaStateEnteredAt1764400000000,
     SagaHistoryStepRows1764500000000,
+    SagaCompositeArrivals1765200000000,
   ]);
   store = new SagaStore(rig.dataSource);
 });
@@ -85,7 +89,36 @@ const engine = new SagaEngine(
     duringAny: [when(OrderCancellationRequested).then(noteCancellation)],
   })),
 );
-const PUBLISHABLE = new Set([AuthorizePayment, ReserveStock, OrderStatusChanged].map((t) => t.type));
+const PUBLISHABLE = new Set([AuthorizePayment, ReserveStock, ReleaseStock, OrderStatusChanged].map((t) => t.type));
+
+// Authorises and reserves at once; confirms once both answered, releases the stock if the payment is declined.
+const paidAndReserved = composite('paid-and-reserved-it', [PaymentAuthorized, StockReserved]);
+const joint = new SagaEngine(
+  defineSaga<OrderData>('joint-it', ({ when }) => ({
+    states: ['Preparing', 'Confirmed', 'Releasing'],
+    initialData: () => ({ notes: [] }),
+    initially: [
+      when(OrderPlaced).then(rememberOrder).send(authorizePayment).send(reserveStock).transitionTo('Preparing'),
+    ],
+    during: {
+      Preparing: [
+        when(paidAndReserved.completed).publish(announce('CONFIRMED')).transitionTo('Confirmed'),
+        // Each answer's own row waits at the barrier, so that a test can have both load the same version.
+        when(PaymentAuthorized).then(recordPayment),
+        when(StockReserved).then(async (ctx) => {
+          await hold();
+          ctx.data.notes.push('reserved');
+        }),
+        when(PaymentDeclined)
+          .then(async () => hold())
+          .send((_, m) => ReleaseStock.of({ orderId: m.subject, reason: 'PAYMENT_DECLINED' }))
+          .transitionTo('Releasing'),
+      ],
+      Confirmed: [when(OrderCancellationRequested).finalize()],
+      Releasing: [when(StockReserved).publish(announce('CANCELLED')).finalize()],
+    },
+  })),
+);
 
 function incoming<M extends MessageType>(type: M, orderId: string, data: DataOf<M>): IncomingMessage<DataOf<M>> {
   return {
@@ -135,10 +168,10 @@ async function begin() {
   };
 }
 
-async function handleAndCommit(message: IncomingMessage) {
+async function handleAndCommit(message: IncomingMessage, on: SagaEngine<OrderData> = engine) {
   const tx = await begin();
   try {
-    const outcome = await engine.handle(message, tx.uow);
+    const outcome = await on.handle(message, tx.uow);
     await tx.commit();
     return outcome;
   } catch (err) {
@@ -320,6 +353,96 @@ describe('two transactions deciding on the same version', () => {
     expect(failure).toMatchObject({ expectedVersion: null });
     expect(await store.find('order-it', orderId)).toMatchObject({ state: 'AwaitingPayment', version: 1 });
     expect(await outboxOf(orderId)).toEqual([{ routing_key: 'payment.authorize.v1' }]);
+  });
+});
+
+describe('a composite event answered on two consumers at once', () => {
+  /** Handles both messages in two transactions that each load the same version; returns what the loser threw. */
+  async function race(first: IncomingMessage, second: IncomingMessage) {
+    const gate = barrier(2);
+    hold = gate.arrive;
+    const a = await begin();
+    const b = await begin();
+    const decisions = [joint.handle(first, a.uow).then(() => a), joint.handle(second, b.uow).then(() => b)];
+    try {
+      await gate.everyone;
+    } finally {
+      hold = () => Promise.resolve();
+      gate.release();
+    }
+    const winner = await Promise.race(decisions);
+    await winner.commit();
+    const loserIndex = winner === a ? 1 : 0;
+    const failure = await decisions[loserIndex].catch((err: unknown) => err);
+    await (winner === a ? b : a).rollback();
+    return { failure, loser: loserIndex === 0 ? first : second };
+  }
+  const declined = (orderId: string) =>
+    incoming(PaymentDeclined, orderId, { orderId, code: 'DECLINED', reason: 'insufficient funds' });
+
+  it.each(['payment', 'stock'] as const)(
+    'fires exactly once: one answer commits, the other conflicts and, redone, completes it (%s handled first)',
+    async (firstHandled) => {
+      const orderId = randomUUID();
+      await handleAndCommit(placed(orderId), joint);
+      const payment = authorized(orderId);
+      const stock = incoming(StockReserved, orderId, { orderId });
+      const [first, second] = firstHandled === 'payment' ? [payment, stock] : [stock, payment];
+
+      const { failure, loser } = await race(first, second);
+      expect(failure).toBeInstanceOf(SagaConcurrencyConflict);
+      expect(await store.find('joint-it', orderId)).toMatchObject({ state: 'Preparing', version: 2 });
+
+      // The consumer's retry path: the same message on the winner's version completes the composite.
+      expect(await handleAndCommit(loser, joint)).toMatchObject({ to: 'Confirmed', version: 3 });
+      // A duplicate of either answer now finds the saga moved on: recorded, nothing sent again.
+      await handleAndCommit(incoming(PaymentAuthorized, orderId, payment.data), joint);
+      await handleAndCommit(incoming(StockReserved, orderId, { orderId }), joint);
+
+      const view = await store.find('joint-it', orderId);
+      expect(view).toMatchObject({
+        state: 'Confirmed',
+        version: 3,
+        data: { paymentId: payment.data.paymentId, notes: ['reserved'] },
+      });
+      const composites = view!.history.filter((h) => h.messageType === paidAndReserved.completed.type);
+      expect(composites.map((h) => [h.kind, h.messageId])).toEqual([
+        ['event', loser.id],
+        ['transition', loser.id],
+      ]);
+      expect(await outboxOf(orderId)).toEqual([
+        { routing_key: 'payment.authorize.v1' },
+        { routing_key: 'warehouse.reserve-stock.v1' },
+        { routing_key: 'fulfilment.order-status-changed.v1' },
+      ]);
+      const { arrived } = (
+        await rig.dataSource.query<{ arrived: string[] }[]>(
+          `SELECT arrived FROM saga_instances WHERE saga_type = 'joint-it' AND correlation_id = $1`,
+          [orderId],
+        )
+      )[0];
+      expect(arrived).toEqual([]);
+    },
+  );
+
+  it('undoes the reservation once when a decline and the reservation cross, whichever commits first', async () => {
+    for (const firstHandled of ['decline', 'stock'] as const) {
+      const orderId = randomUUID();
+      await handleAndCommit(placed(orderId), joint);
+      const decline = declined(orderId);
+      const stock = incoming(StockReserved, orderId, { orderId });
+      const { failure, loser } = firstHandled === 'decline' ? await race(decline, stock) : await race(stock, decline);
+      expect(failure).toBeInstanceOf(SagaConcurrencyConflict);
+      await handleAndCommit(loser, joint);
+
+      // The decline committed first: the reservation, redone, finds the saga releasing and finishes it. The
+      // reservation first: the decline, redone, finds it arrived and releases it.
+      const settled = loser.type === StockReserved.type ? 'Final' : 'Releasing';
+      expect((await store.find('joint-it', orderId))?.state).toBe(settled);
+      const sent = (await outboxOf(orderId)).map((r) => r.routing_key);
+      expect(sent.filter((k) => k === 'warehouse.release-stock.v1')).toHaveLength(1);
+      expect(sent).not.toContain('payment.capture.v1');
+    }
   });
 });
 

@@ -219,7 +219,7 @@ export class SagaEngine<D> {
     let version = instance?.version ?? 0;
     if (step.write === 'create') version = await store.create(type, correlationId, step.to, step.data, history);
     else if (step.write === 'update' && instance) {
-      version = await store.update(type, correlationId, instance.version, step.to, step.data, history);
+      version = await store.update(type, correlationId, instance.version, step.to, step.data, history, step.arrived);
     } else await store.appendHistory(type, correlationId, history);
     if (transitions) {
       this.observer?.transitioned({

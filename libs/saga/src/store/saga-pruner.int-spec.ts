@@ -8,6 +8,7 @@ import { SagaInstancesByCompletion1764300000000 } from './saga-retention-index.m
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
 import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration.js';
+import { SagaCompositeArrivals1765200000000 } from './saga-arrivals.migration.js';
 
 let rig: MessagingRig;
 beforeAll(async () => {
@@ -16,6 +17,7 @@ beforeAll(async () => {
     SagaInstancesByCompletion1764300000000,
     SagaStateEnteredAt1764400000000,
     SagaHistoryStepRows1764500000000,
+    SagaCompositeArrivals1765200000000,
   ]);
 });
 afterAll(async () => {

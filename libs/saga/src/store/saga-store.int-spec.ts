@@ -6,6 +6,7 @@ import { InvalidSagaListQuery, SagaStore } from './saga-store.js';
 import { CreateSagaTables1763910000000 } from './saga-tables.migration.js';
 import { SagaStateEnteredAt1764400000000 } from './saga-state-entered.migration.js';
 import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration.js';
+import { SagaCompositeArrivals1765200000000 } from './saga-arrivals.migration.js';
 
 let rig: MessagingRig;
 let store: SagaStore;
@@ -14,6 +15,7 @@ beforeAll(async () => {
     CreateSagaTables1763910000000,
     SagaStateEnteredAt1764400000000,
     SagaHistoryStepRows1764500000000,
+    SagaCompositeArrivals1765200000000,
   ]);
   store = new SagaStore(rig.dataSource);
 });

@@ -169,9 +169,12 @@ export class SagaStore {
   async load<D>(
     sagaType: string,
     correlationId: string,
-  ): Promise<{ state: string; data: D; version: number; secondsInState?: number } | undefined> {
-    const rows = await this.sql.query<{ state: string; data: D; version: number; seconds_in_state: number | null }[]>(
-      `SELECT state, data, version, extract(epoch FROM clock_timestamp() - state_entered_at)::float8 AS seconds_in_state
+  ): Promise<{ state: string; data: D; version: number; arrived: string[]; secondsInState?: number } | undefined> {
+    const rows = await this.sql.query<
+      { state: string; data: D; version: number; arrived: string[]; seconds_in_state: number | null }[]
+    >(
+      `SELECT state, data, version, arrived,
+              extract(epoch FROM clock_timestamp() - state_entered_at)::float8 AS seconds_in_state
          FROM saga_instances WHERE saga_type = $1 AND correlation_id = $2`,
       [sagaType, correlationId],
     );
@@ -212,8 +215,8 @@ export class SagaStore {
   }
 
   /**
-   * Writes the new state and data over `expectedVersion`, with the step's history records, in one statement, and
-   * returns the new version; or throws a conflict, having written nothing.
+   * Writes the new state, data and arrived composite parts over `expectedVersion`, with the step's history records,
+   * in one statement, and returns the new version; or throws a conflict, having written nothing.
    */
   async update(
     sagaType: string,
@@ -222,19 +225,21 @@ export class SagaStore {
     state: string,
     data: unknown,
     history: readonly SagaHistoryRecord[] = [],
+    arrived: readonly string[] = [],
   ): Promise<number> {
     // Wrapped in a SELECT so that every driver returns plain rows (TypeORM returns [rows, count] for an UPDATE).
     const rows = await this.sql.query<{ version: number }[]>(
       `WITH written AS (
          UPDATE saga_instances
-            SET state = $4::text, data = $5::jsonb, version = version + 1, updated_at = clock_timestamp(),
+            SET state = $4::text, data = $5::jsonb, arrived = $7::text[], version = version + 1,
+                updated_at = clock_timestamp(),
                 state_entered_at = CASE WHEN state = $4::text THEN state_entered_at ELSE clock_timestamp() END,
                 completed_at = CASE WHEN $4::text = '${FINAL}' THEN clock_timestamp() END
           WHERE saga_type = $1 AND correlation_id = $2 AND version = $3
          RETURNING version),
        ${historyCte('$6')}
        SELECT version FROM written`,
-      [sagaType, correlationId, expectedVersion, state, JSON.stringify(data), historyJson(history)],
+      [sagaType, correlationId, expectedVersion, state, JSON.stringify(data), historyJson(history), arrived],
     );
     if (rows.length === 0) throw new SagaConcurrencyConflict(sagaType, correlationId, expectedVersion);
     return rows[0].version;
