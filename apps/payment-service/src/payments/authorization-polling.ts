@@ -43,7 +43,7 @@ export class AuthorizationPolling implements OnModuleInit {
         if (!payment) return;
         const reason = `the gateway reported no result for authorisation ${data.authorizationId} within ${window}`;
         const change = payment.recordNoResult(reason, new Date());
-        if (change.changed) await this.repository.update(uow.manager, payment);
+        if (change.changed) await this.repository.update(uow, payment);
         publishEvents(uow, payment, change.events);
       },
       { correlationId: data.correlationId },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  followUpRetryDelay,
   idempotencyKeyFor,
   MAX_AUTHORIZATION_REQUESTS,
   MAX_REAUTHORIZATION_FAILURES,
@@ -322,5 +323,11 @@ describe('idempotency keys', () => {
   it('are the order id for the first request, then numbered', () => {
     expect(idempotencyKeyFor(ORDER, 1)).toBe(ORDER);
     expect(idempotencyKeyFor(ORDER, 3)).toBe(`${ORDER}.3`);
+  });
+});
+
+describe('the follow-ups’ backoff', () => {
+  it('doubles from half a second to at most a minute, whoever counts the failures (the payment, or the scheduler)', () => {
+    expect([1, 2, 3, 4, 7, 8, 30].map(followUpRetryDelay)).toEqual([500, 1000, 2000, 4000, 32_000, 60_000, 60_000]);
   });
 });

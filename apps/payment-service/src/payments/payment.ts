@@ -10,8 +10,9 @@
  *
  * Some gateway work must happen after the message or callback that caused it: a new authorisation request the
  * gateway asked for, the reversal of a request that never answered, the void of an approval that came after the
- * saga gave up on it. That work is a follow-up with a due time, kept with the payment and done by GatewayFollowUps,
- * retried with backoff until it succeeds.
+ * saga gave up on it. That work is a follow-up with a due time, kept with the payment and done by GatewayFollowUps
+ * when it falls due (the durable scheduler runs it, ADR 0019), retried with backoff until it succeeds. The payment
+ * decides what is due and when; the edges only carry it out.
  *
  * A pending authorisation's result may never be reported (a lost callback): the gateway is then asked for it on a
  * schedule (authorization-poll.ts), and if the poll's window ends without one, the payment is given up like a request
@@ -107,6 +108,11 @@ export class PaymentNotVoidable extends Error {
   constructor(readonly status: PaymentStatus) {
     super(`a payment that is ${status} cannot be voided; a captured payment is refunded`);
   }
+}
+
+/** How long a follow-up waits after its `failures`-th failed try: doubling from half a second, at most a minute. */
+export function followUpRetryDelay(failures: number): number {
+  return Math.min(FOLLOW_UP_MAX_DELAY_MS, FOLLOW_UP_BASE_DELAY_MS * 2 ** (Math.max(failures, 1) - 1));
 }
 
 /** The first request is keyed by the order id alone, so any retry of it anywhere is the same request. */
@@ -434,8 +440,8 @@ export class Payment {
 
   private retryFollowUp(followUp: FollowUp, now: Date): void {
     const failures = followUp.failures + 1;
-    const delay = Math.min(FOLLOW_UP_MAX_DELAY_MS, FOLLOW_UP_BASE_DELAY_MS * 2 ** (failures - 1));
-    this.update({ followUp: { ...followUp, failures, dueAt: new Date(now.getTime() + delay).toISOString() } }, now);
+    const dueAt = new Date(now.getTime() + followUpRetryDelay(failures)).toISOString();
+    this.update({ followUp: { ...followUp, failures, dueAt } }, now);
   }
 
   private update(change: Partial<PaymentState>, now: Date): void {

@@ -70,7 +70,7 @@ export class PaymentSteps {
       },
       answer,
     );
-    await this.payments.insert(uow.manager, payment);
+    await this.payments.insert(uow, payment);
     // A pending answer's result comes by callback, which may be lost: the gateway is asked too.
     await this.authorizationPoll.startIfAwaited(uow.manager, payment);
     publishEvents(uow, payment, events);
@@ -111,12 +111,12 @@ export class PaymentSteps {
   /** A compensation that overtook its authorisation: answered, and remembered so the authorisation holds nothing. */
   private async releaseBeforeAuthorization(uow: UnitOfWork, orderId: string, event: PaymentEvent): Promise<void> {
     const payment = Payment.releasedBeforeAuthorization({ id: randomUUID(), orderId, now: new Date() });
-    await this.payments.insert(uow.manager, payment);
+    await this.payments.insert(uow, payment);
     publishEvents(uow, payment, [event]);
   }
 
   private async saveAndPublish(uow: UnitOfWork, payment: Payment, change: Change): Promise<void> {
-    if (change.changed) await this.payments.update(uow.manager, payment);
+    if (change.changed) await this.payments.update(uow, payment);
     publishEvents(uow, payment, change.events);
   }
 

@@ -2,9 +2,32 @@
  * Payments in the payment service's own database. A payment about to change is read `FOR UPDATE`: a command, a
  * gateway callback and a follow-up about the same payment take turns, each seeing what the one before it did.
  * (The gateway call some of them make runs while the lock is held, which is why its timeout is short.)
+ *
+ * A payment's follow-up (Payment: gateway work due later) is saved twice, in one transaction: on the payment's row,
+ * where the Payment reads it back, and as a job of the durable scheduler (libs/scheduling), which GatewayFollowUps
+ * runs when it falls due. So the job exists if and only if the change that made the work due committed, and it
+ * moves or goes with the follow-up (ADR 0019).
  */
+import { Injectable } from '@nestjs/common';
+import type { UnitOfWork } from '@orderflow/messaging';
+import { JobRunner, JobStore } from '@orderflow/scheduling';
 import type { EntityManager } from 'typeorm';
-import { type DeclineCode, type FollowUpAction, Payment, type PaymentState, type PaymentStatus } from './payment.js';
+import {
+  type DeclineCode,
+  type FollowUp,
+  type FollowUpAction,
+  Payment,
+  type PaymentState,
+  type PaymentStatus,
+} from './payment.js';
+
+/** The scheduler topic of gateway follow-ups; a job's key is the payment's id. */
+export const GATEWAY_FOLLOW_UP = 'payment.gateway-follow-up';
+
+/** What a follow-up's job carries: the conversation its events belong to. */
+export interface FollowUpJob {
+  correlationId?: string;
+}
 
 interface PaymentRow {
   id: string;
@@ -31,7 +54,7 @@ const COLUMNS = `id, order_id, status, amount, currency, payment_token, authoriz
   authorized_at, decline_code, decline_reason, void_requested_at, follow_up, follow_up_due_at, follow_up_failures,
   correlation_id, created_at, updated_at`;
 
-function toPayment(row: PaymentRow): Payment {
+function restore(row: PaymentRow): Payment {
   return Payment.restore({
     id: row.id,
     orderId: row.order_id,
@@ -78,20 +101,30 @@ function values(s: Readonly<PaymentState>): unknown[] {
   ];
 }
 
+@Injectable()
 export class PaymentsRepository {
-  async insert(manager: EntityManager, payment: Payment): Promise<void> {
-    await manager.query(
+  /** The follow-up each payment was read with, so that saving it writes the job only when the follow-up changed. */
+  private readonly storedFollowUps = new WeakMap<Payment, FollowUp | undefined>();
+
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly runner: JobRunner,
+  ) {}
+
+  async insert(uow: UnitOfWork, payment: Payment): Promise<void> {
+    await uow.manager.query(
       `INSERT INTO payments (${COLUMNS})
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
       values(payment.snapshot),
     );
+    await this.saveFollowUpJob(uow, payment);
   }
 
   /** Saves a payment read with `forUpdate`, whose row lock makes the write safe. */
-  async update(manager: EntityManager, payment: Payment): Promise<void> {
+  async update(uow: UnitOfWork, payment: Payment): Promise<void> {
     // Every column but created_at, in the order of COLUMNS: $1 id … $17 updated_at.
     const params = values(payment.snapshot).filter((_, i) => i !== 16);
-    await manager.query(
+    await uow.manager.query(
       `UPDATE payments SET status = $3, amount = $4, currency = $5, payment_token = $6, authorization_id = $7,
          authorization_requests = $8, authorized_at = $9, decline_code = $10, decline_reason = $11,
          void_requested_at = $12, follow_up = $13, follow_up_due_at = $14, follow_up_failures = $15,
@@ -99,6 +132,7 @@ export class PaymentsRepository {
        WHERE id = $1 AND order_id = $2`,
       params,
     );
+    await this.saveFollowUpJob(uow, payment);
   }
 
   async findByOrder(manager: EntityManager, orderId: string, { forUpdate = false } = {}): Promise<Payment | undefined> {
@@ -106,12 +140,15 @@ export class PaymentsRepository {
       `SELECT ${COLUMNS} FROM payments WHERE order_id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [orderId],
     );
-    return rows[0] && toPayment(rows[0]);
+    return rows[0] && this.read(rows[0]);
   }
 
-  async find(manager: EntityManager, id: string): Promise<Payment | undefined> {
-    const rows = await manager.query<PaymentRow[]>(`SELECT ${COLUMNS} FROM payments WHERE id = $1`, [id]);
-    return rows[0] && toPayment(rows[0]);
+  async find(manager: EntityManager, id: string, { forUpdate = false } = {}): Promise<Payment | undefined> {
+    const rows = await manager.query<PaymentRow[]>(
+      `SELECT ${COLUMNS} FROM payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0] && this.read(rows[0]);
   }
 
   async listByOrder(manager: EntityManager, orderId: string): Promise<Payment[]> {
@@ -119,26 +156,36 @@ export class PaymentsRepository {
       `SELECT ${COLUMNS} FROM payments WHERE order_id = $1 ORDER BY created_at, id`,
       [orderId],
     );
-    return rows.map(toPayment);
+    return rows.map((row) => this.read(row));
   }
 
-  /** Payments whose follow-up is due, oldest first, with the correlation to do it under. */
-  async dueFollowUps(manager: EntityManager, limit: number): Promise<{ id: string; correlationId?: string }[]> {
-    const rows = await manager.query<{ id: string; correlation_id: string | null }[]>(
-      `SELECT id, correlation_id FROM payments
-       WHERE follow_up IS NOT NULL AND follow_up_due_at <= now()
-       ORDER BY follow_up_due_at LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({ id: r.id, correlationId: r.correlation_id ?? undefined }));
+  private read(row: PaymentRow): Payment {
+    const payment = restore(row);
+    this.storedFollowUps.set(payment, payment.snapshot.followUp);
+    return payment;
   }
 
-  /** The payment, locked, unless another transaction holds it (it is doing the work, or will see it next time). */
-  async lockForFollowUp(manager: EntityManager, id: string): Promise<Payment | undefined> {
-    const rows = await manager.query<PaymentRow[]>(
-      `SELECT ${COLUMNS} FROM payments WHERE id = $1 AND follow_up IS NOT NULL FOR UPDATE SKIP LOCKED`,
-      [id],
-    );
-    return rows[0] && toPayment(rows[0]);
+  /**
+   * Schedules, moves or cancels the payment's follow-up job in the transaction that saves the payment, if its
+   * follow-up changed: most saves change none, and write nothing more. Work due at once is looked for as soon as the
+   * transaction commits, not at the runner's next poll.
+   */
+  private async saveFollowUpJob(uow: UnitOfWork, payment: Payment): Promise<void> {
+    const { id, followUp, correlationId } = payment.snapshot;
+    const stored = this.storedFollowUps.get(payment);
+    this.storedFollowUps.set(payment, followUp);
+    if (sameFollowUp(stored, followUp)) return;
+    if (!followUp) {
+      await this.jobs.unschedule(uow.manager, GATEWAY_FOLLOW_UP, id);
+      return;
+    }
+    const dueAt = new Date(followUp.dueAt);
+    const payload: FollowUpJob = { correlationId };
+    await this.jobs.schedule(uow.manager, { topic: GATEWAY_FOLLOW_UP, key: id, dueAt, payload });
+    if (dueAt.getTime() <= Date.now()) uow.afterCommit(() => this.runner.wake(GATEWAY_FOLLOW_UP));
   }
+}
+
+function sameFollowUp(a: FollowUp | undefined, b: FollowUp | undefined): boolean {
+  return a?.action === b?.action && a?.dueAt === b?.dueAt && a?.failures === b?.failures;
 }

@@ -55,7 +55,7 @@ export class PaymentsService {
         const payment = await this.payments.findByOrder(uow.manager, orderId, { forUpdate: true });
         if (!payment) throw new PaymentNotFound('No payment for this reference');
         const change = payment.recordResult(result, new Date());
-        if (change.changed) await this.payments.update(uow.manager, payment);
+        if (change.changed) await this.payments.update(uow, payment);
         publishEvents(uow, payment, change.events);
         if (finishPoll) await finishPoll(uow.manager);
         else await this.authorizationPoll.cancelUnlessAwaited(uow.manager, payment);
