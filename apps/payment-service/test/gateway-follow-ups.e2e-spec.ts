@@ -1,4 +1,4 @@
-// The payment's gateway follow-ups on the durable scheduler (ADR 0019), against the real processes: a reversal the
+// The payment's gateway follow-ups on the durable scheduler (ADR 0021), against the real processes: a reversal the
 // gateway keeps refusing survives the service being killed and is made once by one of two replicas started in its
 // place; re-requests the gateway asked for are made once each while two replicas poll for them; and a follow-up left
 // due on the payment row before the upgrade's migration is made after it. Between the service and the gateway

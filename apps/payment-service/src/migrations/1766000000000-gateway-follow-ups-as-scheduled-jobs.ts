@@ -1,5 +1,5 @@
 /**
- * Gateway follow-ups move onto the durable scheduler (ADR 0019): every payment with a follow-up gets its job, due when
+ * Gateway follow-ups move onto the durable scheduler (ADR 0021): every payment with a follow-up gets its job, due when
  * the follow-up is, so work due before the upgrade is done after it. The payment keeps its follow-up columns, which
  * the Payment still decides by and which a replica of the previous version, still running during a rolling upgrade,
  * reads and writes; so `down` only removes the jobs, and the previous version's poller finds every follow-up again.

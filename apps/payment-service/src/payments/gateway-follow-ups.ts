@@ -1,7 +1,7 @@
 /**
  * Does the gateway work that payments have left due (see Payment: re-requests the gateway asked for, reversals,
  * voids of late approvals): the handler of the durable scheduler's `payment.gateway-follow-up` jobs, which the
- * repository writes in the transaction that makes the work due (ADR 0019). The job is a row, so a restart loses
+ * repository writes in the transaction that makes the work due (ADR 0021). The job is a row, so a restart loses
  * none; a runner claims it by lease, so one replica at a time does it, and another takes it over once the lease of a
  * replica that died runs out.
  *

@@ -11,7 +11,7 @@
  * Some gateway work must happen after the message or callback that caused it: a new authorisation request the
  * gateway asked for, the reversal of a request that never answered, the void of an approval that came after the
  * saga gave up on it. That work is a follow-up with a due time, kept with the payment and done by GatewayFollowUps
- * when it falls due (the durable scheduler runs it, ADR 0019), retried with backoff until it succeeds. The payment
+ * when it falls due (the durable scheduler runs it, ADR 0021), retried with backoff until it succeeds. The payment
  * decides what is due and when; the edges only carry it out.
  *
  * A pending authorisation's result may never be reported (a lost callback): the gateway is then asked for it on a

@@ -6,7 +6,7 @@
  * A payment's follow-up (Payment: gateway work due later) is saved twice, in one transaction: on the payment's row,
  * where the Payment reads it back, and as a job of the durable scheduler (libs/scheduling), which GatewayFollowUps
  * runs when it falls due. So the job exists if and only if the change that made the work due committed, and it
- * moves or goes with the follow-up (ADR 0019).
+ * moves or goes with the follow-up (ADR 0021).
  */
 import { Injectable } from '@nestjs/common';
 import type { UnitOfWork } from '@orderflow/messaging';
