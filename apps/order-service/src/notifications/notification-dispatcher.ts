@@ -14,11 +14,11 @@ import { type ClaimedJob, type JobContext, JobLeaseLost, JobRunner } from '@orde
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
-import { MerchantsService } from '../merchants/merchants.service.js';
 import type { Notification } from './notification.js';
 import { NotificationsRepository } from './notifications.repository.js';
-import { DELIVER_NOTIFICATION, NotificationsService } from './notifications.service.js';
+import { DELIVER_NOTIFICATION } from './notifications.service.js';
 import { WebhookDelivery } from './webhook-delivery.js';
+import { WebhookSigningSecrets } from './webhook-signing-secrets.js';
 
 /** Longer than an attempt can take (its timeout, plus the two short transactions), so a live attempt keeps its job. */
 const leaseFor = (timeoutMs: number) => 2 * timeoutMs + 5_000;
@@ -33,8 +33,7 @@ export class NotificationDispatcher implements OnModuleInit, OnModuleDestroy {
     @Inject(SERVICE_CONFIG) private readonly config: OrderServiceConfig,
     private readonly dataSource: DataSource,
     private readonly notifications: NotificationsRepository,
-    private readonly service: NotificationsService,
-    private readonly merchants: MerchantsService,
+    private readonly signingSecrets: WebhookSigningSecrets,
     private readonly delivery: WebhookDelivery,
     private readonly runner: JobRunner,
     registry: MetricsRegistry,
@@ -103,7 +102,7 @@ export class NotificationDispatcher implements OnModuleInit, OnModuleDestroy {
 
     const { notification, number } = attempt;
     const s = notification.snapshot;
-    const secrets = await this.merchants.signingSecrets(s.merchantId);
+    const secrets = await this.signingSecrets.signingSecrets(s.merchantId);
     const result =
       secrets.length === 0
         ? { acknowledged: false, latencyMs: 0, error: 'the merchant has no webhook signing secret' }

@@ -31,7 +31,7 @@ import type { Request, Response } from 'express';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderPageResponse, OrderResponse, toResponse } from './dto/order.response.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
-import { InvalidCallbackUrl } from '../notifications/callback-urls.js';
+import { InvalidCallbackUrl } from '../callback-urls/callback-urls.js';
 import { OrderNotCancellable, OrderTotalTooLarge } from './order.js';
 import {
   IdempotencyKeyInFlight,

@@ -17,7 +17,7 @@ import { Messaging, type WorkContext } from '@orderflow/messaging';
 import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
 import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
-import { CallbackUrls } from '../notifications/callback-urls.js';
+import { CallbackUrls } from '../callback-urls/callback-urls.js';
 import type { PlaceOrderDto } from './dto/place-order.dto.js';
 import { type OrderResponse, toResponse } from './dto/order.response.js';
 import { Order, type OrderStatus } from './order.js';
@@ -50,7 +50,7 @@ export class OrdersService {
     this.paymentTokens = new SecretBox(config.PAYMENT_TOKEN_KEY);
   }
 
-  /** Throws InvalidCallbackUrl when the order's callback URL may not be called (see notifications/callback-url.ts). */
+  /** Throws InvalidCallbackUrl when the order's callback URL may not be called (see callback-urls/callback-url.ts). */
   async place(
     merchantId: string,
     request: PlaceOrderDto,
