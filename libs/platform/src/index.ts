@@ -31,3 +31,4 @@ export * from './maintenance/batched-maintenance.js';
 export * from './load-shedding/index.js';
 export * from './http/api-schemas.js';
 export * from './http/validation-bounds.js';
+export * from './http/list-queries.js';
