@@ -54,7 +54,7 @@ function registeredNames(): Set<string> {
   new SchedulingMetrics(registry, {} as JobStore, {} as Queryable);
   // The order service's notification counters are made in the dispatcher's constructor, which uses nothing else.
   const unused = {} as never;
-  new NotificationDispatcher(unused, unused, unused, unused, unused, unused, unused, registry);
+  new NotificationDispatcher(unused, unused, unused, unused, unused, unused, registry);
   const names = new Set<string>();
   for (const metric of registry.getMetricsAsArray()) {
     const { name } = metric as unknown as { name: string };

@@ -5,6 +5,7 @@ import { SchedulingModule } from '@orderflow/scheduling';
 import type { OrderServiceConfig } from './config.js';
 import { schema } from './database.js';
 import { MerchantsModule } from './merchants/merchants.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
         SchedulingModule.forRoot(),
         MerchantsModule,
         OrdersModule,
+        NotificationsModule,
       ],
     };
   }

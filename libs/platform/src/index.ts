@@ -46,3 +46,4 @@ export { loadSheddingConfigShape } from './load-shedding/load-shedding-config.js
 export { LoadSheddingModule } from './load-shedding/load-shedding.module.js';
 export { ShedsLoadWhenBacklogged } from './load-shedding/sheds-load.guard.js';
 export { AMOUNT, ApiPatternParam, ApiUuidParam, TIMESTAMP, UUID } from './http/api-schemas.js';
+export { PageLimit, TimeRangeQuery } from './http/list-queries.js';

@@ -8,6 +8,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
 import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
+import type { WebhookSigningSecrets } from '../notifications/webhook-signing-secrets.js';
 import { issueApiKey, issueWebhookSecret } from './merchant-credentials.js';
 import { type MerchantRecord, MerchantsRepository } from './merchants.repository.js';
 import { Conflict, NotFound } from '@orderflow/platform/domain-errors';
@@ -32,7 +33,7 @@ export interface CreatedMerchant {
 }
 
 @Injectable()
-export class MerchantsService {
+export class MerchantsService implements WebhookSigningSecrets {
   private readonly logger = new Logger(MerchantsService.name);
   private readonly box: SecretBox;
 

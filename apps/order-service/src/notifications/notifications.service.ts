@@ -4,12 +4,13 @@
  * merchant and by operators; redelivered by operators.
  */
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@orderflow/platform';
 import { JobRunner, JobStore } from '@orderflow/scheduling';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
+import { type OrderStatusListener, OrderStatusChanges } from '../orders/order-status-changes.js';
 import { Notification } from './notification.js';
 import { NotificationsRepository, type NotificationWithAttempts } from './notifications.repository.js';
 import { type NotificationPolicy, type RetrySchedule, scheduleFor } from './retry-schedule.js';
@@ -31,7 +32,7 @@ export class MerchantUnknown extends NotFound {
 }
 
 @Injectable()
-export class NotificationsService {
+export class NotificationsService implements OrderStatusListener, OnModuleInit {
   private readonly fallbackSchedule: RetrySchedule;
 
   constructor(
@@ -40,11 +41,16 @@ export class NotificationsService {
     private readonly notifications: NotificationsRepository,
     private readonly jobs: JobStore,
     private readonly runner: JobRunner,
+    private readonly statusChanges: OrderStatusChanges,
   ) {
     this.fallbackSchedule = {
       strategy: config.NOTIFICATION_RETRY_SCHEDULE,
       firstAttemptDelayMs: config.NOTIFICATION_FIRST_ATTEMPT_DELAY,
     };
+  }
+
+  onModuleInit(): void {
+    this.statusChanges.subscribe(this);
   }
 
   /**

@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { freePort, waitFor } from '@orderflow/testing';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LookupAll } from './callback-url.js';
+import { type LookupAll } from '../callback-urls/callback-url.js';
 import { WebhookDelivery, type DeliveryOptions, type DeliveryRequest } from './webhook-delivery.js';
 
 // Real HTTP servers on 127.0.0.1: the adapter's worth is in how it behaves on a socket, which a mock would not show.

@@ -23,7 +23,12 @@ import { performance } from 'node:perf_hooks';
 import { type Readable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
-import { addressRefusal, checkCallbackUrl, type CallbackUrlPolicy, type LookupAll } from './callback-url.js';
+import {
+  addressRefusal,
+  checkCallbackUrl,
+  type CallbackUrlPolicy,
+  type LookupAll,
+} from '../callback-urls/callback-url.js';
 
 export interface DeliveryRequest {
   url: string;

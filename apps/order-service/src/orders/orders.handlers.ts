@@ -1,20 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { type DataOf, OrderStatusChanged } from '@orderflow/contracts';
 import { HandleMessage, type IncomingMessage, PermanentError, type UnitOfWork } from '@orderflow/messaging';
-import { NotificationsService } from '../notifications/notifications.service.js';
+import { OrderStatusChanges } from './order-status-changes.js';
 import { OrdersRepository } from './orders.repository.js';
 
 /**
  * The saga reports each new status; the order records it, in whatever order the reports arrive (Order.recordStatus),
- * and, in the same transaction, the merchant's notification of a status it moved to. The order is read locked: with several replicas, two reports
- * about one order are often handled at the same moment, and the second then waits for the first instead of failing
- * its optimistic save and being retried a second later (measured with two replicas, bench/RESULTS.md).
+ * and, in the same transaction, tells the features that follow orders of a status it moved to (OrderStatusChanges:
+ * the merchant's notification). The order is read locked: with several replicas, two reports about one order are
+ * often handled at the same moment, and the second then waits for the first instead of failing its optimistic save
+ * and being retried a second later (measured with two replicas, bench/RESULTS.md).
  */
 @Injectable()
 export class OrderStatusUpdates {
   constructor(
     private readonly orders: OrdersRepository,
-    private readonly notifications: NotificationsService,
+    private readonly statusChanges: OrderStatusChanges,
   ) {}
 
   @HandleMessage(OrderStatusChanged)
@@ -26,6 +27,6 @@ export class OrderStatusUpdates {
     if (recorded === 'stale') return;
     await this.orders.update(uow.manager, order);
     // A late report only completes the history: the merchant has already been told of the status it led to.
-    if (recorded === 'changed') await this.notifications.statusChanged(uow.manager, order, new Date());
+    if (recorded === 'changed') await this.statusChanges.changed(uow.manager, order, new Date());
   }
 }

@@ -15,7 +15,7 @@ import { SecretBox, SERVICE_CONFIG } from '@orderflow/platform';
 import { NotFound } from '@orderflow/platform/domain-errors';
 import { DataSource } from 'typeorm';
 import type { OrderServiceConfig } from '../config.js';
-import { CallbackUrls } from '../notifications/callback-urls.js';
+import { CallbackUrls } from '../callback-urls/callback-urls.js';
 import type { PlaceOrderDto } from './dto/place-order.dto.js';
 import { type OrderResponse, toResponse } from './dto/order.response.js';
 import { Order, type OrderStatus } from './order.js';
@@ -47,7 +47,7 @@ export class OrdersService {
 
   /**
    * Places a merchant's order: PENDING until the saga it starts decides. Throws InvalidCallbackUrl when the order's
-   * callback URL may not be called (see notifications/callback-url.ts), OrderTotalTooLarge when its total cannot be
+   * callback URL may not be called (see callback-urls/callback-url.ts), OrderTotalTooLarge when its total cannot be
    * represented.
    */
   async place(merchantId: string, request: PlaceOrderDto, context: WorkContext): Promise<OrderResponse> {

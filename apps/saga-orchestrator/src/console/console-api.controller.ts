@@ -24,9 +24,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { BatchReplayRequest, ListDeadLettersQuery } from '@orderflow/messaging';
-import { ApiPatternParam, ApiUuidParam, ProblemResponses, SERVICE_NAMES } from '@orderflow/platform';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ApiPatternParam, ApiUuidParam, PageLimit, ProblemResponses, SERVICE_NAMES } from '@orderflow/platform';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsUUID } from 'class-validator';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { CONSOLE_SERVICES } from './console.tokens.js';
@@ -41,22 +40,12 @@ export class OperatorActionsQuery {
   @IsUUID()
   batch?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit({ max: 500, default: 100 })
   limit = 100;
 }
 
 export class FailedNotificationsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit({ max: 200, default: 50 })
   limit = 50;
 }
 

@@ -1,8 +1,7 @@
-import { ApiUuidParam, ProblemResponses } from '@orderflow/platform';
+import { ApiUuidParam, PageLimit, ProblemResponses, TimeRangeQuery } from '@orderflow/platform';
 import { BadRequestException, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { FINAL, SagaStore } from '@orderflow/saga';
 import { DataSource } from 'typeorm';
 import { SagaCountsRepository } from '../console/saga-counts.repository.js';
@@ -11,33 +10,15 @@ import { orderSaga } from './order-saga.js';
 const STATES = [...orderSaga.states, FINAL];
 /** Where the order saga's data says why: a parked saga's reason, and a cancelled order's. */
 const REASON_PATHS = [['attention', 'reason'], ['reason']];
-const ISO_INSTANT = { strict: true, strictSeparator: true };
 
-export class ListSagasQuery {
+export class ListSagasQuery extends TimeRangeQuery({
+  since: 'Only sagas created at or after this instant (ISO 8601)',
+  until: 'Only sagas created before this instant (ISO 8601)',
+}) {
   @ApiPropertyOptional({ enum: STATES })
   @IsOptional()
   @IsIn(STATES)
   state?: string;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    maxLength: 40,
-    description: 'Only sagas created at or after this instant (ISO 8601)',
-  })
-  @IsOptional()
-  @IsISO8601(ISO_INSTANT)
-  @Length(10, 40)
-  since?: string;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    maxLength: 40,
-    description: 'Only sagas created before this instant (ISO 8601)',
-  })
-  @IsOptional()
-  @IsISO8601(ISO_INSTANT)
-  @Length(10, 40)
-  until?: string;
 
   @ApiPropertyOptional({
     minLength: 2,
@@ -59,12 +40,7 @@ export class ListSagasQuery {
   @Matches(/^[0-9a-fA-F-]{4,36}$/, { message: 'orderId must be an order id or its first 4 to 36 characters' })
   orderId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit({ max: 500, default: 50 })
   limit = 50;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 300, description: 'The `nextCursor` of the previous page' })

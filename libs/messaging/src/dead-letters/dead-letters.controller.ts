@@ -18,15 +18,20 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPatternParam, ProblemResponses, recordBatchItems, UUID } from '@orderflow/platform';
-import { Type } from 'class-transformer';
+import {
+  ApiPatternParam,
+  PageLimit,
+  ProblemResponses,
+  recordBatchItems,
+  TimeRangeQuery,
+  UUID,
+} from '@orderflow/platform';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -39,7 +44,6 @@ import { randomUUID } from 'node:crypto';
 import { DeadLetters, type ReplayOutcome } from './dead-letters.js';
 
 export const MAX_REPLAY_BATCH = 100;
-const ISO_INSTANT = { strict: true, strictSeparator: true };
 
 export class ReplayRequest {
   @ApiPropertyOptional({
@@ -64,13 +68,11 @@ export class ReplayRequest {
   limit?: number;
 }
 
-export class ListDeadLettersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+export class ListDeadLettersQuery extends TimeRangeQuery({
+  since: 'Only those that failed at or after this',
+  until: 'Only those that failed before this',
+}) {
+  @PageLimit({ max: 500, default: 50 })
   limit = 50;
 
   @ApiPropertyOptional({
@@ -82,18 +84,6 @@ export class ListDeadLettersQuery {
   @IsString()
   @Length(2, 200)
   reason?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed at or after this' })
-  @IsOptional()
-  @IsISO8601(ISO_INSTANT)
-  @Length(10, 40)
-  since?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', maxLength: 40, description: 'Only those that failed before this' })
-  @IsOptional()
-  @IsISO8601(ISO_INSTANT)
-  @Length(10, 40)
-  until?: string;
 }
 
 export class BatchReplayRequest {

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageLimit } from '@orderflow/platform';
+import { IsIn, IsOptional } from 'class-validator';
 
 export class NotificationsQuery {
   @ApiPropertyOptional({ enum: ['FAILED'], default: 'FAILED', description: 'Only failed notifications are listed' })
@@ -8,11 +8,6 @@ export class NotificationsQuery {
   @IsIn(['FAILED'])
   state = 'FAILED' as const;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit({ max: 200, default: 50 })
   limit = 50;
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { PageLimit } from '@orderflow/platform';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ORDER_STATUSES, type OrderStatus } from '../order.js';
 
 export class ListOrdersQuery {
@@ -15,12 +15,7 @@ export class ListOrdersQuery {
   @Length(1, 100)
   customerId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit({ max: 100, default: 20 })
   limit = 20;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
