@@ -4,6 +4,7 @@ export { RabbitMqManagement } from './rabbitmq-management.js';
 export { ServiceProcess, simulatorPorts } from './service-process.js';
 export { testEnvironment } from './test-environment.js';
 export { waitFor } from './wait-for.js';
+export { incomingMessage } from './incoming-message.js';
 export {
   MessagingRig,
   OutcomeCounter,

@@ -14,6 +14,7 @@ import {
   VoidPayment,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
+import { incomingMessage } from '@orderflow/testing';
 import { describe, expect, it } from 'vitest';
 import type { SagaContext } from '../definition/saga-context.js';
 import { defineSaga } from '../definition/saga-definition.js';
@@ -80,20 +81,7 @@ const placed = {
 };
 const authorized = { orderId, paymentId: randomUUID(), amount: 4990, currency: 'EUR' };
 
-function incoming<M extends MessageType>(type: M, data: DataOf<M>): IncomingMessage<DataOf<M>> {
-  return {
-    id: randomUUID(),
-    type: type.type,
-    subject: orderId,
-    data,
-    source: '/orderflow/test',
-    time: new Date().toISOString(),
-    correlationId: randomUUID(),
-    attempt: 1,
-    lastAttempt: false,
-    queue: 'saga.events',
-  };
-}
+const incoming = <M extends MessageType>(type: M, data: DataOf<M>) => incomingMessage(type, orderId, data);
 const instanceIn = (state: string, data: PaymentData = { amount: 4990, notes: [] }): SagaInstance<PaymentData> => ({
   state,
   data,

@@ -14,6 +14,7 @@ import {
   VoidPayment,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
+import { incomingMessage } from '@orderflow/testing';
 import { describe, expect, it } from 'vitest';
 import { composite } from '../definition/composite.js';
 import { defineSaga, InvalidSagaDefinition, rulesOf } from '../definition/saga-definition.js';
@@ -51,20 +52,7 @@ const saga = defineSaga<Data>('joint-example', ({ when }) => ({
 }));
 
 const orderId = randomUUID();
-function incoming<M extends MessageType>(type: M, data: DataOf<M>): IncomingMessage<DataOf<M>> {
-  return {
-    id: randomUUID(),
-    type: type.type,
-    subject: orderId,
-    data,
-    source: '/orderflow/test',
-    time: new Date().toISOString(),
-    correlationId: randomUUID(),
-    attempt: 1,
-    lastAttempt: false,
-    queue: 'saga.events',
-  };
-}
+const incoming = <M extends MessageType>(type: M, data: DataOf<M>) => incomingMessage(type, orderId, data);
 const authorized = () =>
   incoming(PaymentAuthorized, { orderId, paymentId: randomUUID(), amount: 4990, currency: 'EUR' });
 const reserved = () => incoming(StockReserved, { orderId });

@@ -17,7 +17,7 @@ import {
   StockReserved,
 } from '@orderflow/contracts';
 import { appendToOutbox, type IncomingMessage, UnitOfWork } from '@orderflow/messaging';
-import { MessagingRig, produceOrders, RIG_SERVICE, waitFor } from '@orderflow/testing';
+import { incomingMessage, MessagingRig, produceOrders, RIG_SERVICE, waitFor } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SagaContext } from '../definition/saga-context.js';
 import { composite } from '../definition/composite.js';
@@ -120,20 +120,8 @@ const joint = new SagaEngine(
   })),
 );
 
-function incoming<M extends MessageType>(type: M, orderId: string, data: DataOf<M>): IncomingMessage<DataOf<M>> {
-  return {
-    id: randomUUID(),
-    type: type.type,
-    subject: orderId,
-    data,
-    source: '/orderflow/test',
-    time: new Date().toISOString(),
-    correlationId: randomUUID(),
-    attempt: 1,
-    lastAttempt: false,
-    queue: 'saga.events',
-  };
-}
+const incoming = <M extends MessageType>(type: M, orderId: string, data: DataOf<M>) =>
+  incomingMessage(type, orderId, data);
 const placed = (orderId: string) =>
   incoming(OrderPlaced, orderId, {
     orderId,
