@@ -260,7 +260,7 @@ describe('failures', () => {
     const orderIds = await produceOrders(messaging, 20);
     const poison = crypto.randomUUID();
     await messaging.transaction((uow) => Promise.resolve(uow.publish(StockReserved.of({ orderId: poison }))));
-    // All queued before the consumer starts, the poison last: it arrives in a batch with others, which rolls back.
+    // All queued before the consumer starts, the poison last (a queue delivers in order).
     await waitFor(
       async () =>
         (await rig.management.get<{ messages?: number }>(`/queues/${rig.env.vhost}/${RIG_QUEUE}`)).messages === 21,
@@ -268,10 +268,22 @@ describe('failures', () => {
     );
     const counter = new OutcomeCounter();
     let handlerRuns = 0;
+    let firstBatch = true;
     await rig.consumer({
       observer: counter,
       lanes: 1,
       handler: async (message, uow) => {
+        // A lane takes what has arrived: its first batch is the first delivery alone. Holding that batch until the
+        // broker has handed over all 21 makes the next batch hold the other 20, the poison among them, by construction.
+        if (firstBatch) {
+          firstBatch = false;
+          await waitFor(
+            async () =>
+              (await rig.management.get<{ messages_unacknowledged?: number }>(`/queues/${rig.env.vhost}/${RIG_QUEUE}`))
+                .messages_unacknowledged === 21,
+            { what: 'all 21 delivered to the consumer' },
+          );
+        }
         if (message.data.orderId === poison) throw new PermanentError('refused');
         handlerRuns += 1;
         await recordEffect(message, uow);
