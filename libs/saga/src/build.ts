@@ -6,4 +6,4 @@
  * drift from the running one (`npm run generate -- --check` fails while they differ).
  */
 export { toMermaid } from './diagram/mermaid.js';
-export { eventLabel, rulesOf } from './definition/saga-definition.js';
+export { deadlinesIn, eventLabel, rulesOf } from './definition/saga-definition.js';

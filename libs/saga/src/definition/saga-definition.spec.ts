@@ -8,7 +8,8 @@ import {
 } from '@orderflow/contracts';
 import { describe, expect, it } from 'vitest';
 import type { SagaDsl } from './behavior.js';
-import { defineSaga, InvalidSagaDefinition, ruleFor, rulesOf, type SagaSpec } from './saga-definition.js';
+import { deadline } from './deadline.js';
+import { deadlinesIn, defineSaga, InvalidSagaDefinition, ruleFor, rulesOf, type SagaSpec } from './saga-definition.js';
 
 // A valid two-state saga; each test breaks one thing about it.
 const valid = ({ when }: SagaDsl<object, string>): SagaSpec<object, string> => ({
@@ -139,6 +140,61 @@ describe('defineSaga', () => {
     expect(defineSaga('undoes', (dsl) => ({ ...valid(dsl), compensating: ['Reserving'] })).compensating).toEqual([
       'Reserving',
     ]);
+  });
+
+  it('refuses a deadline that can run in a state with no row for it: a state’s own, and each a row schedules', () => {
+    const payment = deadline('spec-payment', { after: 1_000 });
+    const stock = deadline('spec-stock', { after: 1_000, retries: 2 });
+    const twoAtOnce = (dsl: SagaDsl<object, string>): SagaSpec<object, string> => ({
+      ...valid(dsl),
+      initially: [dsl.when(OrderPlaced).schedule(payment).schedule(stock).transitionTo('Paying')],
+      deadlines: { Reserving: payment },
+    });
+    expect(problemsOf(twoAtOnce)).toEqual([
+      'Paying has the spec-payment deadline but no row for deadline.spec-payment-expired.v1',
+      'Paying has the spec-stock deadline but no row for deadline.spec-stock-expired.v1',
+      "Paying's spec-stock deadline retries, but Paying has no row for deadline.spec-stock-retry.v1",
+      'Reserving has the spec-payment deadline but no row for deadline.spec-payment-expired.v1',
+    ]);
+    const handled = defineSaga('two-deadlines', (dsl) => {
+      const spec = twoAtOnce(dsl);
+      return {
+        ...spec,
+        during: {
+          Paying: [
+            ...spec.during!.Paying!,
+            dsl.when(payment.expired).finalize(),
+            dsl.when(stock.retry).transitionTo('Paying'),
+            dsl.when(stock.expired).finalize(),
+          ],
+          Reserving: [...spec.during!.Reserving!, dsl.when(payment.expired).finalize()],
+        },
+      };
+    });
+    expect(deadlinesIn(handled, 'Paying').map((d) => d.name)).toEqual(['spec-payment', 'spec-stock']);
+    expect(deadlinesIn(handled, 'Reserving').map((d) => d.name)).toEqual(['spec-payment']);
+  });
+
+  it('keeps a retired state for the instances left in it, and refuses a row of a current state that enters it', () => {
+    const withRetired = (dsl: SagaDsl<object, string>): SagaSpec<object, string> => ({
+      ...valid(dsl),
+      states: ['Paying', 'Reserving', 'Waiting'],
+      during: { ...valid(dsl).during, Waiting: [dsl.when(StockReserved).transitionTo('Reserving')] },
+      retired: ['Waiting'],
+    });
+    expect(defineSaga('retiring', withRetired).retired).toEqual(['Waiting']);
+    expect(problemsOf((dsl) => ({ ...withRetired(dsl), retired: [] }))).toEqual([
+      'the state "Waiting" cannot be reached from Initial',
+    ]);
+    expect(problemsOf((dsl) => ({ ...withRetired(dsl), retired: ['Waiting', 'Gone'] }))).toEqual([
+      '`retired` names "Gone", which is not a declared state',
+    ]);
+    expect(
+      problemsOf((dsl) => ({
+        ...withRetired(dsl),
+        during: { ...withRetired(dsl).during, Paying: [dsl.when(PaymentAuthorized).transitionTo('Waiting')] },
+      })),
+    ).toContain('Paying, payment.authorized.v1 goes to "Waiting", which is retired: nothing new may enter it');
   });
 
   it('refuses an initial row that would create an instance in no state, and a saga nothing starts', () => {

@@ -53,6 +53,12 @@ export type SagaSpec<D, S extends string> = {
   readonly unexpected?: { readonly [K in S | typeof INITIAL | typeof FINAL | 'default']?: UnexpectedEventPolicy };
   /** States in which the saga undoes what it did: entering one from any other state is counted as a compensation. */
   readonly compensating?: readonly S[];
+  /**
+   * States an earlier version of the saga entered and this one no longer does. Instances that are in one when the new
+   * version is deployed go on by its rows (and its deadline); no row of a current state may lead into one, and they need
+   * not be reachable from `Initial`. Remove a retired state once `GET /sagas?state=…` finds no instance in it.
+   */
+  readonly retired?: readonly S[];
   /** By message type (or `default`): what an event for an instance that does not exist means. */
   readonly missingInstance?: { readonly [type: string]: MissingInstancePolicy };
   /**
@@ -100,6 +106,8 @@ export interface SagaDefinition<D> {
   readonly stateDeadlines: ReadonlyMap<string, SagaDeadline>;
   /** The declared states in which the saga undoes its work; empty if the saga has none. */
   readonly compensating: readonly string[];
+  /** Declared states kept only for instances an earlier version left in them (`SagaSpec.retired`). */
+  readonly retired: readonly string[];
   /** Fields the history keeps out (see `SagaSpec.redact`). */
   readonly redacted: ReadonlySet<string>;
   /** Every composite event a row waits for, by its `completed` type (composite.ts). */
@@ -177,6 +185,7 @@ export function defineSaga<D extends object, S extends string = string>(
     deadlines,
     stateDeadlines,
     compensating: Object.freeze([...(spec.compensating ?? [])]),
+    retired: Object.freeze([...(spec.retired ?? [])]),
     redacted: new Set(spec.redact ?? []),
     composites,
     correlationIdOf: (message: IncomingMessage) =>
@@ -287,6 +296,9 @@ function namingProblems<D>(
   for (const state of definition.compensating) {
     if (!declared.has(state)) problems.push(`\`compensating\` names "${state}", which is not a declared state`);
   }
+  for (const state of definition.retired) {
+    if (!declared.has(state)) problems.push(`\`retired\` names "${state}", which is not a declared state`);
+  }
   for (const key of Object.keys(unexpected)) {
     if (!declared.has(key) && !RESERVED_NAMES.has(key)) {
       problems.push(`\`unexpected\` names "${key}", which is not a declared state, Initial, Final or default`);
@@ -327,19 +339,41 @@ function rowProblems<D>(definition: SagaDefinition<D>): string[] {
   return problems;
 }
 
-/** A state with a deadline has rows for what the deadline sends. */
+/**
+ * The deadlines that can be running while an instance is in `state`: its own (set on entering it), and every one a row
+ * schedules as it enters or stays in it — a state that starts two steps at once has one for each.
+ */
+export function deadlinesIn<D>(
+  definition: SagaDefinition<D>,
+  state: string,
+  rules: readonly SagaRule<D>[] = rulesOf(definition),
+): SagaDeadline[] {
+  const found = new Map<string, SagaDeadline>();
+  const own = definition.stateDeadlines.get(state);
+  if (own) found.set(own.name, own);
+  for (const rule of rules.filter((r) => r.to === state)) {
+    for (const step of rule.behavior.steps) if (step.kind === 'schedule') found.set(step.deadline.name, step.deadline);
+  }
+  return [...found.values()];
+}
+
+/** A state in which a deadline can run has rows for what the deadline sends. */
 function deadlineProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
   const problems: string[] = [];
-  for (const [state, deadline] of definition.stateDeadlines) {
-    if (!definition.states.includes(state)) {
+  for (const state of definition.stateDeadlines.keys()) {
+    if (!definition.states.includes(state))
       problems.push(`\`deadlines\` names "${state}", which is not a declared state`);
-      continue;
-    }
+  }
+  for (const state of definition.states) {
     const handles = (type: string) => rules.some((r) => r.from === state && r.event === type);
-    if (!handles(deadline.expired.type))
-      problems.push(`${state} has a deadline but no row for ${deadline.expired.type}`);
-    if (deadline.retries > 0 && !handles(deadline.retry.type)) {
-      problems.push(`${state}'s deadline retries, but ${state} has no row for ${deadline.retry.type}`);
+    for (const deadline of deadlinesIn(definition, state, rules)) {
+      if (!handles(deadline.expired.type))
+        problems.push(`${state} has the ${deadline.name} deadline but no row for ${deadline.expired.type}`);
+      if (deadline.retries > 0 && !handles(deadline.retry.type)) {
+        problems.push(
+          `${state}'s ${deadline.name} deadline retries, but ${state} has no row for ${deadline.retry.type}`,
+        );
+      }
     }
   }
   return problems;
@@ -398,7 +432,10 @@ export function eventLabel<D>(definition: SagaDefinition<D>, type: string): stri
   return composite ? `${composite.parts.map((p) => p.type).join(' + ')} (all arrived)` : type;
 }
 
-/** Every state is reached from Initial and has a way out. */
+/**
+ * Every state is reached from Initial and has a way out. A retired state is reached by the instances an earlier version
+ * left in it, and by nothing else: no current row may lead into one.
+ */
 function reachabilityProblems<D>(definition: SagaDefinition<D>, rules: readonly SagaRule<D>[]): string[] {
   const problems: string[] = [];
   for (const state of definition.states) {
@@ -406,7 +443,13 @@ function reachabilityProblems<D>(definition: SagaDefinition<D>, rules: readonly 
       problems.push(`the state "${state}" has no row that leaves it: an instance there would wait forever`);
     }
   }
-  const reached = new Set([INITIAL]);
+  const retired = new Set(definition.retired);
+  for (const r of rules) {
+    if (retired.has(r.to) && !retired.has(r.from)) {
+      problems.push(`${r.from}, ${r.event} goes to "${r.to}", which is retired: nothing new may enter it`);
+    }
+  }
+  const reached = new Set([INITIAL, ...retired]);
   for (let grew = true; grew;) {
     grew = false;
     for (const r of rules) {

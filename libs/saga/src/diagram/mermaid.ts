@@ -5,14 +5,16 @@
  *
  * `[*]` is `Initial` as a source and `Final` as a target. A row that keeps the state is a loop; a `duringAny` row
  * is drawn from each state it applies to and marked "(any state)"; a composite's row is labelled with its parts; the
- * events a state ignores are a note beside it.
+ * events a state ignores are a note beside it. Retired states (kept only for instances an earlier version left in them)
+ * are left out: nothing new enters them, and the table of transitions lists their rows.
  */
 import { eventLabel, FINAL, INITIAL, rulesOf, type SagaDefinition } from '../definition/saga-definition.js';
 
 export function toMermaid<D>(definition: SagaDefinition<D>): string {
   const lines = ['stateDiagram-v2'];
   const ignored = new Map<string, string[]>();
-  for (const rule of rulesOf(definition)) {
+  const retired = new Set(definition.retired);
+  for (const rule of rulesOf(definition).filter((r) => !retired.has(r.from))) {
     if (rule.behavior.outcome.kind === 'ignore') {
       if (rule.from !== INITIAL) ignored.set(rule.from, [...(ignored.get(rule.from) ?? []), rule.event]);
       continue;

@@ -172,6 +172,7 @@ describe('list', () => {
       state: 'Waiting',
       version: 1,
       data: { n: 1 },
+      arrived: [],
       createdAt: '2030-01-01T00:00:00.000001Z',
       updatedAt: '2030-01-01T00:00:00.000001Z',
       completedAt: null,

@@ -53,6 +53,8 @@ export interface SagaSnapshot {
   readonly state: string;
   readonly version: number;
   readonly data: unknown;
+  /** The parts of a composite its state waits for that have arrived (empty when it waits for none). */
+  readonly arrived: readonly string[];
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Set when the instance reached `Final`. */
@@ -71,6 +73,7 @@ export type SagaView =
       readonly state: typeof INITIAL;
       readonly version: 0;
       readonly data: null;
+      readonly arrived: readonly [];
       readonly createdAt: null;
       readonly updatedAt: null;
       readonly completedAt: null;
@@ -136,7 +139,7 @@ export const SAGAS_IN_FLIGHT_SQL = `SELECT saga_type, state, count(*)::int AS co
 const MAX_LIST_LIMIT = 500;
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const snapshotColumns = (t: string) => `${t}.saga_type, ${t}.correlation_id, ${t}.state, ${t}.version, ${t}.data,
-  ${iso(`${t}.created_at`)} AS created_at, ${iso(`${t}.updated_at`)} AS updated_at,
+  ${t}.arrived, ${iso(`${t}.created_at`)} AS created_at, ${iso(`${t}.updated_at`)} AS updated_at,
   ${iso(`${t}.completed_at`)} AS completed_at`;
 
 interface SnapshotRow {
@@ -145,6 +148,7 @@ interface SnapshotRow {
   state: string;
   version: number;
   data: unknown;
+  arrived: string[];
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -276,6 +280,7 @@ export class SagaStore {
         state: INITIAL,
         version: 0,
         data: null,
+        arrived: [],
         createdAt: null,
         updatedAt: null,
         completedAt: null,
@@ -402,6 +407,7 @@ function toSnapshot(row: SnapshotRow): SagaSnapshot {
     state: row.state,
     version: row.version,
     data: row.data,
+    arrived: row.arrived,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { MessagingRig } from '@orderflow/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SagaCompositeArrivals1765200000000 } from './saga-arrivals.migration.js';
 import { SagaHistoryDeadlinesAndOperators1764200000000 } from './saga-history-kinds.migration.js';
 import { SagaHistoryStepRows1764500000000 } from './saga-history-steps.migration.js';
 import { SagaStore } from './saga-store.js';
@@ -52,6 +53,7 @@ describe('CreateSagaTables1763910000000', () => {
       // The store writes the column, and reads the history rows, that later migrations make.
       await new SagaStateEnteredAt1764400000000().up(runner);
       await new SagaHistoryStepRows1764500000000().up(runner);
+      await new SagaCompositeArrivals1765200000000().up(runner);
       expect(await primaryKeyOf('saga_instances')).toEqual(['saga_type', 'correlation_id']);
       const store = new SagaStore(rig.dataSource);
       expect(await store.find('order', open)).toMatchObject({
