@@ -240,8 +240,8 @@ describe('signed in with the operator token', () => {
     expect(placed, shown).toBeGreaterThanOrEqual(0);
     expect(declined, shown).toBeGreaterThan(placed);
     expect(statusChange, shown).toBeGreaterThan(declined);
-    expect(timeline[placed].states).toBe('Initial → AwaitingPayment');
-    expect(timeline[declined].states).toMatch(/^AwaitingPayment → /);
+    expect(timeline[placed].states).toBe('Initial → AuthorizingAndReserving');
+    expect(timeline[declined].states).toBe('AuthorizingAndReserving → ReleasingStockAfterDecline');
     expect(timeline.every((r) => r.at)).toBe(true);
 
     const screenshot = testArtifactPath('console.png');

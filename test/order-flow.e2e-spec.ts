@@ -117,6 +117,13 @@ async function moneyKept(orderId: string): Promise<number> {
 
 const freshSku = () => `FLOW-${randomUUID().slice(0, 8)}`;
 
+type Saga = { state: string; history: { kind: string; messageType: string }[] };
+const sagaOf = async (orderId: string) =>
+  (await json<Saga>(`${services.saga.url}/sagas/${orderId}`, { headers: asOperator() })).body;
+/** The commands the saga sent for an order, in order. */
+const commandsOf = async (orderId: string) =>
+  (await sagaOf(orderId)).history.filter((h) => h.kind === 'command').map((h) => h.messageType);
+
 beforeAll(async () => {
   // Leftovers of other test files (their services were not all running) would only add noise here.
   const management = new RabbitMqManagement();
@@ -219,6 +226,57 @@ describe('an order that fails is CANCELLED with its reason, and nothing is kept'
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await moneyKept(order.orderId)).toBe(0);
     expect(await stock(sku)).toMatchObject({ onHand: 10, reserved: 0 });
+  });
+});
+
+// Payment and stock are asked at once. To make "while the other has said yes" certain rather than likely, the service
+// that is to say no is stopped until the other has said yes; its command waits on its durable queue meanwhile.
+describe('the two steps that run at once: a no from one undoes the other, once', () => {
+  it('a card declined while the stock is reserved: the stock is given back, no void, CANCELLED PAYMENT_DECLINED', async () => {
+    const sku = freshSku();
+    await stock(sku, 10);
+    await services.payment.stop();
+    let order: Order;
+    try {
+      order = await place(sku, { token: 'tok_declined' });
+      await waitFor(async () => (await stock(sku)).reserved === 1, { what: 'the stock to be reserved' });
+      expect((await sagaOf(order.orderId)).state).toBe('AuthorizingAndReserving');
+    } finally {
+      await services.payment.start().waitReady();
+    }
+    expect(await settled(order.orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'PAYMENT_DECLINED' });
+    expect(await stock(sku)).toMatchObject({ onHand: 10, reserved: 0 });
+    expect((await payments(order.orderId)).map((p) => p.status)).toEqual(['DECLINED']);
+    expect(await commandsOf(order.orderId)).toEqual([
+      'payment.authorize.v1',
+      'warehouse.reserve-stock.v1',
+      'warehouse.release-stock.v1',
+    ]);
+  });
+
+  it('out of stock while the payment is authorised: the authorisation is voided, nothing released, CANCELLED OUT_OF_STOCK', async () => {
+    const sku = freshSku();
+    await stock(sku, 10);
+    await services.warehouse.stop();
+    let order: Order;
+    try {
+      order = await place(sku, { quantity: 50 });
+      await waitFor(async () => (await payments(order.orderId))[0]?.status === 'AUTHORIZED', {
+        what: 'the payment to be authorised',
+      });
+      expect((await sagaOf(order.orderId)).state).toBe('AuthorizingAndReserving');
+    } finally {
+      await services.warehouse.start().waitReady();
+    }
+    expect(await settled(order.orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'OUT_OF_STOCK' });
+    expect((await payments(order.orderId)).map((p) => p.status)).toEqual(['VOIDED']);
+    expect(await moneyKept(order.orderId)).toBe(0);
+    expect(await stock(sku)).toMatchObject({ onHand: 10, reserved: 0 });
+    expect(await commandsOf(order.orderId)).toEqual([
+      'payment.authorize.v1',
+      'warehouse.reserve-stock.v1',
+      'payment.void.v1',
+    ]);
   });
 });
 

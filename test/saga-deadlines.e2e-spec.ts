@@ -145,7 +145,7 @@ describe('the payment deadline', () => {
     expect(s.state).toBe('Final');
     expect(deadlineFirings(s)).toHaveLength(1);
     expect(s.history.find((h) => h.kind === 'deadline' && h.detail.action === 'scheduled')).toMatchObject({
-      toState: 'AwaitingPayment',
+      toState: 'AuthorizingAndReserving',
       detail: { deadline: 'payment', attempt: 1 },
     });
     expect(await moneyReleased(orderId)).not.toHaveLength(0);
@@ -167,7 +167,9 @@ describe('the payment deadline', () => {
 describe('an orchestrator killed while a deadline is pending', () => {
   it('fires the deadline after its restart, once', async () => {
     const orderId = await place('tok_slow');
-    await waitFor(async () => (await saga(orderId)).state === 'AwaitingPayment', { what: 'the saga to await payment' });
+    await waitFor(async () => (await saga(orderId)).state === 'AuthorizingAndReserving', {
+      what: 'the saga to await payment',
+    });
     // The payment service goes too, so the slow approval cannot reach the saga before its deadline does, however long
     // a restart takes on a busy machine: the test is about the deadline surviving the restart, not about that race.
     services.saga.kill();
@@ -266,7 +268,9 @@ describe('an operator', () => {
 
   it('forces the compensation of an order still waiting for its payment: released and cancelled', async () => {
     const orderId = await place('tok_async');
-    await waitFor(async () => (await saga(orderId)).state === 'AwaitingPayment', { what: 'the saga to await payment' });
+    await waitFor(async () => (await saga(orderId)).state === 'AuthorizingAndReserving', {
+      what: 'the saga to await payment',
+    });
     expect((await act(orderId, 'compensate', { note: 'the customer phoned: stop it' })).status).toBe(200);
     expect(await settled(orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'TIMED_OUT' });
     await moneyReleased(orderId);

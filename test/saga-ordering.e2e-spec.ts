@@ -1,6 +1,7 @@
 // Duplicated and reordered events, injected straight onto the broker by a second AMQP client (Python's pika) as the
 // participants would publish them, reach the real saga orchestrator: every order ends in the same state, having sent
-// the same commands and published the same statuses, as an order whose events came once and in order.
+// the same commands and published the same statuses, as an order whose events came once and in order. The answers to
+// the two steps that run at once (authorisation and reservation) arrive in both orders, twice, and crossing a no.
 import { randomUUID } from 'node:crypto';
 import {
   type DataOf,
@@ -8,12 +9,15 @@ import {
   OrderCancellationRequested,
   OrderPlaced,
   PaymentAuthorized,
+  PaymentDeclined,
   PaymentVoided,
   PaymentCaptured,
   ShipmentCreated,
   ShipmentDelivered,
   StockPicked,
+  StockReleased,
   StockReserved,
+  StockUnavailable,
 } from '@orderflow/contracts';
 import { amqpProperties, encode, envelope, exchangeFor } from '@orderflow/messaging';
 import type { ServiceName } from '@orderflow/platform';
@@ -64,6 +68,10 @@ function eventsOf(orderId: string) {
     }),
     authorized: event(PaymentAuthorized, orderId, { orderId, paymentId, amount: 1200, currency: 'EUR' }),
     reserved: event(StockReserved, orderId, { orderId }),
+    declined: event(PaymentDeclined, orderId, { orderId, code: 'DECLINED', reason: 'card_declined' }),
+    unavailable: event(StockUnavailable, orderId, { orderId, skus: ['SKU-ORDERING'] }),
+    released: event(StockReleased, orderId, { orderId }),
+    voided: event(PaymentVoided, orderId, { orderId, paymentId }),
     captured: event(PaymentCaptured, orderId, { orderId, paymentId, amount: 1200, currency: 'EUR' }),
     created: event(ShipmentCreated, orderId, { orderId, shipmentId, trackingNumber: 'TRACK-1' }),
     picked: event(StockPicked, orderId, { orderId }),
@@ -84,6 +92,16 @@ function republished(m: InjectedMessage): InjectedMessage {
 
 const sagaOf = async (orderId: string) =>
   (await (await fetch(`${saga.url}/sagas/${orderId}`, { headers: asOperator() })).json()) as Saga;
+
+type Events = ReturnType<typeof eventsOf>;
+
+/** Waits for the saga to reach `state`: the step before the test injects the answer to what it sent there. */
+const stateOf = (orderId: string, state: string) =>
+  waitFor(async () => (await sagaOf(orderId)).state === state, {
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    what: `the saga of ${orderId} to be in ${state}`,
+  });
 
 /** What the saga did, as a user of the suite sees it: its state, the commands it sent and the statuses it published. */
 async function netEffect(orderId: string) {
@@ -161,6 +179,20 @@ describe('events injected by another AMQP client', () => {
         ]),
     ],
     [
+      'the reservation before the authorisation, each delivered and published twice',
+      (e: ReturnType<typeof eventsOf>) => [
+        e.placed,
+        e.reserved,
+        e.authorized,
+        republished(e.reserved),
+        redelivered(e.authorized),
+        e.captured,
+        e.created,
+        e.picked,
+        e.delivered,
+      ],
+    ],
+    [
       "the carrier's delivery before the booking's confirmation",
       (e: ReturnType<typeof eventsOf>) => [
         e.placed,
@@ -198,16 +230,53 @@ describe('events injected by another AMQP client', () => {
     const orderId = randomUUID();
     const e = eventsOf(orderId);
     await injectWithPika([event(OrderCancellationRequested, orderId, { orderId }), e.placed]);
-    await waitFor(async () => (await sagaOf(orderId)).state === 'VoidingPayment', {
-      timeoutMs: 20_000,
-      what: 'the parked cancellation to be applied',
-    });
-    await injectWithPika([event(PaymentVoided, orderId, { orderId, paymentId: randomUUID() })]);
+    await stateOf(orderId, 'ReleasingStock');
+    await injectWithPika([e.released]);
+    await stateOf(orderId, 'VoidingPayment');
+    await injectWithPika([e.voided]);
     const effect = await netEffect(orderId);
     expect(effect).toMatchObject({
       state: 'Final',
-      commands: ['payment.authorize.v1', 'payment.void.v1'],
+      commands: ['payment.authorize.v1', 'warehouse.reserve-stock.v1', 'warehouse.release-stock.v1', 'payment.void.v1'],
       statuses: ['CANCELLED'],
+    });
+  });
+
+  // A no from one step undoes the other once, whether the other's yes came before it, after it, or twice.
+  it.each([
+    ['declined while the stock is reserved', (e: Events) => [e.reserved, e.declined, republished(e.declined)]],
+    ['declined before the reservation answers', (e: Events) => [e.declined, e.reserved, republished(e.reserved)]],
+  ])('%s: the stock is released, never the payment voided, and the order CANCELLED', async (_what, answers) => {
+    const orderId = randomUUID();
+    const e = eventsOf(orderId);
+    await injectWithPika([e.placed, ...answers(e)]);
+    await stateOf(orderId, 'ReleasingStockAfterDecline');
+    await injectWithPika([e.released, redelivered(e.released)]);
+    expect(await netEffect(orderId)).toEqual({
+      state: 'Final',
+      commands: ['payment.authorize.v1', 'warehouse.reserve-stock.v1', 'warehouse.release-stock.v1'],
+      statuses: ['CANCELLED'],
+      finalUnchanged: true,
+    });
+  });
+
+  it.each([
+    ['out of stock while the payment is authorised', (e: Events) => [e.authorized, e.unavailable]],
+    [
+      'out of stock before the authorisation answers',
+      (e: Events) => [e.unavailable, republished(e.unavailable), e.authorized, republished(e.authorized)],
+    ],
+  ])('%s: the payment is voided, no stock released, and the order CANCELLED', async (_what, answers) => {
+    const orderId = randomUUID();
+    const e = eventsOf(orderId);
+    await injectWithPika([e.placed, ...answers(e)]);
+    await stateOf(orderId, 'VoidingPayment');
+    await injectWithPika([e.voided]);
+    expect(await netEffect(orderId)).toEqual({
+      state: 'Final',
+      commands: ['payment.authorize.v1', 'warehouse.reserve-stock.v1', 'payment.void.v1'],
+      statuses: ['CANCELLED'],
+      finalUnchanged: true,
     });
   });
 });

@@ -3,9 +3,11 @@
  * Read it as a table — a state, the event that arrives, what the saga does, where the order goes. docs/saga.md
  * draws it from this definition (npm run generate), so the diagram is always what runs.
  *
- * Money is captured only once stock is reserved, and the order is CONFIRMED only once money is captured, so a
- * CONFIRMED order is one the suite has been paid for and can serve. Every way out of the happy path ends CANCELLED
- * with money and stock as they were: an authorisation is voided, a capture refunded, a reservation released.
+ * The payment is authorised and the stock reserved at once, and money is captured only once both have said yes (a
+ * composite event); the order is CONFIRMED only once money is captured, so a CONFIRMED order is one the suite has
+ * been paid for and can serve. Every way out of the happy path ends CANCELLED with money and stock as they were: an
+ * authorisation is voided, a capture refunded, a reservation released — the one of the two parallel steps that
+ * failed is not undone, the other is, whichever answered first.
  */
 import {
   AuthorizePayment,
@@ -38,6 +40,7 @@ import {
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import {
+  composite,
   deadline,
   defineSaga,
   request,
@@ -62,8 +65,7 @@ export interface OrderSagaData {
 
 /** The saga's states, once: the table declares them from this list and the type is read from it. */
 export const ORDER_SAGA_STATES = [
-  'AwaitingPayment',
-  'ReservingStock',
+  'AuthorizingAndReserving',
   'CapturingPayment',
   'BookingShipment',
   'Picking',
@@ -72,11 +74,15 @@ export const ORDER_SAGA_STATES = [
   'AwaitingDelivery',
   'ReleasingStock',
   'VoidingPayment',
+  'ReleasingStockAfterDecline',
   'CancellingAfterCapture',
   'ReleasingStockForRefund',
   'RefundingPayment',
   'NeedsAttention',
   'ShipmentNeedsAttention',
+  // Retired (ADR 0022): where the sequential saga waited for the payment, then the stock.
+  'AwaitingPayment',
+  'ReservingStock',
 ] as const;
 export type OrderSagaState = (typeof ORDER_SAGA_STATES)[number];
 
@@ -120,6 +126,7 @@ const PARKED_BEFORE_SHIPPING = [
   'CancellingAfterCapture',
   'ReleasingStock',
   'VoidingPayment',
+  'ReleasingStockAfterDecline',
   'ReleasingStockForRefund',
   'RefundingPayment',
 ] as const;
@@ -139,6 +146,7 @@ function resumeParkedStep(ctx: SagaContext<OrderSagaData>) {
     CancellingAfterCapture: capturePayment,
     ReleasingStock: releaseStock,
     VoidingPayment: voidPayment,
+    ReleasingStockAfterDecline: releaseStock,
     ReleasingStockForRefund: releaseStock,
     RefundingPayment: refundPayment,
     Picking: pickStock,
@@ -193,7 +201,11 @@ const orderCancelled = (d: OrderSagaData, m: IncomingMessage) =>
 // ---- requests and deadlines: what each waiting state waits for, and how long (SAGA_DEADLINES overrides) -----
 
 const MINUTE = 60_000;
-/** Before the money is taken, a step that does not answer is given up: the order is cancelled TIMED_OUT. */
+/**
+ * Before the money is taken, a step that does not answer is given up: the order is cancelled TIMED_OUT. The two run
+ * at once, each with its own timeout, which its answer withdraws: a gateway allowed minutes to approve is not cut
+ * short by the warehouse's shorter deadline once the warehouse has answered.
+ */
 export const authorization = request('payment', {
   send: authorizePayment,
   completed: PaymentAuthorized,
@@ -225,6 +237,8 @@ export const picking = request('picking', {
   timeout: 30 * MINUTE,
   retries: 3,
 });
+/** Capture waits for both parallel steps' yes, in either order; a no from either ends the wait at once. */
+export const paidAndReserved = composite('paid-and-reserved', [authorization.completed, reservation.completed]);
 export const deliveryDeadline = deadline('delivery', { after: 14 * 24 * 60 * MINUTE });
 /** Undoing is never given up: the compensating command is sent again, then an operator is called. */
 export const compensationDeadline = deadline('compensation', { after: MINUTE, retries: 5 });
@@ -244,29 +258,32 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     shippingAddress: { name: '', line1: '', city: '', postalCode: '', country: 'ZZ' },
   }),
 
-  initially: [when(OrderPlaced).then(rememberOrder).request(authorization).transitionTo('AwaitingPayment')],
+  initially: [
+    when(OrderPlaced)
+      .then(rememberOrder)
+      .request(authorization)
+      .request(reservation)
+      .transitionTo('AuthorizingAndReserving'),
+  ],
 
   during: {
     // ---- the way forward ----
-    AwaitingPayment: [
-      when(OperatorCompensate).then(operatorGaveUp).send(voidPayment).transitionTo('VoidingPayment'),
-      when(authorization.completed).request(reservation).transitionTo('ReservingStock'),
-      when(PaymentDeclined).then(paymentFailure).publish(orderCancelled).finalize(),
-      when(OrderCancellationRequested)
-        .then(because('CUSTOMER_CANCELLED'))
-        .send(voidPayment)
-        .transitionTo('VoidingPayment'),
-      // A void settles the payment whatever the gateway says later: a late approval is voided by the payment service.
-      when(authorization.timeoutExpired).then(because('TIMED_OUT')).send(voidPayment).transitionTo('VoidingPayment'),
-    ],
-    ReservingStock: [
+    // Both steps run at once. A no from one undoes the other, whether its yes has come, is on its way, or never will:
+    // the payment and warehouse services answer a void or release that overtakes its step, and refuse the step after.
+    AuthorizingAndReserving: [
       when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStock'),
-      when(reservation.completed).request(capture).transitionTo('CapturingPayment'),
+      when(authorization.completed).unschedule(authorization.deadline),
+      when(reservation.completed).unschedule(reservation.deadline),
+      when(paidAndReserved.completed).request(capture).transitionTo('CapturingPayment'),
+      // A declined payment holds nothing: only the stock is given back.
+      when(PaymentDeclined).then(paymentFailure).send(releaseStock).transitionTo('ReleasingStockAfterDecline'),
+      // Refused stock holds nothing: only the payment is released. A void settles it whatever the gateway says later.
       when(StockUnavailable).then(because('OUT_OF_STOCK')).send(voidPayment).transitionTo('VoidingPayment'),
       when(OrderCancellationRequested)
         .then(because('CUSTOMER_CANCELLED'))
         .send(releaseStock)
         .transitionTo('ReleasingStock'),
+      when(authorization.timeoutExpired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
       when(reservation.timeoutExpired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
     ],
     CapturingPayment: [
@@ -327,17 +344,32 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       when(StockReleased).send(voidPayment).transitionTo('VoidingPayment'),
       when(compensationDeadline.retry).send(releaseStock).transitionTo('ReleasingStock'),
       when(compensationDeadline.expired).then(park('the stock was not released')).transitionTo('NeedsAttention'),
+      // Late answers to the parallel steps: the release in flight and the void after it settle either way.
       ignore(StockReserved),
       ignore(StockUnavailable),
+      ignore(PaymentAuthorized),
+      ignore(PaymentDeclined),
     ],
     VoidingPayment: [
       when(OperatorRetry).send(voidPayment).transitionTo('VoidingPayment'),
       when(PaymentVoided).publish(orderCancelled).finalize(),
       when(compensationDeadline.retry).send(voidPayment).transitionTo('VoidingPayment'),
       when(compensationDeadline.expired).then(park('the payment was not voided')).transitionTo('NeedsAttention'),
-      // A late authorisation or decline: the void already sent settles the payment either way.
+      // A late authorisation or decline: the void already sent settles the payment either way. A late answer to the
+      // reservation (an answer overtaken by the release's) holds nothing: the release was answered first.
       ignore(PaymentAuthorized),
       ignore(PaymentDeclined),
+      ignore(StockReserved),
+      ignore(StockUnavailable),
+    ],
+    ReleasingStockAfterDecline: [
+      when(OperatorRetry).send(releaseStock).transitionTo('ReleasingStockAfterDecline'),
+      when(StockReleased).publish(orderCancelled).finalize(),
+      when(compensationDeadline.retry).send(releaseStock).transitionTo('ReleasingStockAfterDecline'),
+      when(compensationDeadline.expired).then(park('the stock was not released')).transitionTo('NeedsAttention'),
+      // The reservation's own answer, before or after the release: the release settles the stock either way.
+      ignore(StockReserved),
+      ignore(StockUnavailable),
     ],
     CancellingAfterCapture: [
       when(OperatorRetry).send(capturePayment).transitionTo('CancellingAfterCapture'),
@@ -361,6 +393,29 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       when(compensationDeadline.expired).then(park('the payment was not refunded')).transitionTo('NeedsAttention'),
     ],
 
+    // ---- retired: the sequential steps of the version before ADR 0022, for the orders that were in them at its
+    // deployment. Nothing enters them any more; remove them once `GET /sagas?state=…` finds none left. ----
+    AwaitingPayment: [
+      when(OperatorCompensate).then(operatorGaveUp).send(voidPayment).transitionTo('VoidingPayment'),
+      when(authorization.completed).request(reservation).transitionTo('ReservingStock'),
+      when(PaymentDeclined).then(paymentFailure).publish(orderCancelled).finalize(),
+      when(OrderCancellationRequested)
+        .then(because('CUSTOMER_CANCELLED'))
+        .send(voidPayment)
+        .transitionTo('VoidingPayment'),
+      when(authorization.timeoutExpired).then(because('TIMED_OUT')).send(voidPayment).transitionTo('VoidingPayment'),
+    ],
+    ReservingStock: [
+      when(OperatorCompensate).then(operatorGaveUp).send(releaseStock).transitionTo('ReleasingStock'),
+      when(reservation.completed).request(capture).transitionTo('CapturingPayment'),
+      when(StockUnavailable).then(because('OUT_OF_STOCK')).send(voidPayment).transitionTo('VoidingPayment'),
+      when(OrderCancellationRequested)
+        .then(because('CUSTOMER_CANCELLED'))
+        .send(releaseStock)
+        .transitionTo('ReleasingStock'),
+      when(reservation.timeoutExpired).then(because('TIMED_OUT')).send(releaseStock).transitionTo('ReleasingStock'),
+    ],
+
     // ---- parked: an operator has to look; the history says why ----
     // Money may have been taken: retrying the step, or undoing everything (release, then refund or void) are both safe.
     NeedsAttention: [
@@ -374,6 +429,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
       when(OperatorResolve).then(settledByHand).finalize(),
     ],
   },
+  // AuthorizingAndReserving has two, set by the row that enters it (the requests of `initially`).
   deadlines: {
     AwaitingPayment: authorization.deadline,
     ReservingStock: reservation.deadline,
@@ -385,6 +441,7 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     AwaitingDelivery: deliveryDeadline,
     ReleasingStock: compensationDeadline,
     VoidingPayment: compensationDeadline,
+    ReleasingStockAfterDecline: compensationDeadline,
     CancellingAfterCapture: capture.deadline,
     ReleasingStockForRefund: compensationDeadline,
     RefundingPayment: compensationDeadline,
@@ -401,12 +458,14 @@ export const orderSaga = defineSaga<OrderSagaData, OrderSagaState>('order', ({ w
     ignore(PaymentRefunded),
   ],
   unexpected: { default: 'record' },
+  retired: ['AwaitingPayment', 'ReservingStock'],
   // A cancellation can overtake the order's placement (two replicas of the relay): it waits for the saga to exist.
   missingInstance: { [OrderCancellationRequested.type]: 'park' },
   // The undoing half of the table; entering it is what orderflow_saga_compensations_total counts.
   compensating: [
     'ReleasingStock',
     'VoidingPayment',
+    'ReleasingStockAfterDecline',
     'CancellingAfterCapture',
     'ReleasingStockForRefund',
     'RefundingPayment',
