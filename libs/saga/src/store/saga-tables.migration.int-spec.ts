@@ -116,6 +116,8 @@ describe('SagaHistoryStepRows1764500000000', () => {
       );
 
       await new SagaHistoryStepRows1764500000000().up(runner);
+      // The store reads the column a later migration adds.
+      await new SagaCompositeArrivals1765200000000().up(runner);
       expect(await rig.count(`SELECT count(*) AS n FROM saga_history`)).toBe(3);
       const view = await new SagaStore(rig.dataSource).find('order', id);
       expect(view?.history.map(({ at: _at, ...entry }) => entry)).toEqual([
