@@ -5,6 +5,7 @@ export { ServiceProcess, simulatorPorts } from './service-process.js';
 export { testEnvironment } from './test-environment.js';
 export { waitFor } from './wait-for.js';
 export { incomingMessage } from './incoming-message.js';
+export { orderPlacedData } from './order-placed.js';
 export {
   MessagingRig,
   OutcomeCounter,

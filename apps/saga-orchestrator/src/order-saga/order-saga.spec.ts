@@ -17,22 +17,13 @@ import {
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
 import { runSaga } from '@orderflow/saga/testing';
-import { incomingMessage } from '@orderflow/testing';
+import { incomingMessage, orderPlacedData } from '@orderflow/testing';
 import { describe, expect, it } from 'vitest';
 import { authorization, orderSaga, reservation } from './order-saga.js';
 
 const orderId = randomUUID();
 const at = <M extends MessageType>(type: M, data: DataOf<M>) => incomingMessage(type, orderId, data);
-const placed = () =>
-  at(OrderPlaced, {
-    orderId,
-    customerId: 'customer-spec',
-    items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
-    totalAmount: 2500,
-    currency: 'EUR',
-    paymentToken: 'tok_ok',
-    shippingAddress: { name: 'Ada', line1: '1 Street', city: 'Town', postalCode: '1000', country: 'BE' },
-  });
+const placed = () => at(OrderPlaced, orderPlacedData(orderId, 2500));
 const authorized = () => at(PaymentAuthorized, { orderId, paymentId: randomUUID(), amount: 2500, currency: 'EUR' });
 const reserved = () => at(StockReserved, { orderId });
 const declined = () => at(PaymentDeclined, { orderId, code: 'DECLINED', reason: 'card_declined' });

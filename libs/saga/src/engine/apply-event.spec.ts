@@ -14,7 +14,7 @@ import {
   VoidPayment,
 } from '@orderflow/contracts';
 import type { IncomingMessage } from '@orderflow/messaging';
-import { incomingMessage } from '@orderflow/testing';
+import { incomingMessage, orderPlacedData } from '@orderflow/testing';
 import { describe, expect, it } from 'vitest';
 import type { SagaContext } from '../definition/saga-context.js';
 import { defineSaga } from '../definition/saga-definition.js';
@@ -70,15 +70,7 @@ const saga = defineSaga<PaymentData, PaymentState>('payment-example', ({ when, i
 }));
 
 const orderId = randomUUID();
-const placed = {
-  orderId,
-  customerId: 'c-1',
-  items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 4990 }],
-  totalAmount: 4990,
-  currency: 'EUR',
-  paymentToken: 'tok_1',
-  shippingAddress: { name: 'A', line1: 'Street 1', city: 'Town', postalCode: '1000', country: 'BE' },
-};
+const placed = orderPlacedData(orderId);
 const authorized = { orderId, paymentId: randomUUID(), amount: 4990, currency: 'EUR' };
 
 const incoming = <M extends MessageType>(type: M, data: DataOf<M>) => incomingMessage(type, orderId, data);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AuthorizePayment, type DataOf, OrderPlaced, PaymentAuthorized } from '@orderflow/contracts';
 import { CLAIM_ONLY, type IncomingMessage, Messaging } from '@orderflow/messaging';
 import { CreateScheduledJobs1764100000000, JobRunner, JobStore, ManualClock } from '@orderflow/scheduling';
-import { MessagingRig, RIG_SERVICE } from '@orderflow/testing';
+import { MessagingRig, orderPlacedData, RIG_SERVICE } from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadline } from '../definition/deadline.js';
 import { OperatorResolve } from '../definition/operator-actions.js';
@@ -71,16 +71,7 @@ function message<M extends typeof OrderPlaced | typeof PaymentAuthorized>(type: 
     queue: 'saga.events',
   };
 }
-const placed = (orderId: string) =>
-  message(OrderPlaced, orderId, {
-    orderId,
-    customerId: 'c-1',
-    items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],
-    totalAmount: 100,
-    currency: 'EUR',
-    paymentToken: 'tok',
-    shippingAddress: { name: 'A', line1: 'Street 1', city: 'Town', postalCode: '1000', country: 'BE' },
-  });
+const placed = (orderId: string) => message(OrderPlaced, orderId, orderPlacedData(orderId, 100));
 
 /** Each test its own clock, so it must not meet another test's deadlines, which would be due by its clock too. */
 async function setUp() {

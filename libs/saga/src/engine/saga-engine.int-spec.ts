@@ -17,7 +17,14 @@ import {
   StockReserved,
 } from '@orderflow/contracts';
 import { appendToOutbox, type IncomingMessage, UnitOfWork } from '@orderflow/messaging';
-import { incomingMessage, MessagingRig, produceOrders, RIG_SERVICE, waitFor } from '@orderflow/testing';
+import {
+  incomingMessage,
+  MessagingRig,
+  orderPlacedData,
+  produceOrders,
+  RIG_SERVICE,
+  waitFor,
+} from '@orderflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SagaContext } from '../definition/saga-context.js';
 import { composite } from '../definition/composite.js';
@@ -122,16 +129,7 @@ const joint = new SagaEngine(
 
 const incoming = <M extends MessageType>(type: M, orderId: string, data: DataOf<M>) =>
   incomingMessage(type, orderId, data);
-const placed = (orderId: string) =>
-  incoming(OrderPlaced, orderId, {
-    orderId,
-    customerId: 'c-1',
-    items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 4990 }],
-    totalAmount: 4990,
-    currency: 'EUR',
-    paymentToken: 'tok_1',
-    shippingAddress: { name: 'A', line1: 'Street 1', city: 'Town', postalCode: '1000', country: 'BE' },
-  });
+const placed = (orderId: string) => incoming(OrderPlaced, orderId, orderPlacedData(orderId));
 const authorized = (orderId: string) =>
   incoming(PaymentAuthorized, orderId, { orderId, paymentId: randomUUID(), amount: 4990, currency: 'EUR' });
 const cancellation = (orderId: string) => incoming(OrderCancellationRequested, orderId, { orderId });
