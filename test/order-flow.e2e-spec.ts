@@ -232,18 +232,25 @@ describe('an order that fails is CANCELLED with its reason, and nothing is kept'
 // Payment and stock are asked at once. To make "while the other has said yes" certain rather than likely, the service
 // that is to say no is stopped until the other has said yes; its command waits on its durable queue meanwhile.
 describe('the two steps that run at once: a no from one undoes the other, once', () => {
+  /** Runs `meanwhile` with `service` stopped, and starts it again whatever happens. */
+  async function whileStopped<T>(service: ServiceProcess, meanwhile: () => Promise<T>): Promise<T> {
+    await service.stop();
+    try {
+      return await meanwhile();
+    } finally {
+      await service.start().waitReady();
+    }
+  }
+
   it('a card declined while the stock is reserved: the stock is given back, no void, CANCELLED PAYMENT_DECLINED', async () => {
     const sku = freshSku();
     await stock(sku, 10);
-    await services.payment.stop();
-    let order: Order;
-    try {
-      order = await place(sku, { token: 'tok_declined' });
+    const order = await whileStopped(services.payment, async () => {
+      const placed = await place(sku, { token: 'tok_declined' });
       await waitFor(async () => (await stock(sku)).reserved === 1, { what: 'the stock to be reserved' });
-      expect((await sagaOf(order.orderId)).state).toBe('AuthorizingAndReserving');
-    } finally {
-      await services.payment.start().waitReady();
-    }
+      expect((await sagaOf(placed.orderId)).state).toBe('AuthorizingAndReserving');
+      return placed;
+    });
     expect(await settled(order.orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'PAYMENT_DECLINED' });
     expect(await stock(sku)).toMatchObject({ onHand: 10, reserved: 0 });
     expect((await payments(order.orderId)).map((p) => p.status)).toEqual(['DECLINED']);
@@ -257,17 +264,14 @@ describe('the two steps that run at once: a no from one undoes the other, once',
   it('out of stock while the payment is authorised: the authorisation is voided, nothing released, CANCELLED OUT_OF_STOCK', async () => {
     const sku = freshSku();
     await stock(sku, 10);
-    await services.warehouse.stop();
-    let order: Order;
-    try {
-      order = await place(sku, { quantity: 50 });
-      await waitFor(async () => (await payments(order.orderId))[0]?.status === 'AUTHORIZED', {
+    const order = await whileStopped(services.warehouse, async () => {
+      const placed = await place(sku, { quantity: 50 });
+      await waitFor(async () => (await payments(placed.orderId))[0]?.status === 'AUTHORIZED', {
         what: 'the payment to be authorised',
       });
-      expect((await sagaOf(order.orderId)).state).toBe('AuthorizingAndReserving');
-    } finally {
-      await services.warehouse.start().waitReady();
-    }
+      expect((await sagaOf(placed.orderId)).state).toBe('AuthorizingAndReserving');
+      return placed;
+    });
     expect(await settled(order.orderId)).toMatchObject({ status: 'CANCELLED', statusReason: 'OUT_OF_STOCK' });
     expect((await payments(order.orderId)).map((p) => p.status)).toEqual(['VOIDED']);
     expect(await moneyKept(order.orderId)).toBe(0);
