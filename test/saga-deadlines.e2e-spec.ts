@@ -57,9 +57,9 @@ async function place(token: string): Promise<string> {
     headers: asOperator(),
     body: JSON.stringify({ onHand: 5 }),
   });
-  const order = await json<Order>(`${services.order.url}/orders`, {
+  const res = await fetch(`${services.order.url}/orders`, {
     method: 'POST',
-    headers: bearer(merchant.apiKey),
+    headers: { 'content-type': 'application/json', ...bearer(merchant.apiKey) },
     body: JSON.stringify({
       customerId: 'customer-deadlines',
       currency: 'EUR',
@@ -74,6 +74,8 @@ async function place(token: string): Promise<string> {
       },
     }),
   });
+  const order = (await res.json()) as Order;
+  if (res.status !== 202) throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(order)}`);
   return order.orderId;
 }
 

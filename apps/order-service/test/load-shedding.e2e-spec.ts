@@ -1,7 +1,8 @@
 // Load shedding against the real process: with the saga and the services behind it not running, every placed order
 // stays PENDING, so a bound on orders in flight is reached by placing orders. Past it POST /orders answers 503 with
 // Retry-After and problem details and places nothing, readiness stays green and the refusal is counted; once an
-// order leaves PENDING (the saga's status report), orders are taken again.
+// order leaves PENDING (the saga's status report), orders are taken again. A replica started while its outbox is
+// behind refuses on that account from its first request, ready all the while, until a sample finds the lag gone.
 import { randomUUID } from 'node:crypto';
 import { OrderStatusChanged } from '@orderflow/contracts';
 import { amqpProperties, type BrokerConnection, encode, envelope } from '@orderflow/messaging';
@@ -9,6 +10,7 @@ import {
   bearer,
   connectBrokerAs,
   createMerchant,
+  freePort,
   ServiceProcess,
   type TestMerchant,
   testEnvironment,
@@ -38,8 +40,8 @@ const orderBody = () => ({
   },
 });
 
-async function place() {
-  const res = await fetch(`${service.url}/orders`, {
+async function place(replica = service) {
+  const res = await fetch(`${replica.url}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...bearer(merchant.apiKey) },
     body: JSON.stringify(orderBody()),
@@ -47,8 +49,8 @@ async function place() {
   return { res, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function metric(name: string, labels: string): Promise<number | undefined> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
+async function metric(name: string, labels: string, replica = service): Promise<number | undefined> {
+  const text = await (await fetch(`${replica.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
@@ -152,5 +154,48 @@ describe('POST /orders under overload', () => {
       { timeoutMs: 15_000, intervalMs: 200, what: 'placement to be taken again' },
     );
     expect(again.body).toMatchObject({ status: 'PENDING' });
+  });
+});
+
+describe('a replica started behind its outbox', () => {
+  it('refuses new orders while ready, says why, and takes them once the outbox has caught up', async () => {
+    // A row that has waited a minute and that another replica's relay holds (its lease runs for another minute):
+    // this replica's outbox is behind however quick its own relay is, so its first sample, at boot, finds the lag.
+    const [{ id }] = (
+      await db.query<{ id: string }>(
+        `INSERT INTO outbox_messages (message_id, exchange, routing_key, ordering_key, properties, body, available_at,
+                                      lease_until)
+         VALUES (gen_random_uuid(), 'orderflow.events', 'order.placed.v1', gen_random_uuid()::text, '{}', '\\x00',
+                 clock_timestamp() - interval '60 seconds', clock_timestamp() + interval '60 seconds')
+         RETURNING id`,
+      )
+    ).rows;
+    // Samples seconds apart, so a caller that trusted readiness alone would meet the stale verdict.
+    const replica = new ServiceProcess('order', {
+      PORT: String(await freePort()),
+      LOAD_SHEDDING_SAMPLE_INTERVAL_MS: '3000',
+    });
+    try {
+      await replica.start().waitReady(60_000, { degraded: true });
+      const refused = await place(replica);
+      expect(refused.res.status).toBe(503);
+      expect(refused.res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(refused.body).toMatchObject({ reason: 'outbox_lag_seconds', bound: 10 });
+      expect(refused.body.level).toBeGreaterThanOrEqual(60);
+      expect((await fetch(`${replica.url}/health/ready`)).status).toBe(200);
+      expect(await replica.takesNewWork()).toBe(false);
+      expect(await metric('orderflow_load_shed_requests_total', 'reason="outbox_lag_seconds"', replica)).toBe(1);
+
+      // Sent, as far as this replica can tell: the lag is gone, and from the next sample on orders are taken. A wait
+      // for readiness alone returns before that sample; the test harness's waitReady waits for it.
+      await db.query('DELETE FROM outbox_messages WHERE id = $1', [id]);
+      await replica.waitReady();
+      const taken = await place(replica);
+      expect(taken.res.status).toBe(202);
+      expect(taken.body).toMatchObject({ status: 'PENDING' });
+    } finally {
+      await db.query('DELETE FROM outbox_messages WHERE id = $1', [id]);
+      await replica.stop();
+    }
   });
 });

@@ -158,8 +158,13 @@ export class ServiceProcess {
   }
 
   /**
-   * Until `/health/ready` answers 200 with every check up (its consumers attached, its relay connected); with
-   * `degraded`, a degradable dependency may be down (the broker, during an outage).
+   * Until `/health/ready` answers 200 with every check up (its consumers attached, its relay connected) and the
+   * service takes new work; with `degraded`, a degradable dependency may be down (the broker, during an outage) and
+   * the service may be shedding load.
+   *
+   * Ready is not enough for a test that places work at once: readiness leaves load shedding out on purpose, and a
+   * replica's first backlog sample is taken at boot, before its relay's first pass. Started after an earlier file left
+   * an unsent row in the outbox, it refuses orders for one sample interval while ready.
    */
   async waitReady(timeoutMs = 60_000, { degraded = false } = {}): Promise<this> {
     const outcome = await waitFor(
@@ -169,12 +174,34 @@ export class ServiceProcess {
         const res = await fetch(`${this.url}/health/ready`).catch(() => undefined);
         if (!res?.ok) return false;
         const { status } = (await res.json()) as { status?: string };
-        return (status === 'ok' || (degraded && status === 'degraded')) && 'ready';
+        if (degraded) return (status === 'ok' || status === 'degraded') && 'ready';
+        return status === 'ok' && (await this.takesNewWork()) && 'ready';
       },
       { timeoutMs, intervalMs: 200, what: `${this.service} to be ready` },
     );
     if (outcome === 'exited') throw new Error(`${this.service} exited: ${this.rawOutput.slice(-5).join('\n')}`);
     return this;
+  }
+
+  /**
+   * Whether no backlog signal is at its bound (`orderflow_backlog_level` against `orderflow_backlog_bound`). The
+   * monitor moves the levels together with its verdict, so from a true answer on, new work is taken until the next
+   * sample. True for a service that sheds no load.
+   */
+  async takesNewWork(): Promise<boolean> {
+    const res = await fetch(`${this.url}/metrics`).catch(() => undefined);
+    if (!res?.ok) return false;
+    const text = await res.text();
+    const bySignal = (name: string) =>
+      new Map(
+        [...text.matchAll(new RegExp(`^${name}\\{[^}]*signal="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map(
+          (m) => [m[1], Number(m[2])] as const,
+        ),
+      );
+    const bounds = bySignal('orderflow_backlog_bound');
+    return [...bySignal('orderflow_backlog_level')].every(
+      ([signal, level]) => level < (bounds.get(signal) ?? Infinity),
+    );
   }
 
   /** SIGTERM, then the exit code; SIGKILL if it does not stop in time, so a test never leaves it behind. */

@@ -81,6 +81,38 @@ describe('BacklogMonitor', () => {
     expect(await metricValue(registry, 'orderflow_load_shed_requests_total', { reason: 'queue_depth' })).toBe(1);
   });
 
+  it('moves the exported levels only with its verdict, so levels under their bounds mean work is taken', async () => {
+    const registry = new MetricsRegistry();
+    const monitor = new BacklogMonitor(config, registry);
+    const lag = settable('outbox_lag_seconds', 10);
+    let answerSlowly: (level: number) => void = () => undefined;
+    monitor.register(lag.signal);
+    monitor.register({
+      name: 'in_flight',
+      description: 'in_flight',
+      unit: '',
+      bound: 100,
+      read: () => new Promise((resolve) => (answerSlowly = resolve)),
+    });
+    lag.set(60);
+    const first = monitor.sample();
+    answerSlowly(0);
+    await first;
+    expect(monitor.verdict()).toMatchObject({ admit: false, reading: { signal: 'outbox_lag_seconds' } });
+
+    // The lag is read as caught up while the other signal is still being read: the verdict still refuses, and the
+    // exported lag still says why.
+    lag.set(0);
+    const second = monitor.sample();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(monitor.verdict().admit).toBe(false);
+    expect(await metricValue(registry, 'orderflow_backlog_level', { signal: 'outbox_lag_seconds' })).toBe(60);
+    answerSlowly(0);
+    await second;
+    expect(monitor.verdict()).toEqual({ admit: true });
+    expect(await metricValue(registry, 'orderflow_backlog_level', { signal: 'outbox_lag_seconds' })).toBe(0);
+  });
+
   it('reads nothing and admits everything when shedding is off', async () => {
     const monitor = new BacklogMonitor({ ...config, LOAD_SHEDDING: false }, new MetricsRegistry());
     const queue = settable('queue_depth', 1);

@@ -94,15 +94,19 @@ export class BacklogMonitor implements OnApplicationBootstrap, BeforeApplication
 
   /** Reads every signal once and replaces the verdict. Never rejects: see the file's comment on unreadable signals. */
   async sample(): Promise<void> {
-    const readings = await Promise.all(this.signals.map((signal) => this.read(signal)));
-    this.current = judge(readings.filter((r): r is BacklogReading => r !== undefined));
+    const readings = (await Promise.all(this.signals.map((signal) => this.read(signal)))).filter(
+      (r): r is BacklogReading => r !== undefined,
+    );
+    this.current = judge(readings);
+    // The gauges move with the verdict, never before it: a scrape that shows every level under its bound means
+    // requests are taken from then on (what a test or an operator waiting for a replica to take work relies on).
+    for (const { signal, level } of readings) this.levelGauge.set({ signal }, level);
   }
 
   private async read(signal: BacklogSignal): Promise<BacklogReading | undefined> {
     try {
       const level = await signal.read();
       this.levels.set(signal.name, level);
-      this.levelGauge.set({ signal: signal.name }, level);
       if (this.unreadable.delete(signal.name))
         this.logger.log({ message: 'backlog signal readable again', signal: signal.name });
     } catch (err) {
